@@ -1,0 +1,282 @@
+"""The composition the CLI and dispatch systems call: inputs + map + ETAs -> Problem -> Plan."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fleetroute.errors import InputError
+from fleetroute.eta_model.baseline import EtaProvider, FreeFlow
+from fleetroute.io.readers import (
+    FleetSpec,
+    fleet_vehicles,
+    read_orders,
+    read_stores,
+    read_vehicles,
+)
+from fleetroute.io.tables import TableSource
+from fleetroute.io.times import origin_of
+from fleetroute.maps.load import load as load_map
+from fleetroute.maps.roadmap import RoadMap
+from fleetroute.routing.plan import Plan
+from fleetroute.routing.problem import UNLIMITED, Problem
+from fleetroute.routing.solve import SolveOptions, solve
+
+__all__ = ["plan", "build_problem", "MAX_SNAP_M"]
+
+#: A stop farther than this from the nearest road node is not planned.
+MAX_SNAP_M = 1000.0
+
+
+def _label(source: TableSource | None, default: str) -> str:
+    if source is None or isinstance(source, pd.DataFrame):
+        return default
+    return str(source)
+
+
+def _km(metres: float) -> str:
+    return f"{metres / 1000:.1f} km" if metres >= 1000 else f"{metres:.0f} m"
+
+
+def build_problem(
+    orders: TableSource,
+    vehicles: TableSource | None = None,
+    *,
+    road_map: RoadMap | str | Path,
+    stores: TableSource | None = None,
+    fleet: FleetSpec | None = None,
+    plan_date: date | None = None,
+    eta: EtaProvider | None = None,
+    max_snap_m: float = MAX_SNAP_M,
+) -> tuple[Problem, pd.DataFrame]:
+    """Read and check the inputs, snap them to the map and build the :class:`Problem`.
+
+    Parameters
+    ----------
+    orders
+        orders.csv path or DataFrame (SPEC.md columns).
+    vehicles
+        vehicles.csv path or DataFrame; or give ``fleet`` instead.
+    road_map
+        A loaded :class:`RoadMap` (load once, plan many times) or a map path.
+    stores
+        stores.csv path or DataFrame, needed when orders name a ``store_id``.
+    fleet
+        The shorthand fleet (N identical vehicles at one depot), instead of ``vehicles``.
+    plan_date
+        The date ``HH:MM`` times refer to (default: today).
+    eta
+        Where travel and service times come from (default: :class:`FreeFlow`).
+    max_snap_m
+        Orders farther than this from the nearest road are left out with that reason.
+
+    Returns
+    -------
+    problem, order_extra
+        The problem, and the orders' extra columns to pass through to routes.csv.
+
+    Raises
+    ------
+    InputError
+        For bad cells, unknown stores, depots off the map, or orders none of which lie on
+        the map; the message names the file, row and column.
+    """
+    origin = origin_of(plan_date or date.today())
+    eta = eta or FreeFlow()
+    rmap = road_map if isinstance(road_map, RoadMap) else load_map(road_map)
+    o_label = _label(orders, "orders")
+    v_label = _label(vehicles, "vehicles")
+    s_label = _label(stores, "stores")
+    o = read_orders(orders, origin=origin, name=o_label)
+    if vehicles is not None and fleet is not None:
+        raise InputError("--vehicles", "give a vehicles file or the --fleet-size shorthand, not both")
+    if vehicles is not None:
+        veh = read_vehicles(vehicles, origin=origin, name=v_label)
+    elif fleet is not None:
+        veh = fleet_vehicles(fleet)
+        v_label = "--depot"
+    else:
+        raise InputError("--vehicles", "no fleet given: use --vehicles or --fleet-size with --depot")
+    st = (
+        read_stores(stores, origin=origin, name=s_label)
+        if stores is not None
+        else read_stores(pd.DataFrame(columns=["store_id", "lat", "lon"]), origin=origin)
+    )
+
+    store_index = {sid: i for i, sid in enumerate(st["store_id"].tolist())}
+    order_store = np.full(len(o), -1, dtype=np.int64)
+    for pos, (row, sid) in enumerate(zip(o.index, o["store_id"].tolist(), strict=True)):
+        if sid == "":
+            continue
+        if sid not in store_index:
+            where = "no --stores file was given" if stores is None else f"not in {s_label}"
+            raise InputError(o_label, f"unknown store '{sid}' ({where})", row=int(row), column="store_id")
+        order_store[pos] = store_index[sid]
+
+    v, m, n = len(veh), len(st), len(o)
+    end_lat = veh["end_lat"].fillna(veh["depot_lat"]).to_numpy(dtype=float)
+    end_lon = veh["end_lon"].fillna(veh["depot_lon"]).to_numpy(dtype=float)
+    loc_lat = np.concatenate([veh["depot_lat"].to_numpy(float), end_lat, st["lat"].to_numpy(float), o["lat"].to_numpy(float)])
+    loc_lon = np.concatenate([veh["depot_lon"].to_numpy(float), end_lon, st["lon"].to_numpy(float), o["lon"].to_numpy(float)])
+    node, snap_m = rmap.snap(loc_lat, loc_lon)
+
+    for k in range(2 * v):
+        if snap_m[k] > max_snap_m:
+            row = int(veh.index[k % v])
+            col = "depot_lat" if k < v else "end_lat"
+            raise InputError(
+                v_label,
+                f"this point is {_km(snap_m[k])} from the nearest road of the map "
+                f"{rmap.source} (at most {_km(max_snap_m)} allowed)",
+                row=row if v_label != "--depot" else None,
+                column=col if v_label != "--depot" else None,
+            )
+    order_snap = snap_m[2 * v + m :]
+    if (order_snap > max_snap_m).all():
+        raise InputError(
+            o_label,
+            f"no order lies on the map {rmap.source}: the nearest is {_km(order_snap.min())} "
+            "from any road (is --map the right city?)",
+            row=int(o.index[int(np.argmin(order_snap))]),
+            column="lat",
+        )
+    excluded: dict[int, str] = {}
+    for i in np.flatnonzero(order_snap > max_snap_m).tolist():
+        excluded[i] = f"its location is {_km(order_snap[i])} from the nearest road of the map"
+    store_snap = snap_m[2 * v : 2 * v + m]
+    for i in np.flatnonzero(order_store >= 0).tolist():
+        s = int(order_store[i])
+        if store_snap[s] > max_snap_m and i not in excluded:
+            excluded[i] = f"its store {st['store_id'].iloc[s]} is {_km(store_snap[s])} from the nearest road"
+
+    shift_start = veh["shift_start"].to_numpy(dtype=np.int64)
+    shift_end = veh["shift_end"].to_numpy(dtype=np.int64)
+    travel_f, dist_f = eta.travel(rmap, node, departure_s=int(shift_start.min()))
+    travel = np.rint(travel_f).astype(np.int64)
+    dist = np.rint(dist_f).astype(np.int64)
+
+    idle = travel[np.arange(v), np.arange(v) + v]
+    bad = np.flatnonzero(shift_start + idle > shift_end)
+    if bad.size:
+        k = int(bad[0])
+        raise InputError(
+            v_label,
+            f"the vehicle cannot drive from its depot to its end location within its shift "
+            f"({idle[k]} s needed)",
+            row=int(veh.index[k]),
+            column="shift_end",
+        )
+
+    ws = o["window_start"].astype("Int64").fillna(int(shift_start.min())).to_numpy(np.int64)
+    we = o["window_end"].astype("Int64").fillna(int(shift_end.max())).to_numpy(np.int64)
+    items = o["items"].to_numpy(dtype=np.int64)
+    dropoff = eta.dropoff_s(items, when_s=ws)
+    given = o["service_s"].to_numpy(dtype=float)
+    dropoff = np.where(np.isnan(given), dropoff, given)
+    store_ids = np.where(order_store >= 0, o["store_id"].to_numpy(object), "")
+    shop = np.where(order_store >= 0, eta.shop_s(items, store_ids, when_s=ws), 0.0)
+    capacity = veh["capacity"].astype("Int64").fillna(UNLIMITED).to_numpy(np.int64)
+    max_stops = veh["max_stops"].astype("Int64").fillna(UNLIMITED).to_numpy(np.int64)
+
+    problem = Problem(
+        origin=origin,
+        loc_lat=loc_lat,
+        loc_lon=loc_lon,
+        travel_s=travel,
+        distance_m=dist,
+        order_id=tuple(o["order_id"].tolist()),
+        order_loc=np.arange(n) + 2 * v + m,
+        order_store=order_store,
+        demand=o["demand"].to_numpy(np.int64),
+        items=items,
+        window_start_s=ws,
+        window_end_s=we,
+        dropoff_s=np.rint(dropoff).astype(np.int64),
+        shop_s=np.rint(shop).astype(np.int64),
+        priority=o["priority"].to_numpy(float),
+        store_id=tuple(st["store_id"].tolist()),
+        store_loc=np.arange(m) + 2 * v,
+        store_open_s=st["open"].to_numpy(np.int64),
+        store_close_s=st["close"].to_numpy(np.int64),
+        vehicle_id=tuple(veh["vehicle_id"].tolist()),
+        start_loc=np.arange(v),
+        end_loc=np.arange(v) + v,
+        capacity=capacity,
+        shift_start_s=shift_start,
+        shift_end_s=shift_end,
+        fixed_cost=veh["fixed_cost"].to_numpy(float),
+        cost_per_hour=veh["cost_per_hour"].to_numpy(float),
+        cost_per_km=veh["cost_per_km"].to_numpy(float),
+        max_stops=max_stops,
+        excluded=excluded,
+    )
+    declared = {"order_id", "lat", "lon", "store_id", "items", "demand", "window_start",
+                "window_end", "service_s", "priority"}
+    extra = o[[c for c in o.columns if c not in declared]].reset_index(drop=True)
+    return problem, extra
+
+
+def plan(
+    orders: TableSource,
+    vehicles: TableSource | None = None,
+    *,
+    road_map: RoadMap | str | Path,
+    stores: TableSource | None = None,
+    fleet: FleetSpec | None = None,
+    plan_date: date | None = None,
+    eta: EtaProvider | None = None,
+    time_limit_s: float = 10.0,
+    solution_limit: int | None = None,
+    seed: int = 0,
+    max_snap_m: float = MAX_SNAP_M,
+) -> Plan:
+    """Plan a day: which vehicle takes which order, in what sequence, at what times.
+
+    Parameters are those of :func:`build_problem`, plus the search limits:
+    ``time_limit_s`` (wall clock), ``solution_limit`` (stop after that many improving
+    solutions: deterministic) and ``seed`` (recorded).
+
+    Returns
+    -------
+    Plan
+        ``plan.routes_table()``, ``plan.summary()`` and ``plan.unassigned_table()`` are the
+        contents of routes.csv and plan.json.
+
+    Examples
+    --------
+    >>> import fleetroute
+    >>> city = fleetroute.maps.load("examples/city.graphml")        # once
+    >>> p = fleetroute.plan("examples/orders.csv", "examples/vehicles.csv",
+    ...                     road_map=city, stores="examples/stores.csv")  # doctest: +SKIP
+    """
+    rmap = road_map if isinstance(road_map, RoadMap) else load_map(road_map)
+    eta = eta or FreeFlow()
+    problem, extra = build_problem(
+        orders, vehicles, road_map=rmap, stores=stores, fleet=fleet, plan_date=plan_date,
+        eta=eta, max_snap_m=max_snap_m,
+    )
+    inputs: dict[str, Any] = {
+        "map": rmap.source,
+        "map_fingerprint": rmap.fingerprint,
+        "model": eta.name,
+        "date": problem.origin.date().isoformat(),
+        "orders": _label(orders, "DataFrame"),
+        "vehicles": _label(vehicles, "DataFrame") if vehicles is not None else "fleet shorthand",
+        "stores": _label(stores, "DataFrame") if stores is not None else None,
+        "max_snap_m": max_snap_m,
+        "solution_limit": solution_limit,
+    }
+    options = SolveOptions(time_limit_s=time_limit_s, solution_limit=solution_limit, seed=seed, inputs=inputs)
+    result = solve(problem, options)
+    return Plan(
+        problem=result.problem,
+        routes=result.routes,
+        unassigned=result.unassigned,
+        solve_time_s=result.solve_time_s,
+        inputs=result.inputs,
+        order_extra=extra,
+    )

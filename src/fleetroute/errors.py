@@ -1,0 +1,61 @@
+"""The exceptions fleetroute raises. The library raises; only the CLI prints and exits."""
+
+from __future__ import annotations
+
+__all__ = [
+    "FleetrouteError",
+    "InputError",
+    "MapError",
+    "ModelBundleError",
+    "NotFittedError",
+]
+
+
+class FleetrouteError(Exception):
+    """Base class of every error fleetroute raises on purpose."""
+
+
+class InputError(FleetrouteError, ValueError):
+    """A bad input file, cell or option.
+
+    Its text is the one line the CLI prints: ``FILE: row R, column C: what is wrong``.
+
+    Parameters
+    ----------
+    path
+        The file (or option name, such as ``--depot``) at fault.
+    message
+        What is wrong, in plain words.
+    row
+        The spreadsheet row number (the header is row 1, the first data row is row 2),
+        or None when the fault is not in one row.
+    column
+        The column at fault, or None.
+    """
+
+    def __init__(
+        self, path: str, message: str, *, row: int | None = None, column: str | None = None
+    ) -> None:
+        self.path = str(path)
+        self.row = row
+        self.column = column
+        self.message = message
+        loc = []
+        if row is not None:
+            loc.append(f"row {row}")
+        if column is not None:
+            loc.append(f"column '{column}'")
+        head = self.path + (": " + ", ".join(loc) if loc else "")
+        super().__init__(f"{head}: {message}")
+
+
+class MapError(FleetrouteError, ValueError):
+    """A road map that cannot be read or has no drivable roads."""
+
+
+class ModelBundleError(FleetrouteError, ValueError):
+    """An ETA model bundle that is missing, corrupt, or made for another map or schema."""
+
+
+class NotFittedError(FleetrouteError, AttributeError):
+    """A model was asked to predict before it was fitted."""

@@ -1,0 +1,156 @@
+"""Readers for the input files of SPEC.md: orders, vehicles and stores.
+
+Each returns a checked DataFrame (see :func:`fleetroute.io.tables.read_table`) or raises
+one :class:`~fleetroute.errors.InputError` naming the file, row and column at fault.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from fleetroute.errors import InputError
+from fleetroute.io.tables import Column, TableSource, read_table
+
+__all__ = [
+    "ORDER_COLUMNS",
+    "VEHICLE_COLUMNS",
+    "STORE_COLUMNS",
+    "DEFAULT_SHIFT_S",
+    "DEFAULT_COST_PER_HOUR",
+    "FleetSpec",
+    "read_orders",
+    "read_vehicles",
+    "read_stores",
+    "fleet_vehicles",
+]
+
+#: A vehicle's working time when vehicles.csv gives none: 00:00-23:59 (SPEC.md).
+DEFAULT_SHIFT_S = (0, 23 * 3600 + 59 * 60)
+#: Without any cost column, fleetroute minimises route hours: one cost unit per hour.
+DEFAULT_COST_PER_HOUR = 1.0
+
+ORDER_COLUMNS = (
+    Column("order_id", "text", required=True),
+    Column("lat", "lat", required=True),
+    Column("lon", "lon", required=True),
+    Column("store_id", "text", default=""),
+    Column("items", "count", default=1),
+    Column("demand", "count", default=1),
+    Column("window_start", "time"),
+    Column("window_end", "time"),
+    Column("service_s", "number", minimum=0),
+    Column("priority", "number", default=0.0, minimum=0, maximum=1000),
+)
+
+VEHICLE_COLUMNS = (
+    Column("vehicle_id", "text", required=True),
+    Column("depot_lat", "lat", required=True),
+    Column("depot_lon", "lon", required=True),
+    Column("end_lat", "lat"),
+    Column("end_lon", "lon"),
+    Column("capacity", "count"),
+    Column("shift_start", "time", default=DEFAULT_SHIFT_S[0]),
+    Column("shift_end", "time", default=DEFAULT_SHIFT_S[1]),
+    Column("fixed_cost", "number", default=0.0, minimum=0),
+    Column("cost_per_hour", "number", default=DEFAULT_COST_PER_HOUR, minimum=0),
+    Column("cost_per_km", "number", default=0.0, minimum=0),
+    Column("max_stops", "count"),
+)
+
+STORE_COLUMNS = (
+    Column("store_id", "text", required=True),
+    Column("lat", "lat", required=True),
+    Column("lon", "lon", required=True),
+    Column("open", "time", default=0),
+    Column("close", "time", default=24 * 3600),
+)
+
+
+def _check_order(table: pd.DataFrame, label: str, start: str, end: str) -> None:
+    """Reject rows whose ``end`` time is not after their ``start`` time."""
+    both = table[start].notna() & table[end].notna()
+    bad = both & (table[end].fillna(0) <= table[start].fillna(0))
+    if bad.any():
+        row = int(table.index[bad.to_numpy().nonzero()[0][0]])
+        raise InputError(label, f"{end} is not after {start}", row=row, column=end)
+
+
+def read_orders(source: TableSource, *, origin: datetime, name: str | None = None) -> pd.DataFrame:
+    """Read orders.csv (or an equivalent DataFrame) and check every cell."""
+    label = name or (str(source) if not isinstance(source, pd.DataFrame) else "orders")
+    table = read_table(source, ORDER_COLUMNS, origin=origin, name=label, id_column="order_id")
+    if table.empty:
+        raise InputError(label, "has no orders")
+    _check_order(table, label, "window_start", "window_end")
+    return table
+
+
+def read_vehicles(
+    source: TableSource, *, origin: datetime, name: str | None = None
+) -> pd.DataFrame:
+    """Read vehicles.csv (or an equivalent DataFrame) and check every cell."""
+    label = name or (str(source) if not isinstance(source, pd.DataFrame) else "vehicles")
+    table = read_table(source, VEHICLE_COLUMNS, origin=origin, name=label, id_column="vehicle_id")
+    if table.empty:
+        raise InputError(label, "has no vehicles")
+    half = table["end_lat"].isna() != table["end_lon"].isna()
+    if half.any():
+        row = int(table.index[half.to_numpy().nonzero()[0][0]])
+        missing = "end_lon" if table.loc[row, "end_lon"] != table.loc[row, "end_lon"] else "end_lat"
+        raise InputError(label, "end_lat and end_lon go together", row=row, column=missing)
+    _check_order(table, label, "shift_start", "shift_end")
+    return table
+
+
+def read_stores(source: TableSource, *, origin: datetime, name: str | None = None) -> pd.DataFrame:
+    """Read stores.csv (or an equivalent DataFrame) and check every cell."""
+    label = name or (str(source) if not isinstance(source, pd.DataFrame) else "stores")
+    table = read_table(source, STORE_COLUMNS, origin=origin, name=label, id_column="store_id")
+    _check_order(table, label, "open", "close")
+    return table
+
+
+@dataclass(frozen=True)
+class FleetSpec:
+    """The shorthand fleet of ``route plan``: N identical vehicles at one depot.
+
+    ``shift`` is a pair of seconds since the plan origin; ``capacity`` None is unlimited.
+    """
+
+    size: int
+    depot: tuple[float, float]
+    capacity: int | None = None
+    shift: tuple[int, int] = DEFAULT_SHIFT_S
+
+    def __post_init__(self) -> None:
+        if self.size < 1:
+            raise InputError("--fleet-size", "must be at least 1")
+        if self.shift[1] <= self.shift[0]:
+            raise InputError("--shift", "the shift must end after it starts")
+
+
+def fleet_vehicles(spec: FleetSpec) -> pd.DataFrame:
+    """Expand a :class:`FleetSpec` into the vehicles table ``read_vehicles`` would return."""
+    n = spec.size
+    width = len(str(n))
+    return pd.DataFrame(
+        {
+            "vehicle_id": np.array([f"v{i + 1:0{width}d}" for i in range(n)], dtype=object),
+            "depot_lat": np.full(n, spec.depot[0]),
+            "depot_lon": np.full(n, spec.depot[1]),
+            "end_lat": np.full(n, np.nan),
+            "end_lon": np.full(n, np.nan),
+            "capacity": pd.array([spec.capacity] * n, dtype="Int64"),
+            "shift_start": np.full(n, spec.shift[0], dtype=np.int64),
+            "shift_end": np.full(n, spec.shift[1], dtype=np.int64),
+            "fixed_cost": np.zeros(n),
+            "cost_per_hour": np.full(n, DEFAULT_COST_PER_HOUR),
+            "cost_per_km": np.zeros(n),
+            "max_stops": pd.array([None] * n, dtype="Int64"),
+        },
+        index=pd.Index(np.arange(n) + 2, name="row"),
+    )

@@ -1,0 +1,254 @@
+"""A typed CSV reader that checks every cell and names the file, row and column at fault.
+
+Each input file of SPEC.md is described by a tuple of :class:`Column`; :func:`read_table`
+turns a CSV path or a DataFrame into a DataFrame whose declared columns have their proper
+types (times as whole seconds since the plan origin), with unknown extra columns kept as
+text. Rows are numbered as a spreadsheet shows them: the header is row 1.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from fleetroute.errors import InputError
+from fleetroute.io.times import parse_time_s
+
+__all__ = ["Column", "read_table", "TableSource"]
+
+Kind = Literal["text", "number", "count", "time", "lat", "lon"]
+TableSource = str | Path | pd.DataFrame
+
+
+@dataclass(frozen=True)
+class Column:
+    """One declared column of an input file.
+
+    ``kind`` is ``text``, ``number`` (a float), ``count`` (a whole number >= 0), ``time``
+    (seconds since the plan origin), ``lat`` or ``lon``. ``default`` fills empty or absent
+    cells of an optional column; ``None`` leaves them missing (NaN / -1 for counts).
+    """
+
+    name: str
+    kind: Kind
+    required: bool = False
+    default: Any = None
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        if "," in text and _looks_like_comma_decimal(text):
+            raise ValueError(
+                f"'{text}' is not a number (use a dot as the decimal separator)"
+            ) from None
+        raise ValueError(f"'{text}' is not a number") from None
+    if not math.isfinite(value):
+        raise ValueError(f"'{text}' is not a finite number")
+    return value
+
+
+def _looks_like_comma_decimal(text: str) -> bool:
+    try:
+        float(text.replace(",", "."))
+    except ValueError:
+        return False
+    return True
+
+
+def _count(text: str) -> int:
+    value = _number(text)
+    if value != int(value):
+        raise ValueError(f"'{text}' is not a whole number")
+    if value < 0:
+        raise ValueError(f"'{text}' is negative")
+    return int(value)
+
+
+def _lat(text: str) -> float:
+    value = _number(text)
+    if not -90.0 <= value <= 90.0:
+        raise ValueError(f"'{text}' is not a latitude (it must lie between -90 and 90)")
+    return value
+
+
+def _lon(text: str) -> float:
+    value = _number(text)
+    if not -180.0 <= value <= 180.0:
+        raise ValueError(f"'{text}' is not a longitude (it must lie between -180 and 180)")
+    return value
+
+
+def _read_csv(path: Path, name: str) -> pd.DataFrame:
+    if not path.is_file():
+        raise InputError(name, "no such file")
+    try:
+        return pd.read_csv(
+            path,
+            dtype=str,
+            keep_default_na=False,
+            skipinitialspace=True,
+            encoding="utf-8",
+        )
+    except UnicodeDecodeError as exc:
+        raise InputError(name, f"is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except pd.errors.EmptyDataError:
+        raise InputError(name, "is empty: a header row is expected") from None
+    except pd.errors.ParserError as exc:
+        raise InputError(name, _parser_message(str(exc)), row=_parser_row(str(exc))) from None
+
+
+def _parser_row(message: str) -> int | None:
+    # pandas says e.g. "Expected 3 fields in line 4, saw 4"
+    words = message.replace(",", " ").split()
+    for i, word in enumerate(words[:-1]):
+        if word == "line" and words[i + 1].isdigit():
+            return int(words[i + 1])
+    return None
+
+
+def _parser_message(message: str) -> str:
+    if "fields" in message:
+        return (
+            "has more cells than the header has columns "
+            "(a comma inside a number? use a dot for decimals, or quote the cell)"
+        )
+    return f"is not a readable CSV file ({message.strip()})"
+
+
+def read_table(
+    source: TableSource,
+    columns: Sequence[Column],
+    *,
+    origin: datetime,
+    name: str | None = None,
+    id_column: str | None = None,
+) -> pd.DataFrame:
+    """Read and check one input table.
+
+    Parameters
+    ----------
+    source
+        A CSV path, or a DataFrame whose cells may already be typed or be text.
+    columns
+        The declared columns.
+    origin
+        Time zero for ``time`` columns.
+    name
+        What to call the table in messages (default: the path, or ``"table"``).
+    id_column
+        A column whose values must be present and unique.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Declared columns typed and in declared order, then the extra columns as given.
+        The index is the spreadsheet row number of each record.
+
+    Raises
+    ------
+    InputError
+        For the first bad cell, naming file, row and column.
+    """
+    if isinstance(source, pd.DataFrame):
+        label = name or "table"
+        raw = source.reset_index(drop=True).copy()
+    else:
+        label = name or str(source)
+        raw = _read_csv(Path(source), label)
+    raw.columns = [str(c).strip() for c in raw.columns]
+    declared = {c.name for c in columns}
+    for col in columns:
+        if col.required and col.name not in raw.columns:
+            extra = [c for c in raw.columns if c not in declared]
+            near = difflib.get_close_matches(col.name, extra, n=1, cutoff=0.6)
+            hint = f" (found '{near[0]}': a misspelling?)" if near else ""
+            raise InputError(label, f"required column is missing{hint}", row=1, column=col.name)
+    dup = raw.columns[raw.columns.duplicated()]
+    if len(dup):
+        raise InputError(label, "appears twice in the header", row=1, column=str(dup[0]))
+
+    rows = np.arange(len(raw)) + 2
+    out: dict[str, Any] = {}
+    parsers: dict[Kind, Callable[[str], Any]] = {
+        "number": _number,
+        "count": _count,
+        "lat": _lat,
+        "lon": _lon,
+        "time": lambda text: parse_time_s(text, origin),
+        "text": lambda text: text,
+    }
+    for col in columns:
+        if col.name in raw.columns:
+            cells = raw[col.name].tolist()
+        else:
+            cells = [None] * len(raw)
+        parse = parsers[col.kind]
+        values: list[Any] = []
+        for row, cell in zip(rows, cells, strict=True):
+            text = _as_text(cell)
+            if text == "":
+                if col.required:
+                    raise InputError(label, "is empty", row=int(row), column=col.name)
+                values.append(col.default)
+                continue
+            try:
+                value = parse(text)
+            except ValueError as exc:
+                raise InputError(label, str(exc), row=int(row), column=col.name) from None
+            if col.minimum is not None and value < col.minimum:
+                raise InputError(
+                    label, f"'{text}' is below the minimum {col.minimum:g}", row=int(row),
+                    column=col.name,
+                )
+            if col.maximum is not None and value > col.maximum:
+                raise InputError(
+                    label, f"'{text}' is above the maximum {col.maximum:g}", row=int(row),
+                    column=col.name,
+                )
+            values.append(value)
+        out[col.name] = _typed(values, col)
+    for extra in raw.columns:
+        if extra not in declared:
+            out[extra] = raw[extra].map(_as_text).to_numpy()
+    table = pd.DataFrame(out, index=pd.Index(rows, name="row"))
+    if id_column is not None:
+        seen = table[id_column].duplicated()
+        if seen.any():
+            row = int(table.index[seen.to_numpy().nonzero()[0][0]])
+            value = table.loc[row, id_column]
+            raise InputError(label, f"'{value}' is used twice", row=row, column=id_column)
+    return table
+
+
+def _as_text(cell: Any) -> str:
+    if cell is None:
+        return ""
+    if isinstance(cell, float) and math.isnan(cell):
+        return ""
+    if isinstance(cell, pd.Timestamp):
+        return cell.isoformat()
+    if cell is pd.NaT:
+        return ""
+    return str(cell).strip()
+
+
+def _typed(values: list[Any], col: Column) -> Any:
+    if col.kind == "text":
+        return np.array(["" if v is None else v for v in values], dtype=object)
+    if col.kind in ("count", "time"):
+        if all(v is not None for v in values):
+            return np.array(values, dtype=np.int64)
+        return pd.array(values, dtype="Int64")
+    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)

@@ -1,0 +1,48 @@
+"""Atomic writers: outputs go to a temporary folder and are moved into place at the end."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fleetroute.routing.plan import Plan
+
+__all__ = ["write_plan", "PLAN_FILES"]
+
+#: The files ``write_plan`` writes.
+PLAN_FILES = ("routes.csv", "plan.json", "unassigned.csv")
+
+
+def write_plan(plan: Plan, out_dir: str | Path) -> list[Path]:
+    """Write routes.csv, plan.json and unassigned.csv into ``out_dir``, all or nothing.
+
+    Files are written to a temporary folder beside ``out_dir`` and moved in only when all
+    of them are complete; other files already in ``out_dir`` are left alone.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    out = Path(out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".fleetroute-", dir=out.parent))
+    try:
+        plan.routes_table().to_csv(tmp / "routes.csv", index=False)
+        with open(tmp / "plan.json", "w", encoding="utf-8") as fh:
+            json.dump(plan.to_dict(), fh, indent=2, ensure_ascii=False)
+            fh.write("\n")
+        plan.unassigned_table().to_csv(tmp / "unassigned.csv", index=False)
+        out.mkdir(exist_ok=True)
+        written = []
+        for name in PLAN_FILES:
+            os.replace(tmp / name, out / name)
+            written.append(out / name)
+        return written
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

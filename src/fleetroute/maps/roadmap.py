@@ -1,0 +1,165 @@
+"""The frozen road map: node arrays and scipy CSR graphs of seconds and metres.
+
+A :class:`RoadMap` is built once per map (see :func:`fleetroute.maps.load`) and then only
+read: snapping, travel-time and distance matrices, and path geometry all work on its arrays.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import cKDTree
+
+__all__ = ["RoadMap", "EARTH_RADIUS_M"]
+
+EARTH_RADIUS_M = 6_371_008.8
+
+# Dijkstra runs on one weight that orders paths by travel time (in centiseconds, whole
+# numbers) and breaks ties by length: w = round(100 * seconds) + metres / _LENGTH_SCALE.
+# The integer part of a path's sum is its travel time and the fraction its length, so one
+# search gives both the time of the fastest path and the length of that same path.
+_LENGTH_SCALE = 1.0e7  # metres; longer than any path in one city, so the fraction stays < 1
+# Work on at most this many (source x node) cells of float64 at once (~200 MB).
+_CHUNK_CELLS = 25_000_000
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+def _unit_vectors(lat: npt.ArrayLike, lon: npt.ArrayLike) -> FloatArray:
+    la = np.radians(np.asarray(lat, dtype=np.float64))
+    lo = np.radians(np.asarray(lon, dtype=np.float64))
+    return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
+
+
+@dataclass(frozen=True, eq=False)
+class RoadMap:
+    """A drivable, strongly connected road graph frozen into arrays.
+
+    Attributes
+    ----------
+    node_id
+        The OSM (or synthetic) id of each node; position in this array is the node index.
+    lat, lon
+        Node coordinates, WGS84 degrees.
+    edge_u, edge_v
+        Node indices of each directed edge, sorted by ``(u, v)``; parallel edges are
+        reduced to the fastest one.
+    edge_travel_s, edge_length_m
+        Free-flow travel time and length of each edge.
+    source
+        Where the map came from (a path, or a description).
+    """
+
+    node_id: IntArray
+    lat: FloatArray
+    lon: FloatArray
+    edge_u: IntArray
+    edge_v: IntArray
+    edge_travel_s: FloatArray
+    edge_length_m: FloatArray
+    source: str = "memory"
+    edge_highway: npt.NDArray[np.object_] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        for name in ("node_id", "lat", "lon", "edge_u", "edge_v", "edge_travel_s", "edge_length_m"):
+            getattr(self, name).setflags(write=False)
+
+    @property
+    def n_nodes(self) -> int:
+        """The number of nodes."""
+        return int(self.node_id.shape[0])
+
+    @property
+    def n_edges(self) -> int:
+        """The number of directed edges."""
+        return int(self.edge_u.shape[0])
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """A short hash of the graph's nodes, edges and travel times."""
+        h = hashlib.sha256()
+        for arr in (self.node_id, self.edge_u, self.edge_v):
+            h.update(np.ascontiguousarray(arr).tobytes())
+        h.update(np.round(self.edge_travel_s, 1).tobytes())
+        return h.hexdigest()[:16]
+
+    @cached_property
+    def _search_graph(self) -> sp.csr_matrix:
+        weight = np.round(self.edge_travel_s * 100.0) + self.edge_length_m / _LENGTH_SCALE
+        weight = np.maximum(weight, 1e-12)  # scipy treats an explicit zero as no edge
+        n = self.n_nodes
+        return sp.csr_matrix((weight, (self.edge_u, self.edge_v)), shape=(n, n))
+
+    @cached_property
+    def _kdtree(self) -> cKDTree:
+        return cKDTree(_unit_vectors(self.lat, self.lon))
+
+    def snap(self, lat: npt.ArrayLike, lon: npt.ArrayLike) -> tuple[IntArray, FloatArray]:
+        """Snap points to their nearest graph node, all in one vectorized query.
+
+        Parameters
+        ----------
+        lat, lon
+            Point coordinates, WGS84 degrees (array-likes of equal length).
+
+        Returns
+        -------
+        node, distance_m
+            The nearest node index of each point and its great-circle distance in metres.
+        """
+        chord, node = self._kdtree.query(_unit_vectors(lat, lon))
+        distance_m = 2.0 * EARTH_RADIUS_M * np.arcsin(np.clip(np.asarray(chord) / 2.0, 0, 1))
+        return np.asarray(node, dtype=np.int64), distance_m
+
+    def matrix(
+        self, sources: npt.ArrayLike, targets: npt.ArrayLike | None = None
+    ) -> tuple[FloatArray, FloatArray]:
+        """Travel-time and distance matrices between nodes, along fastest paths.
+
+        One multi-source scipy Dijkstra over the unique sources, in chunks that bound memory.
+
+        Parameters
+        ----------
+        sources, targets
+            Node indices; ``targets`` defaults to ``sources``.
+
+        Returns
+        -------
+        travel_s, distance_m
+            ``(len(sources), len(targets))`` arrays: the free-flow seconds of the fastest
+            path and the metres of that same path; ``inf`` where no path exists.
+        """
+        src = np.asarray(sources, dtype=np.int64)
+        dst = src if targets is None else np.asarray(targets, dtype=np.int64)
+        usrc, src_inv = np.unique(src, return_inverse=True)
+        total = np.empty((usrc.shape[0], dst.shape[0]), dtype=np.float64)
+        chunk = max(1, _CHUNK_CELLS // max(self.n_nodes, 1))
+        graph = self._search_graph
+        for lo in range(0, usrc.shape[0], chunk):
+            block = dijkstra(graph, directed=True, indices=usrc[lo : lo + chunk])
+            total[lo : lo + chunk] = np.atleast_2d(block)[:, dst]
+        total = total[src_inv]
+        centis = np.floor(total)
+        travel_s = centis / 100.0
+        distance_m = (total - centis) * _LENGTH_SCALE
+        return travel_s, distance_m
+
+    def path(self, source: int, target: int) -> IntArray:
+        """The node indices of the fastest path from ``source`` to ``target``."""
+        _, pred = dijkstra(
+            self._search_graph, directed=True, indices=int(source), return_predecessors=True
+        )
+        nodes = [int(target)]
+        while nodes[-1] != source:
+            prev = int(pred[nodes[-1]])
+            if prev < 0:
+                raise ValueError(f"no path from node {source} to node {target}")
+            nodes.append(prev)
+        return np.array(nodes[::-1], dtype=np.int64)

@@ -1,0 +1,25 @@
+"""Routing core: the immutable Problem, the OR-Tools solver, the schedule and the Plan.
+
+Imports neither osmnx nor lightgbm; it takes matrices.
+"""
+
+from fleetroute.routing.plan import ROUTE_COLUMNS, Plan
+from fleetroute.routing.problem import UNLIMITED, Problem
+from fleetroute.routing.schedule import DROPOFF, PICKUP, Route, RouteSchedule, schedule
+from fleetroute.routing.screen import screen
+from fleetroute.routing.solve import SolveOptions, solve
+
+__all__ = [
+    "DROPOFF",
+    "PICKUP",
+    "ROUTE_COLUMNS",
+    "UNLIMITED",
+    "Plan",
+    "Problem",
+    "Route",
+    "RouteSchedule",
+    "SolveOptions",
+    "schedule",
+    "screen",
+    "solve",
+]

@@ -1,0 +1,186 @@
+"""The immutable routing problem: orders, vehicles, stores and integer matrices.
+
+``routing`` imports neither osmnx nor lightgbm: a :class:`Problem` is made of arrays, so
+road maps, standard VRP instances and synthetic cities all feed the same solver.
+Times are whole seconds since the plan origin, distances whole metres.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["Problem", "UNLIMITED"]
+
+#: Capacity or stop count that stands for "no limit".
+UNLIMITED = 1 << 40
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+def _ints(values: Any) -> IntArray:
+    return np.ascontiguousarray(np.asarray(values, dtype=np.int64))
+
+
+def _floats(values: Any) -> FloatArray:
+    return np.ascontiguousarray(np.asarray(values, dtype=np.float64))
+
+
+@dataclass(frozen=True, eq=False)
+class Problem:
+    """Everything the solver and the schedule need, validated once when built.
+
+    Locations are indexed ``0..L-1``; orders, stores and vehicles refer to them. Build a
+    changed problem with :meth:`replace`.
+
+    Attributes
+    ----------
+    origin
+        Time zero (midnight of the plan date).
+    loc_lat, loc_lon
+        Coordinates of each location (for output only).
+    travel_s, distance_m
+        ``(L, L)`` whole seconds and metres from location to location.
+    order_id, order_loc, order_store, demand, items
+        Per order; ``order_store`` is a store index or -1.
+    window_start_s, window_end_s
+        When delivery may start.
+    dropoff_s, shop_s
+        Service time at the customer and shopping time at the store (0 without store).
+    priority
+        Higher is more important to serve when not all orders fit.
+    store_id, store_loc, store_open_s, store_close_s
+        Per store.
+    vehicle_id, start_loc, end_loc, capacity, shift_start_s, shift_end_s
+        Per vehicle; ``capacity`` may be :data:`UNLIMITED`.
+    fixed_cost, cost_per_hour, cost_per_km, max_stops
+        Per vehicle costs (cost units) and the most drop-offs of one route.
+    excluded
+        Order index -> plain-words reason, for orders left out before solving.
+    """
+
+    origin: datetime
+    loc_lat: FloatArray
+    loc_lon: FloatArray
+    travel_s: IntArray
+    distance_m: IntArray
+    order_id: tuple[str, ...]
+    order_loc: IntArray
+    order_store: IntArray
+    demand: IntArray
+    items: IntArray
+    window_start_s: IntArray
+    window_end_s: IntArray
+    dropoff_s: IntArray
+    shop_s: IntArray
+    priority: FloatArray
+    store_id: tuple[str, ...]
+    store_loc: IntArray
+    store_open_s: IntArray
+    store_close_s: IntArray
+    vehicle_id: tuple[str, ...]
+    start_loc: IntArray
+    end_loc: IntArray
+    capacity: IntArray
+    shift_start_s: IntArray
+    shift_end_s: IntArray
+    fixed_cost: FloatArray
+    cost_per_hour: FloatArray
+    cost_per_km: FloatArray
+    max_stops: IntArray
+    excluded: Mapping[int, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        conv = {f.name: f.type for f in dataclasses.fields(self)}
+        for name, kind in conv.items():
+            value = getattr(self, name)
+            if kind == "IntArray":
+                value = _ints(value)
+            elif kind == "FloatArray":
+                value = _floats(value)
+            elif kind == "tuple[str, ...]":
+                value = tuple(str(v) for v in value)
+            elif name == "excluded":
+                value = MappingProxyType(dict(value))
+            else:
+                continue
+            if isinstance(value, np.ndarray):
+                value.setflags(write=False)
+            object.__setattr__(self, name, value)
+        self._validate()
+
+    def _validate(self) -> None:
+        n_loc = self.loc_lat.shape[0]
+        if self.travel_s.shape != (n_loc, n_loc) or self.distance_m.shape != (n_loc, n_loc):
+            raise ValueError("travel_s and distance_m must be (locations x locations)")
+        if (self.travel_s < 0).any() or (self.distance_m < 0).any():
+            raise ValueError("travel times and distances must not be negative")
+        n, m, v = self.n_orders, self.n_stores, self.n_vehicles
+        for name, size in (
+            ("order_loc", n), ("order_store", n), ("demand", n), ("items", n),
+            ("window_start_s", n), ("window_end_s", n), ("dropoff_s", n), ("shop_s", n),
+            ("priority", n), ("store_loc", m), ("store_open_s", m), ("store_close_s", m),
+            ("start_loc", v), ("end_loc", v), ("capacity", v), ("shift_start_s", v),
+            ("shift_end_s", v), ("fixed_cost", v), ("cost_per_hour", v), ("cost_per_km", v),
+            ("max_stops", v),
+        ):
+            if getattr(self, name).shape != (size,):
+                raise ValueError(f"{name} must have {size} entries")
+        for name in ("order_loc", "store_loc", "start_loc", "end_loc"):
+            arr = getattr(self, name)
+            if arr.size and (arr.min() < 0 or arr.max() >= n_loc):
+                raise ValueError(f"{name} refers to a location that does not exist")
+        if n and (self.order_store.min() < -1 or self.order_store.max() >= m):
+            raise ValueError("order_store refers to a store that does not exist")
+        if (self.window_end_s < self.window_start_s).any():
+            raise ValueError("an order window ends before it starts")
+        if (self.shift_end_s < self.shift_start_s).any():
+            raise ValueError("a shift ends before it starts")
+        if v == 0:
+            raise ValueError("a problem needs at least one vehicle")
+        if any(not 0 <= i < n for i in self.excluded):
+            raise ValueError("excluded refers to an order that does not exist")
+
+    @property
+    def n_orders(self) -> int:
+        """Number of orders."""
+        return len(self.order_id)
+
+    @property
+    def n_vehicles(self) -> int:
+        """Number of vehicles."""
+        return len(self.vehicle_id)
+
+    @property
+    def n_stores(self) -> int:
+        """Number of stores."""
+        return len(self.store_id)
+
+    @property
+    def has_store(self) -> npt.NDArray[np.bool_]:
+        """Which orders are shopped at a store before delivery."""
+        return self.order_store >= 0
+
+    @property
+    def pickup_loc(self) -> IntArray:
+        """The store location of each order, or -1."""
+        return np.where(self.has_store, self.store_loc[np.maximum(self.order_store, 0)], -1)
+
+    @property
+    def plannable(self) -> IntArray:
+        """Indices of the orders handed to the solver (not excluded)."""
+        mask = np.ones(self.n_orders, dtype=bool)
+        mask[list(self.excluded)] = False
+        return np.flatnonzero(mask)
+
+    def replace(self, **changes: Any) -> Problem:
+        """Return a new problem with some fields changed (and validated again)."""
+        return dataclasses.replace(self, **changes)

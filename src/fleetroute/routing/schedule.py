@@ -1,0 +1,171 @@
+"""The one schedule function: times, loads and lateness of a route, from the Problem.
+
+The solver only decides sequences. Every time, wait, load and lateness that a Plan shows
+is recomputed here, so the SPEC identities hold by construction:
+``arrival = previous departure + travel_s`` and
+``departure = arrival + wait_s + service_s``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from fleetroute.routing.problem import Problem
+
+__all__ = ["Route", "RouteSchedule", "schedule", "PICKUP", "DROPOFF"]
+
+PICKUP = "pickup"
+DROPOFF = "dropoff"
+
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class Route:
+    """A vehicle's sequence of stops: ``kinds[i]`` (pickup/dropoff) of order ``orders[i]``."""
+
+    vehicle: int
+    kinds: tuple[str, ...]
+    orders: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.kinds) != len(self.orders):
+            raise ValueError("kinds and orders must have the same length")
+        bad = set(self.kinds) - {PICKUP, DROPOFF}
+        if bad:
+            raise ValueError(f"unknown stop kinds: {sorted(bad)}")
+
+
+@dataclass(frozen=True)
+class RouteSchedule:
+    """Per row of a route (start, stops, end): where, when and how loaded.
+
+    All arrays have ``len(route.orders) + 2`` entries; row 0 is the start and the last row
+    the end. ``load`` is the load on board after the row's stop.
+    """
+
+    route: Route
+    kind: tuple[str, ...]
+    loc: IntArray
+    arrival_s: IntArray
+    wait_s: IntArray
+    service_s: IntArray
+    departure_s: IntArray
+    travel_s: IntArray
+    distance_m: IntArray
+    load: IntArray
+    window_start_s: IntArray
+    window_end_s: IntArray
+    late_s: IntArray
+
+    @property
+    def duration_s(self) -> int:
+        """Time from leaving the start to arriving at the end."""
+        return int(self.arrival_s[-1] - self.departure_s[0])
+
+
+def _forward(
+    start_s: int,
+    travel: IntArray,
+    lo: IntArray,
+    hi: IntArray,
+    service: IntArray,
+) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+    """Earliest-start pass: arrival, wait, departure, late per row from a start time."""
+    k = lo.shape[0]
+    arrival = np.empty(k, dtype=np.int64)
+    wait = np.zeros(k, dtype=np.int64)
+    departure = np.empty(k, dtype=np.int64)
+    arrival[0] = departure[0] = start_s
+    t = start_s
+    for i in range(1, k):
+        a = t + int(travel[i])
+        begin = max(a, int(lo[i]))
+        arrival[i] = a
+        wait[i] = begin - a
+        t = begin + int(service[i])
+        departure[i] = t
+    late = np.maximum(0, arrival + wait - hi)
+    late[0] = 0
+    return arrival, wait, departure, late
+
+
+def schedule(problem: Problem, route: Route) -> RouteSchedule:
+    """Compute the times, loads and lateness of one route.
+
+    The vehicle leaves its start as late as it can without making any stop later than the
+    earliest schedule would: it starts at its shift start, then shifts the departure later
+    by the waiting it would otherwise do, as far as every window allows.
+
+    Parameters
+    ----------
+    problem
+        The problem the route belongs to.
+    route
+        The vehicle and its stops in driving order.
+
+    Returns
+    -------
+    RouteSchedule
+    """
+    p = problem
+    v = route.vehicle
+    orders = np.asarray(route.orders, dtype=np.int64)
+    is_pickup = np.array([k == PICKUP for k in route.kinds], dtype=bool)
+    stores = p.order_store[orders]
+    stop_loc = np.where(is_pickup, p.store_loc[np.maximum(stores, 0)], p.order_loc[orders])
+    stop_service = np.where(is_pickup, p.shop_s[orders], p.dropoff_s[orders])
+    stop_lo = np.where(
+        is_pickup, p.store_open_s[np.maximum(stores, 0)], p.window_start_s[orders]
+    )
+    stop_hi = np.where(
+        is_pickup,
+        p.store_close_s[np.maximum(stores, 0)] - p.shop_s[orders],
+        p.window_end_s[orders],
+    )
+    shift = (int(p.shift_start_s[v]), int(p.shift_end_s[v]))
+    loc = np.concatenate([[p.start_loc[v]], stop_loc, [p.end_loc[v]]]).astype(np.int64)
+    service = np.concatenate([[0], stop_service, [0]]).astype(np.int64)
+    lo = np.concatenate([[shift[0]], stop_lo, [shift[0]]]).astype(np.int64)
+    hi = np.concatenate([[shift[1]], stop_hi, [shift[1]]]).astype(np.int64)
+    travel = np.zeros(loc.shape[0], dtype=np.int64)
+    travel[1:] = p.travel_s[loc[:-1], loc[1:]]
+    distance = np.zeros(loc.shape[0], dtype=np.int64)
+    distance[1:] = p.distance_m[loc[:-1], loc[1:]]
+
+    arrival, wait, departure, late = _forward(shift[0], travel, lo, hi, service)
+    # Push the start later by the waiting it saves, never past any row's window end.
+    begin = arrival + wait
+    cum_wait = np.cumsum(wait)
+    room = cum_wait[1:] + np.maximum(0, hi[1:] - begin[1:])
+    delay = int(min(cum_wait[-1], room.min())) if room.size else 0
+    if delay > 0:
+        arrival, wait, departure, late = _forward(shift[0] + delay, travel, lo, hi, service)
+
+    demand = p.demand[orders]
+    change = np.where(is_pickup, demand, -demand)
+    depot_loaded = int(demand[(~is_pickup) & (stores < 0)].sum())
+    load = np.empty(loc.shape[0], dtype=np.int64)
+    load[0] = depot_loaded
+    load[1:-1] = depot_loaded + np.cumsum(change)
+    load[-1] = load[-2] if load.shape[0] > 2 else depot_loaded
+
+    kinds = ("start", *route.kinds, "end")
+    return RouteSchedule(
+        route=route,
+        kind=kinds,
+        loc=loc,
+        arrival_s=arrival,
+        wait_s=wait,
+        service_s=service,
+        departure_s=departure,
+        travel_s=travel,
+        distance_m=distance,
+        load=load,
+        window_start_s=lo,
+        window_end_s=hi,
+        late_s=late,
+    )

@@ -1,0 +1,98 @@
+"""Check each order on its own before solving, and say in plain words why one cannot be served.
+
+Vectorized over orders x vehicles: an order is screened out when no single vehicle could
+serve it even with an otherwise empty route.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from fleetroute.routing.problem import Problem
+
+__all__ = ["screen"]
+
+
+def _hhmm(seconds: int, origin: datetime) -> str:
+    when = origin + timedelta(seconds=int(seconds))
+    day = (when.date() - origin.date()).days
+    return when.strftime("%H:%M") + (f" (day +{day})" if day else "")
+
+
+def screen(problem: Problem, orders: np.ndarray | None = None) -> dict[int, str]:
+    """Reasons for the orders that no vehicle could serve even on an empty route.
+
+    Parameters
+    ----------
+    problem
+        The problem.
+    orders
+        Order indices to check (default: every plannable order).
+
+    Returns
+    -------
+    dict
+        Order index -> reason, only for orders that cannot be served.
+    """
+    p = problem
+    idx = p.plannable if orders is None else np.asarray(orders, dtype=np.int64)
+    if idx.size == 0:
+        return {}
+    reasons: dict[int, str] = {}
+    demand = p.demand[idx]
+    cap = int(p.capacity.max())
+    for i in idx[demand > cap]:
+        reasons[int(i)] = (
+            f"it needs {int(p.demand[i])} capacity units but the largest vehicle holds {cap}"
+        )
+    if int(p.max_stops.max()) == 0:
+        for i in idx:
+            reasons.setdefault(int(i), "every vehicle has max_stops 0")
+
+    cust = p.order_loc[idx]
+    start = p.start_loc
+    shift_start = p.shift_start_s[None, :]
+    shift_end = p.shift_end_s[None, :]
+    has_store = p.order_store[idx] >= 0
+    store = np.maximum(p.order_store[idx], 0)
+    # Without a store: drive from the vehicle start straight to the customer.
+    direct = shift_start + p.travel_s[start[None, :], cust[:, None]]
+    # With a store: drive to the store, shop once it is open, then drive on.
+    sloc = p.store_loc[store] if p.n_stores else cust
+    reach_store = shift_start + p.travel_s[start[None, :], sloc[:, None]]
+    shop_begin = np.maximum(reach_store, p.store_open_s[store][:, None] if p.n_stores else 0)
+    shop_latest = (p.store_close_s[store] - p.shop_s[idx]) if p.n_stores else np.zeros_like(idx)
+    shop_ok = shop_begin <= shop_latest[:, None]
+    via_store = shop_begin + p.shop_s[idx][:, None] + p.travel_s[sloc, cust][:, None]
+    arrive = np.where(has_store[:, None], via_store, direct)
+    begin = np.maximum(arrive, p.window_start_s[idx][:, None])
+    back = begin + p.dropoff_s[idx][:, None] + p.travel_s[cust[:, None], p.end_loc[None, :]]
+    fits_cap = (p.demand[idx][:, None] <= p.capacity[None, :]) & (p.max_stops[None, :] > 0)
+    in_window = arrive <= p.window_end_s[idx][:, None]
+    in_shift = back <= shift_end
+    ok = fits_cap & in_window & in_shift & np.where(has_store[:, None], shop_ok, True)
+
+    for row in np.flatnonzero(~ok.any(axis=1)):
+        i = int(idx[row])
+        if i in reasons:
+            continue
+        if has_store[row] and not shop_ok[row].any():
+            s = int(store[row])
+            reasons[i] = (
+                f"store {p.store_id[s]} closes at {_hhmm(p.store_close_s[s], p.origin)}, before "
+                f"any vehicle can get there and shop the order"
+            )
+        elif not (in_window[row] & fits_cap[row]).any():
+            earliest = int(arrive[row][fits_cap[row]].min()) if fits_cap[row].any() else 0
+            reasons[i] = (
+                f"its window ends at {_hhmm(p.window_end_s[i], p.origin)}, before any vehicle "
+                f"can get there (earliest arrival {_hhmm(earliest, p.origin)})"
+            )
+        else:
+            reasons[i] = (
+                "no vehicle can deliver it inside its window and still reach the end of its "
+                "route before its shift ends"
+            )
+    return reasons
