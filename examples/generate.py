@@ -35,8 +35,13 @@ def main() -> None:
 
     slat, slon = points(2)
     pd.DataFrame(
-        {"store_id": ["S1", "S2"], "lat": slat, "lon": slon, "open": ["07:00", "08:00"],
-         "close": ["21:00", "20:00"]}
+        {
+            "store_id": ["S1", "S2"],
+            "lat": slat,
+            "lon": slon,
+            "open": ["07:00", "08:00"],
+            "close": ["21:00", "20:00"],
+        }
     ).to_csv(HERE / "stores.csv", index=False)
 
     n = 40

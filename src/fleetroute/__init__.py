@@ -1,1 +1,57 @@
-"""fleetroute."""
+"""fleetroute: delivery-route optimisation on real road maps.
+
+The Python API for dispatch systems::
+
+    import fleetroute
+    city = fleetroute.maps.load("city.osm.pbf")          # once per process
+    plan = fleetroute.plan("orders.csv", "vehicles.csv", road_map=city)
+    plan.routes_table()      # routes.csv as a DataFrame
+    plan.summary()           # the summary of plan.json
+    plan.unassigned_table()  # orders left out, with reasons
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from fleetroute import maps
+from fleetroute.api import MAX_SNAP_M, build_problem, plan
+from fleetroute.errors import (
+    FleetrouteError,
+    InputError,
+    MapError,
+    ModelBundleError,
+    NotFittedError,
+)
+from fleetroute.eta_model import EtaProvider, FreeFlow
+from fleetroute.io.readers import FleetSpec
+from fleetroute.io.writers import write_plan
+from fleetroute.maps import RoadMap
+from fleetroute.routing import Plan, Problem, Route, SolveOptions, schedule, solve
+
+try:
+    __version__ = version("fleetroute")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0"
+
+__all__ = [
+    "MAX_SNAP_M",
+    "EtaProvider",
+    "FleetSpec",
+    "FleetrouteError",
+    "FreeFlow",
+    "InputError",
+    "MapError",
+    "ModelBundleError",
+    "NotFittedError",
+    "Plan",
+    "Problem",
+    "RoadMap",
+    "Route",
+    "SolveOptions",
+    "__version__",
+    "build_problem",
+    "maps",
+    "plan",
+    "schedule",
+    "solve",
+    "write_plan",
+]

@@ -38,6 +38,10 @@ def _label(source: TableSource | None, default: str) -> str:
     return str(source)
 
 
+def _int64(values: Any) -> np.ndarray[Any, np.dtype[np.int64]]:
+    return np.asarray(values, dtype=np.int64)
+
+
 def _km(metres: float) -> str:
     return f"{metres / 1000:.1f} km" if metres >= 1000 else f"{metres:.0f} m"
 
@@ -93,14 +97,18 @@ def build_problem(
     s_label = _label(stores, "stores")
     o = read_orders(orders, origin=origin, name=o_label)
     if vehicles is not None and fleet is not None:
-        raise InputError("--vehicles", "give a vehicles file or the --fleet-size shorthand, not both")
+        raise InputError(
+            "--vehicles", "give a vehicles file or the --fleet-size shorthand, not both"
+        )
     if vehicles is not None:
         veh = read_vehicles(vehicles, origin=origin, name=v_label)
     elif fleet is not None:
         veh = fleet_vehicles(fleet)
         v_label = "--depot"
     else:
-        raise InputError("--vehicles", "no fleet given: use --vehicles or --fleet-size with --depot")
+        raise InputError(
+            "--vehicles", "no fleet given: use --vehicles or --fleet-size with --depot"
+        )
     st = (
         read_stores(stores, origin=origin, name=s_label)
         if stores is not None
@@ -114,14 +122,30 @@ def build_problem(
             continue
         if sid not in store_index:
             where = "no --stores file was given" if stores is None else f"not in {s_label}"
-            raise InputError(o_label, f"unknown store '{sid}' ({where})", row=int(row), column="store_id")
+            raise InputError(
+                o_label, f"unknown store '{sid}' ({where})", row=int(row), column="store_id"
+            )
         order_store[pos] = store_index[sid]
 
     v, m, n = len(veh), len(st), len(o)
     end_lat = veh["end_lat"].fillna(veh["depot_lat"]).to_numpy(dtype=float)
     end_lon = veh["end_lon"].fillna(veh["depot_lon"]).to_numpy(dtype=float)
-    loc_lat = np.concatenate([veh["depot_lat"].to_numpy(float), end_lat, st["lat"].to_numpy(float), o["lat"].to_numpy(float)])
-    loc_lon = np.concatenate([veh["depot_lon"].to_numpy(float), end_lon, st["lon"].to_numpy(float), o["lon"].to_numpy(float)])
+    loc_lat = np.concatenate(
+        [
+            veh["depot_lat"].to_numpy(float),
+            end_lat,
+            st["lat"].to_numpy(float),
+            o["lat"].to_numpy(float),
+        ]
+    )
+    loc_lon = np.concatenate(
+        [
+            veh["depot_lon"].to_numpy(float),
+            end_lon,
+            st["lon"].to_numpy(float),
+            o["lon"].to_numpy(float),
+        ]
+    )
     node, snap_m = rmap.snap(loc_lat, loc_lon)
 
     for k in range(2 * v):
@@ -151,7 +175,9 @@ def build_problem(
     for i in np.flatnonzero(order_store >= 0).tolist():
         s = int(order_store[i])
         if store_snap[s] > max_snap_m and i not in excluded:
-            excluded[i] = f"its store {st['store_id'].iloc[s]} is {_km(store_snap[s])} from the nearest road"
+            excluded[i] = (
+                f"its store {st['store_id'].iloc[s]} is {_km(store_snap[s])} from the nearest road"
+            )
 
     shift_start = veh["shift_start"].to_numpy(dtype=np.int64)
     shift_end = veh["shift_end"].to_numpy(dtype=np.int64)
@@ -171,16 +197,16 @@ def build_problem(
             column="shift_end",
         )
 
-    ws = o["window_start"].astype("Int64").fillna(int(shift_start.min())).to_numpy(np.int64)
-    we = o["window_end"].astype("Int64").fillna(int(shift_end.max())).to_numpy(np.int64)
+    ws = _int64(o["window_start"].astype("Int64").fillna(int(shift_start.min())))
+    we = _int64(o["window_end"].astype("Int64").fillna(int(shift_end.max())))
     items = o["items"].to_numpy(dtype=np.int64)
     dropoff = eta.dropoff_s(items, when_s=ws)
     given = o["service_s"].to_numpy(dtype=float)
     dropoff = np.where(np.isnan(given), dropoff, given)
     store_ids = np.where(order_store >= 0, o["store_id"].to_numpy(object), "")
     shop = np.where(order_store >= 0, eta.shop_s(items, store_ids, when_s=ws), 0.0)
-    capacity = veh["capacity"].astype("Int64").fillna(UNLIMITED).to_numpy(np.int64)
-    max_stops = veh["max_stops"].astype("Int64").fillna(UNLIMITED).to_numpy(np.int64)
+    capacity = _int64(veh["capacity"].astype("Int64").fillna(UNLIMITED))
+    max_stops = _int64(veh["max_stops"].astype("Int64").fillna(UNLIMITED))
 
     problem = Problem(
         origin=origin,
@@ -214,8 +240,18 @@ def build_problem(
         max_stops=max_stops,
         excluded=excluded,
     )
-    declared = {"order_id", "lat", "lon", "store_id", "items", "demand", "window_start",
-                "window_end", "service_s", "priority"}
+    declared = {
+        "order_id",
+        "lat",
+        "lon",
+        "store_id",
+        "items",
+        "demand",
+        "window_start",
+        "window_end",
+        "service_s",
+        "priority",
+    }
     extra = o[[c for c in o.columns if c not in declared]].reset_index(drop=True)
     return problem, extra
 
@@ -256,8 +292,14 @@ def plan(
     rmap = road_map if isinstance(road_map, RoadMap) else load_map(road_map)
     eta = eta or FreeFlow()
     problem, extra = build_problem(
-        orders, vehicles, road_map=rmap, stores=stores, fleet=fleet, plan_date=plan_date,
-        eta=eta, max_snap_m=max_snap_m,
+        orders,
+        vehicles,
+        road_map=rmap,
+        stores=stores,
+        fleet=fleet,
+        plan_date=plan_date,
+        eta=eta,
+        max_snap_m=max_snap_m,
     )
     inputs: dict[str, Any] = {
         "map": rmap.source,
@@ -270,7 +312,9 @@ def plan(
         "max_snap_m": max_snap_m,
         "solution_limit": solution_limit,
     }
-    options = SolveOptions(time_limit_s=time_limit_s, solution_limit=solution_limit, seed=seed, inputs=inputs)
+    options = SolveOptions(
+        time_limit_s=time_limit_s, solution_limit=solution_limit, seed=seed, inputs=inputs
+    )
     result = solve(problem, options)
     return Plan(
         problem=result.problem,

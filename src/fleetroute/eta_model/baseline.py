@@ -43,7 +43,9 @@ class EtaProvider(Protocol):
         """Seconds and metres between map nodes for a departure at ``departure_s``."""
         ...
 
-    def dropoff_s(self, items: npt.NDArray[np.int64], *, when_s: npt.NDArray[np.int64]) -> FloatArray:
+    def dropoff_s(
+        self, items: npt.NDArray[np.int64], *, when_s: npt.NDArray[np.int64]
+    ) -> FloatArray:
         """Drop-off seconds per order."""
         ...
 
@@ -70,7 +72,9 @@ class FreeFlow:
         del departure_s
         return road_map.matrix(nodes)
 
-    def dropoff_s(self, items: npt.NDArray[np.int64], *, when_s: npt.NDArray[np.int64]) -> FloatArray:
+    def dropoff_s(
+        self, items: npt.NDArray[np.int64], *, when_s: npt.NDArray[np.int64]
+    ) -> FloatArray:
         """``DROPOFF_BASE_S + DROPOFF_PER_ITEM_S * items``."""
         del when_s
         return DROPOFF_BASE_S + DROPOFF_PER_ITEM_S * np.asarray(items, dtype=np.float64)

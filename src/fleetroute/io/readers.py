@@ -99,8 +99,9 @@ def read_vehicles(
         raise InputError(label, "has no vehicles")
     half = table["end_lat"].isna() != table["end_lon"].isna()
     if half.any():
-        row = int(table.index[half.to_numpy().nonzero()[0][0]])
-        missing = "end_lon" if table.loc[row, "end_lon"] != table.loc[row, "end_lon"] else "end_lat"
+        first = int(half.to_numpy().nonzero()[0][0])
+        row = int(table.index[first])
+        missing = "end_lon" if np.isnan(table["end_lon"].to_numpy()[first]) else "end_lat"
         raise InputError(label, "end_lat and end_lon go together", row=row, column=missing)
     _check_order(table, label, "shift_start", "shift_end")
     return table

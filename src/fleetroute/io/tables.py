@@ -190,10 +190,7 @@ def read_table(
         "text": lambda text: text,
     }
     for col in columns:
-        if col.name in raw.columns:
-            cells = raw[col.name].tolist()
-        else:
-            cells = [None] * len(raw)
+        cells = raw[col.name].tolist() if col.name in raw.columns else [None] * len(raw)
         parse = parsers[col.kind]
         values: list[Any] = []
         for row, cell in zip(rows, cells, strict=True):
@@ -209,26 +206,32 @@ def read_table(
                 raise InputError(label, str(exc), row=int(row), column=col.name) from None
             if col.minimum is not None and value < col.minimum:
                 raise InputError(
-                    label, f"'{text}' is below the minimum {col.minimum:g}", row=int(row),
+                    label,
+                    f"'{text}' is below the minimum {col.minimum:g}",
+                    row=int(row),
                     column=col.name,
                 )
             if col.maximum is not None and value > col.maximum:
                 raise InputError(
-                    label, f"'{text}' is above the maximum {col.maximum:g}", row=int(row),
+                    label,
+                    f"'{text}' is above the maximum {col.maximum:g}",
+                    row=int(row),
                     column=col.name,
                 )
             values.append(value)
         out[col.name] = _typed(values, col)
-    for extra in raw.columns:
-        if extra not in declared:
-            out[extra] = raw[extra].map(_as_text).to_numpy()
+    for extra_name in raw.columns:
+        if extra_name not in declared:
+            out[extra_name] = raw[extra_name].map(_as_text).to_numpy()
     table = pd.DataFrame(out, index=pd.Index(rows, name="row"))
     if id_column is not None:
-        seen = table[id_column].duplicated()
-        if seen.any():
-            row = int(table.index[seen.to_numpy().nonzero()[0][0]])
-            value = table.loc[row, id_column]
-            raise InputError(label, f"'{value}' is used twice", row=row, column=id_column)
+        repeated = np.flatnonzero(table[id_column].duplicated().to_numpy())
+        if repeated.size:
+            first = int(repeated[0])
+            value = table[id_column].iloc[first]
+            raise InputError(
+                label, f"'{value}' is used twice", row=int(rows[first]), column=id_column
+            )
     return table
 
 

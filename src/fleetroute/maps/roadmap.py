@@ -154,11 +154,11 @@ class RoadMap:
     def path(self, source: int, target: int) -> IntArray:
         """The node indices of the fastest path from ``source`` to ``target``."""
         _, pred = dijkstra(
-            self._search_graph, directed=True, indices=int(source), return_predecessors=True
+            self._search_graph, directed=True, indices=[int(source)], return_predecessors=True
         )
         nodes = [int(target)]
         while nodes[-1] != source:
-            prev = int(pred[nodes[-1]])
+            prev = int(pred[0, nodes[-1]])
             if prev < 0:
                 raise ValueError(f"no path from node {source} to node {target}")
             nodes.append(prev)

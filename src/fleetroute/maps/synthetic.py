@@ -25,7 +25,9 @@ ROAD_CLASSES = {"primary": 50.0, "secondary": 40.0, "residential": 30.0}
 
 
 def _street_class(index: np.ndarray) -> np.ndarray:
-    return np.where(index % 10 == 0, "primary", np.where(index % 5 == 0, "secondary", "residential"))
+    return np.where(
+        index % 10 == 0, "primary", np.where(index % 5 == 0, "secondary", "residential")
+    )
 
 
 def synthetic_city(
@@ -97,9 +99,7 @@ def synthetic_city(
 
     G = nx.MultiDiGraph(crs="epsg:4326", simplified=True, name=f"synthetic city seed {seed}")
     nodes = np.flatnonzero(keep)
-    G.add_nodes_from(
-        (int(n), {"x": float(lon[n]), "y": float(lat[n])}) for n in nodes
-    )
+    G.add_nodes_from((int(n), {"x": float(lon[n]), "y": float(lat[n])}) for n in nodes)
     speed = np.array([ROAD_CLASSES[h] for h in highway])
     edges = []
     for i in range(a.shape[0]):
@@ -118,7 +118,9 @@ def synthetic_city(
     return G
 
 
-def write_synthetic_city(path: str | Path, n_nodes: int = 2_500, *, seed: int = 0, **options: float) -> Path:
+def write_synthetic_city(
+    path: str | Path, n_nodes: int = 2_500, *, seed: int = 0, **options: float
+) -> Path:
     """Generate a synthetic city and save it as GraphML that ``osmnx.load_graphml`` reads.
 
     Keyword options are those of :func:`synthetic_city`. Returns the path written.

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from fleetroute.io.times import format_time
-from fleetroute.routing.problem import Problem
+from fleetroute.routing.problem import Problem, per_store
 from fleetroute.routing.schedule import PICKUP, Route, RouteSchedule, schedule
 
 __all__ = ["Plan", "ROUTE_COLUMNS"]
@@ -97,8 +97,7 @@ class Plan:
             orders = np.array([-1, *r.orders, -1], dtype=np.int64)
             stores = np.where(orders >= 0, p.order_store[np.maximum(orders, 0)], -1)
             is_pickup = np.array([k == PICKUP for k in sched.kind])
-            store_close = p.store_close_s[np.maximum(stores, 0)] if p.n_stores else stores
-            win_end = np.where(is_pickup, store_close, sched.window_end_s)
+            win_end = np.where(is_pickup, per_store(p.store_close_s, stores, 0), sched.window_end_s)
             frames.append(
                 pd.DataFrame(
                     {

@@ -17,13 +17,20 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Problem", "UNLIMITED"]
+__all__ = ["Problem", "UNLIMITED", "per_store"]
 
 #: Capacity or stop count that stands for "no limit".
 UNLIMITED = 1 << 40
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+
+
+def per_store(values: npt.NDArray[Any], stores: IntArray, fill: Any) -> npt.NDArray[Any]:
+    """``values[store]`` for each entry of ``stores``, and ``fill`` where it is -1."""
+    if values.shape[0] == 0:
+        return np.full(stores.shape, fill, dtype=values.dtype)
+    return np.where(stores >= 0, values[np.maximum(stores, 0)], fill)
 
 
 def _ints(values: Any) -> IntArray:
@@ -125,11 +132,26 @@ class Problem:
             raise ValueError("travel times and distances must not be negative")
         n, m, v = self.n_orders, self.n_stores, self.n_vehicles
         for name, size in (
-            ("order_loc", n), ("order_store", n), ("demand", n), ("items", n),
-            ("window_start_s", n), ("window_end_s", n), ("dropoff_s", n), ("shop_s", n),
-            ("priority", n), ("store_loc", m), ("store_open_s", m), ("store_close_s", m),
-            ("start_loc", v), ("end_loc", v), ("capacity", v), ("shift_start_s", v),
-            ("shift_end_s", v), ("fixed_cost", v), ("cost_per_hour", v), ("cost_per_km", v),
+            ("order_loc", n),
+            ("order_store", n),
+            ("demand", n),
+            ("items", n),
+            ("window_start_s", n),
+            ("window_end_s", n),
+            ("dropoff_s", n),
+            ("shop_s", n),
+            ("priority", n),
+            ("store_loc", m),
+            ("store_open_s", m),
+            ("store_close_s", m),
+            ("start_loc", v),
+            ("end_loc", v),
+            ("capacity", v),
+            ("shift_start_s", v),
+            ("shift_end_s", v),
+            ("fixed_cost", v),
+            ("cost_per_hour", v),
+            ("cost_per_km", v),
             ("max_stops", v),
         ):
             if getattr(self, name).shape != (size,):
@@ -172,7 +194,7 @@ class Problem:
     @property
     def pickup_loc(self) -> IntArray:
         """The store location of each order, or -1."""
-        return np.where(self.has_store, self.store_loc[np.maximum(self.order_store, 0)], -1)
+        return per_store(self.store_loc, self.order_store, -1)
 
     @property
     def plannable(self) -> IntArray:

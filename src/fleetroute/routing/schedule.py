@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from fleetroute.routing.problem import Problem
+from fleetroute.routing.problem import Problem, per_store
 
 __all__ = ["Route", "RouteSchedule", "schedule", "PICKUP", "DROPOFF"]
 
@@ -116,15 +116,11 @@ def schedule(problem: Problem, route: Route) -> RouteSchedule:
     orders = np.asarray(route.orders, dtype=np.int64)
     is_pickup = np.array([k == PICKUP for k in route.kinds], dtype=bool)
     stores = p.order_store[orders]
-    stop_loc = np.where(is_pickup, p.store_loc[np.maximum(stores, 0)], p.order_loc[orders])
+    stop_loc = np.where(is_pickup, per_store(p.store_loc, stores, 0), p.order_loc[orders])
     stop_service = np.where(is_pickup, p.shop_s[orders], p.dropoff_s[orders])
-    stop_lo = np.where(
-        is_pickup, p.store_open_s[np.maximum(stores, 0)], p.window_start_s[orders]
-    )
+    stop_lo = np.where(is_pickup, per_store(p.store_open_s, stores, 0), p.window_start_s[orders])
     stop_hi = np.where(
-        is_pickup,
-        p.store_close_s[np.maximum(stores, 0)] - p.shop_s[orders],
-        p.window_end_s[orders],
+        is_pickup, per_store(p.store_close_s, stores, 0) - p.shop_s[orders], p.window_end_s[orders]
     )
     shift = (int(p.shift_start_s[v]), int(p.shift_end_s[v]))
     loc = np.concatenate([[p.start_loc[v]], stop_loc, [p.end_loc[v]]]).astype(np.int64)

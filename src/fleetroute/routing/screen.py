@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from fleetroute.routing.problem import Problem
+from fleetroute.routing.problem import Problem, per_store
 
 __all__ = ["screen"]
 
@@ -56,14 +56,14 @@ def screen(problem: Problem, orders: np.ndarray | None = None) -> dict[int, str]
     shift_start = p.shift_start_s[None, :]
     shift_end = p.shift_end_s[None, :]
     has_store = p.order_store[idx] >= 0
-    store = np.maximum(p.order_store[idx], 0)
+    store = p.order_store[idx]
     # Without a store: drive from the vehicle start straight to the customer.
     direct = shift_start + p.travel_s[start[None, :], cust[:, None]]
     # With a store: drive to the store, shop once it is open, then drive on.
-    sloc = p.store_loc[store] if p.n_stores else cust
+    sloc = np.where(has_store, per_store(p.store_loc, store, 0), cust)
     reach_store = shift_start + p.travel_s[start[None, :], sloc[:, None]]
-    shop_begin = np.maximum(reach_store, p.store_open_s[store][:, None] if p.n_stores else 0)
-    shop_latest = (p.store_close_s[store] - p.shop_s[idx]) if p.n_stores else np.zeros_like(idx)
+    shop_begin = np.maximum(reach_store, per_store(p.store_open_s, store, 0)[:, None])
+    shop_latest = per_store(p.store_close_s, store, 0) - p.shop_s[idx]
     shop_ok = shop_begin <= shop_latest[:, None]
     via_store = shop_begin + p.shop_s[idx][:, None] + p.travel_s[sloc, cust][:, None]
     arrive = np.where(has_store[:, None], via_store, direct)

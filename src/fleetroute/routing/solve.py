@@ -114,15 +114,20 @@ def _layout(p: Problem, orders: np.ndarray) -> _Nodes:
         kind.append(DROPOFF)
     as_int = lambda x: np.asarray(x, dtype=np.int64)  # noqa: E731
     return _Nodes(
-        as_int(loc), as_int(service), as_int(lo), as_int(hi), as_int(load), as_int(stop),
-        as_int(order), tuple(kind), pairs,
+        as_int(loc),
+        as_int(service),
+        as_int(lo),
+        as_int(hi),
+        as_int(load),
+        as_int(stop),
+        as_int(order),
+        tuple(kind),
+        pairs,
     )
 
 
 def _penalties(p: Problem, nodes: _Nodes) -> np.ndarray:
-    return np.round(_DROP_PENALTY * (1.0 + p.priority[np.maximum(nodes.order, 0)])).astype(
-        np.int64
-    )
+    return np.round(_DROP_PENALTY * (1.0 + p.priority[np.maximum(nodes.order, 0)])).astype(np.int64)
 
 
 def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
@@ -154,9 +159,7 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
     nodes = _layout(p, orders)
     v = p.n_vehicles
     n_nodes = int(nodes.loc.shape[0])
-    manager = pywrapcp.RoutingIndexManager(
-        n_nodes, v, list(range(v)), list(range(v, 2 * v))
-    )
+    manager = pywrapcp.RoutingIndexManager(n_nodes, v, list(range(v)), list(range(v, 2 * v)))
     model = pywrapcp.RoutingModel(manager)
 
     travel = p.travel_s[np.ix_(nodes.loc, nodes.loc)]
@@ -176,9 +179,7 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
             arc = np.round(per_m * distance + per_s * transit).astype(np.int64)
             classes[key] = model.RegisterTransitMatrix(arc.tolist())
         model.SetArcCostEvaluatorOfVehicle(classes[key], k)
-        time_dim.SetSlackCostCoefficientForVehicle(
-            int(round(key[1] * COST_SCALE / 3600.0)), k
-        )
+        time_dim.SetSlackCostCoefficientForVehicle(int(round(key[1] * COST_SCALE / 3600.0)), k)
         model.SetFixedCostOfVehicle(int(round(p.fixed_cost[k] * COST_SCALE)), k)
 
     load_cb = model.RegisterUnaryTransitVector(nodes.load.tolist())
@@ -217,9 +218,7 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
 
     if solution is None:
         for i in orders.tolist():
-            unassigned[i] = (
-                "the solver found no plan within the time limit; give it more time"
-            )
+            unassigned[i] = "the solver found no plan within the time limit; give it more time"
         return Plan(p, (), unassigned, elapsed, inputs)
 
     routes = []

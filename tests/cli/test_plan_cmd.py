@@ -1,0 +1,212 @@
+"""`route plan` end to end through click's CliRunner, and how it fails on bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from conftest import DATA, EXAMPLES, OSM_DIR
+from fleetroute.cli import cli
+from fleetroute.routing import ROUTE_COLUMNS
+
+SUMMARY_KEYS = {
+    "orders",
+    "assigned",
+    "unassigned",
+    "vehicles_used",
+    "total_distance_m",
+    "total_travel_s",
+    "total_duration_s",
+    "on_time_rate",
+    "objective",
+    "solve_time_s",
+}
+
+
+def _run(*args):
+    return CliRunner().invoke(cli, list(map(str, args)), catch_exceptions=False)
+
+
+def test_plan_example_writes_spec_files(tmp_path):
+    out = tmp_path / "plan"
+    r = _run(
+        "plan",
+        EXAMPLES / "orders.csv",
+        "--map",
+        EXAMPLES / "city.graphml",
+        "--vehicles",
+        EXAMPLES / "vehicles.csv",
+        "--stores",
+        EXAMPLES / "stores.csv",
+        "--date",
+        "2026-03-02",
+        "--solution-limit",
+        "10",
+        "--out",
+        out,
+    )
+    assert r.exit_code == 0, r.output
+    assert "planned 40 of 40 orders" in r.output
+    routes = pd.read_csv(out / "routes.csv")
+    assert list(routes.columns[: len(ROUTE_COLUMNS)]) == list(ROUTE_COLUMNS)
+    doc = json.loads((out / "plan.json").read_text())
+    assert set(doc) == {"summary", "routes", "unassigned", "inputs"}
+    assert set(doc["summary"]) >= SUMMARY_KEYS
+    assert doc["summary"]["assigned"] == (routes["kind"] == "dropoff").sum()
+    assert doc["inputs"]["date"] == "2026-03-02"
+
+
+def test_plan_with_shorthand_fleet_on_a_real_osm_map(tmp_path):
+    """Orders on West Oakland's real roads, planned with --fleet-size/--depot/--shift."""
+    orders = tmp_path / "orders.csv"
+    pd.DataFrame(
+        {
+            "order_id": ["a", "b", "c"],
+            "lat": [37.8135, 37.8150, 37.8120],
+            "lon": [-122.2900, -122.2880, -122.2870],
+        }
+    ).to_csv(orders, index=False)
+    r = _run(
+        "plan",
+        orders,
+        "--map",
+        OSM_DIR / "West-Oakland.osm.bz2",
+        "--fleet-size",
+        2,
+        "--capacity",
+        5,
+        "--depot",
+        "37.8140,-122.2890",
+        "--shift",
+        "08:00-12:00",
+        "--date",
+        "2026-03-02",
+        "--solution-limit",
+        5,
+        "--out",
+        tmp_path / "o",
+    )
+    assert r.exit_code == 0, r.output
+    routes = pd.read_csv(tmp_path / "o" / "routes.csv")
+    assert set(routes.loc[routes["kind"] == "dropoff", "order_id"]) == {"a", "b", "c"}
+
+
+@pytest.mark.parametrize(
+    ("orders", "extra", "expected"),
+    [
+        (
+            "orders_misspelt_column.csv",
+            [],
+            "row 1, column 'lat': required column is missing (found 'latt'",
+        ),
+        ("orders_comma_decimal.csv", [], "row 2, column 'lat': '52,3700' is not a number"),
+        ("orders_window_end_before_start.csv", [], "row 3, column 'window_end'"),
+        (
+            "orders_unknown_store.csv",
+            ["--stores", DATA / "stores_valid.csv"],
+            "row 3, column 'store_id'",
+        ),
+        ("orders_not_on_map.csv", [], "no order lies on the map"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, orders, extra, expected):
+    out = tmp_path / "out"
+    r = CliRunner().invoke(
+        cli,
+        [
+            "plan",
+            str(DATA / orders),
+            "--map",
+            str(EXAMPLES / "city.graphml"),
+            "--vehicles",
+            str(DATA / "vehicles_valid.csv"),
+            "--out",
+            str(out),
+            *map(str, extra),
+        ],
+    )
+    assert r.exit_code == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0] and str(DATA / orders) in lines[0]
+    assert "Traceback" not in r.output
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--depot", "52.37,x", "--fleet-size", "2"], "'52.37,x' is not LAT,LON"),
+        (
+            ["--depot", "52.37,4.89", "--fleet-size", "2", "--shift", "18:00-08:00"],
+            "ends before it starts",
+        ),
+        (["--fleet-size", "2"], "needs both --fleet-size and --depot"),
+        (["--vehicles", "nope.csv"], "nope.csv: no such file"),
+    ],
+)
+def test_bad_options_exit_2_with_one_line(tmp_path, args, expected):
+    r = CliRunner().invoke(
+        cli,
+        [
+            "plan",
+            str(EXAMPLES / "orders.csv"),
+            "--map",
+            str(EXAMPLES / "city.graphml"),
+            "--stores",
+            str(EXAMPLES / "stores.csv"),
+            "--out",
+            str(tmp_path / "o"),
+            *args,
+        ],
+    )
+    assert r.exit_code == 2, r.output
+    assert len(r.stderr.strip().splitlines()) == 1 and expected in r.stderr
+
+
+def test_bad_map_exits_2(tmp_path):
+    bad = tmp_path / "bad.osm"
+    bad.write_text("not xml")
+    r = CliRunner().invoke(
+        cli,
+        [
+            "plan",
+            str(EXAMPLES / "orders.csv"),
+            "--map",
+            str(bad),
+            "--depot",
+            "52.37,4.89",
+            "--fleet-size",
+            "1",
+        ],
+    )
+    assert r.exit_code == 2 and "bad.osm" in r.stderr
+
+
+def test_help_explains_every_plan_option():
+    r = _run("plan", "--help")
+    for option in (
+        "--map",
+        "--vehicles",
+        "--fleet-size",
+        "--capacity",
+        "--depot",
+        "--shift",
+        "--stores",
+        "--date",
+        "--time-limit",
+        "--seed",
+        "--out",
+    ):
+        assert option in r.output
+    assert r.exit_code == 0
+
+
+def test_map_synth_writes_a_loadable_city(tmp_path):
+    r = _run("map", "synth", tmp_path / "c.graphml", "--nodes", 200, "--seed", 2)
+    assert r.exit_code == 0
+    from fleetroute import maps
+
+    assert maps.load(tmp_path / "c.graphml").n_nodes > 100

