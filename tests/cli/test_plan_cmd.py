@@ -53,7 +53,8 @@ def test_plan_example_writes_spec_files(tmp_path):
     routes = pd.read_csv(out / "routes.csv")
     assert list(routes.columns[: len(ROUTE_COLUMNS)]) == list(ROUTE_COLUMNS)
     doc = json.loads((out / "plan.json").read_text())
-    assert set(doc) == {"summary", "routes", "unassigned", "inputs"}
+    assert set(doc) == {"summary", "routes", "unassigned", "inputs", "timings_s"}
+    assert {"snap", "matrix", "model", "search"} <= set(doc["timings_s"])
     assert set(doc["summary"]) >= SUMMARY_KEYS
     assert doc["summary"]["assigned"] == (routes["kind"] == "dropoff").sum()
     assert doc["inputs"]["date"] == "2026-03-02"

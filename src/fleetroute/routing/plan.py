@@ -61,6 +61,8 @@ class Plan:
         What was planned with (map, model, options), for plan.json.
     order_extra
         Extra order columns to pass through to routes.csv, one row per order index.
+    timings
+        Seconds per stage of making the plan (read, snap, matrix, model, search).
     """
 
     problem: Problem
@@ -69,10 +71,12 @@ class Plan:
     solve_time_s: float = 0.0
     inputs: Mapping[str, Any] = field(default_factory=dict)
     order_extra: pd.DataFrame | None = None
+    timings: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "unassigned", MappingProxyType(dict(self.unassigned)))
         object.__setattr__(self, "inputs", MappingProxyType(dict(self.inputs)))
+        object.__setattr__(self, "timings", MappingProxyType(dict(self.timings)))
         seen: set[int] = set()
         for route in self.routes:
             dropped = {o for k, o in zip(route.kinds, route.orders, strict=True) if k != PICKUP}
@@ -201,6 +205,7 @@ class Plan:
             "routes": routes,
             "unassigned": self.unassigned_table().to_dict(orient="records"),
             "inputs": _plain(dict(self.inputs)),
+            "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
         }
 
 

@@ -213,13 +213,15 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
     params.time_limit.FromMilliseconds(max(1, int(opts.time_limit_s * 1000)))
     if opts.solution_limit is not None:
         params.solution_limit = opts.solution_limit
+    t_search = time.perf_counter()
     solution = model.SolveWithParameters(params)
     elapsed = time.perf_counter() - t0
+    timings = {"model": t_search - t0, "search": elapsed - (t_search - t0)}
 
     if solution is None:
         for i in orders.tolist():
             unassigned[i] = "the solver found no plan within the time limit; give it more time"
-        return Plan(p, (), unassigned, elapsed, inputs)
+        return Plan(p, (), unassigned, elapsed, inputs, timings=timings)
 
     routes = []
     routed: set[int] = set()
@@ -239,7 +241,7 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
     reason = _dropped_reason(p, orders)
     for i in dropped:
         unassigned[i] = reason
-    return Plan(p, tuple(routes), unassigned, elapsed, inputs)
+    return Plan(p, tuple(routes), unassigned, elapsed, inputs, timings=timings)
 
 
 def _dropped_reason(p: Problem, orders: np.ndarray) -> str:
