@@ -16,17 +16,16 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
+from fleetroute.maps.dial import many_to_many
+
 __all__ = ["RoadMap", "EARTH_RADIUS_M"]
 
 EARTH_RADIUS_M = 6_371_008.8
 
-# Dijkstra runs on one weight that orders paths by travel time (in centiseconds, whole
-# numbers) and breaks ties by length: w = round(100 * seconds) + metres / _LENGTH_SCALE.
-# The integer part of a path's sum is its travel time and the fraction its length, so one
-# search gives both the time of the fastest path and the length of that same path.
-_LENGTH_SCALE = 1.0e7  # metres; longer than any path in one city, so the fraction stays < 1
-# Work on at most this many (source x node) cells of float64 at once (~200 MB).
-_CHUNK_CELLS = 25_000_000
+# path() runs scipy's Dijkstra on one weight that orders paths as the matrices do: by
+# travel time in whole centiseconds, ties broken by length:
+# w = round(100 * seconds) + metres / _LENGTH_SCALE (the fraction stays below 1).
+_LENGTH_SCALE = 1.0e7
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -118,12 +117,20 @@ class RoadMap:
         distance_m = 2.0 * EARTH_RADIUS_M * np.arcsin(np.clip(np.asarray(chord) / 2.0, 0, 1))
         return np.asarray(node, dtype=np.int64), distance_m
 
+    @cached_property
+    def _csr(self) -> tuple[IntArray, IntArray, IntArray, FloatArray]:
+        indptr = np.zeros(self.n_nodes + 1, dtype=np.int64)
+        np.cumsum(np.bincount(self.edge_u, minlength=self.n_nodes), out=indptr[1:])
+        weight_cs = np.maximum(1, np.round(self.edge_travel_s * 100.0)).astype(np.int64)
+        return indptr, self.edge_v, weight_cs, self.edge_length_m
+
     def matrix(
         self, sources: npt.ArrayLike, targets: npt.ArrayLike | None = None
     ) -> tuple[FloatArray, FloatArray]:
         """Travel-time and distance matrices between nodes, along fastest paths.
 
-        One multi-source scipy Dijkstra over the unique sources, in chunks that bound memory.
+        Dial's bucket-queue Dijkstra over the unique sources, in parallel on all cores
+        (:mod:`fleetroute.maps.dial`); edge times are rounded to centiseconds.
 
         Parameters
         ----------
@@ -134,22 +141,16 @@ class RoadMap:
         -------
         travel_s, distance_m
             ``(len(sources), len(targets))`` arrays: the free-flow seconds of the fastest
-            path and the metres of that same path; ``inf`` where no path exists.
+            path and the metres of that same path (ties in time go to the shorter path);
+            ``inf`` where no path exists.
         """
         src = np.asarray(sources, dtype=np.int64)
         dst = src if targets is None else np.asarray(targets, dtype=np.int64)
         usrc, src_inv = np.unique(src, return_inverse=True)
-        total = np.empty((usrc.shape[0], dst.shape[0]), dtype=np.float64)
-        chunk = max(1, _CHUNK_CELLS // max(self.n_nodes, 1))
-        graph = self._search_graph
-        for lo in range(0, usrc.shape[0], chunk):
-            block = dijkstra(graph, directed=True, indices=usrc[lo : lo + chunk])
-            total[lo : lo + chunk] = np.atleast_2d(block)[:, dst]
-        total = total[src_inv]
-        centis = np.floor(total)
-        travel_s = centis / 100.0
-        distance_m = (total - centis) * _LENGTH_SCALE
-        return travel_s, distance_m
+        udst, dst_inv = np.unique(dst, return_inverse=True)
+        travel_cs, distance_m = many_to_many(*self._csr, usrc, udst)
+        rows, cols = src_inv[:, None], dst_inv[None, :]
+        return travel_cs[rows, cols] / 100.0, distance_m[rows, cols]
 
     def path(self, source: int, target: int) -> IntArray:
         """The node indices of the fastest path from ``source`` to ``target``."""

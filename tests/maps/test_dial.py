@@ -1,0 +1,43 @@
+"""Dial's bucket-queue Dijkstra against scipy's, on real and synthetic graphs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from fleetroute.maps.dial import many_to_many
+
+
+def _scipy_cs(m, sources):
+    w = np.maximum(1, np.round(m.edge_travel_s * 100))
+    g = csr_matrix((w, (m.edge_u, m.edge_v)), shape=(m.n_nodes, m.n_nodes))
+    return dijkstra(g, indices=sources)
+
+
+@pytest.mark.parametrize("fixture", ["helsinki_map", "tiny_city"])
+def test_times_equal_scipy_exactly_on_centisecond_weights(fixture, request):
+    """Same fastest-path centiseconds as scipy, for every source-target pair."""
+    m = request.getfixturevalue(fixture)
+    rng = np.random.default_rng(1)
+    src = rng.choice(m.n_nodes, 25, replace=False)
+    dst = rng.choice(m.n_nodes, 40, replace=False)
+    travel, _ = m.matrix(src, dst)
+    np.testing.assert_array_equal(np.rint(travel * 100), _scipy_cs(m, src)[:, dst])
+
+
+def test_unreachable_targets_are_inf_and_ties_take_the_shorter_path():
+    # 0 -> 1 -> 3 (1 + 1 cs, 10 m + 10 m) and 0 -> 2 -> 3 (1 + 1 cs, 5 m + 5 m); 4 is cut off
+    v = np.array([1, 2, 3, 3, 0])
+    indptr = np.array([0, 2, 3, 4, 4, 5])
+    cs, length = many_to_many(
+        indptr,
+        v,
+        np.array([1, 1, 1, 1, 1]),
+        np.array([10.0, 5, 10, 5, 1]),
+        np.array([0]),
+        np.array([3, 4]),
+    )
+    assert cs[0, 0] == 2 and length[0, 0] == 10.0
+    assert np.isinf(cs[0, 1]) and np.isinf(length[0, 1])
