@@ -19,6 +19,14 @@ DATA = Path(__file__).parent / "data"
 PLAN_DATE = date(2026, 3, 2)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep the frozen-map cache of the test run out of the user's home."""
+    import os
+    import tempfile
+
+    os.environ["FLEETROUTE_CACHE_DIR"] = tempfile.mkdtemp(prefix="fleetroute-test-cache-")
+
+
 @pytest.fixture(scope="session")
 def oakland_path() -> Path:
     return OSM_DIR / "West-Oakland.osm.bz2"

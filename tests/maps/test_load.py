@@ -129,3 +129,35 @@ def test_corrupt_map_file_is_a_map_error(tmp_path):
     bad.write_text("<osm><way id='1'>")
     with pytest.raises(MapError, match="bad.osm"):
         maps.load(bad)
+
+
+def test_second_load_comes_from_the_frozen_cache(tmp_path, monkeypatch):
+    """A map is parsed once; later loads read the cached arrays, identical to the first."""
+    monkeypatch.setenv("FLEETROUTE_CACHE_DIR", str(tmp_path / "cache"))
+    path = maps.write_synthetic_city(tmp_path / "c.graphml", 300, seed=4)
+    first = maps.load(path)
+    entries = list((tmp_path / "cache").glob("*.npz"))
+    assert len(entries) == 1
+    again = maps.load(path)
+    assert again.fingerprint == first.fingerprint and again.source == str(path)
+    np.testing.assert_array_equal(again.edge_highway, first.edge_highway)
+    entries[0].write_bytes(b"damaged")
+    assert maps.load(path).fingerprint == first.fingerprint  # rebuilt, not an error
+    path.write_bytes(path.read_bytes().replace(b"residential", b"tertiary", 1))
+    maps.load(path)
+    assert len(list((tmp_path / "cache").glob("*.npz"))) == 2  # a changed file is a new entry
+
+
+def test_cache_can_be_turned_off(tmp_path, monkeypatch):
+    monkeypatch.setenv("FLEETROUTE_CACHE_DIR", str(tmp_path / "cache"))
+    path = maps.write_synthetic_city(tmp_path / "c.graphml", 200, seed=4)
+    maps.load(path, cache=False)
+    assert not (tmp_path / "cache").exists()
+
+
+def test_from_graph_leaves_the_callers_graph_untouched():
+    G = maps.synthetic_city(200, seed=8)
+    before = G.number_of_nodes()
+    maps.from_graph(G)
+    assert G.number_of_nodes() == before
+    assert all("travel_time" not in d for _, _, d in G.edges(data=True))

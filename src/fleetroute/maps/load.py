@@ -7,12 +7,17 @@ where OSMnx refuses to guess, the road-class speeds of SPEC.md are used.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import os
 import warnings
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
 
 from fleetroute.errors import MapError
 from fleetroute.maps.roadmap import RoadMap
@@ -39,6 +44,8 @@ HWY_SPEEDS_KPH: dict[str, float] = {
 FALLBACK_SPEED_KPH = 30.0
 
 MAP_SUFFIXES = (".osm", ".osm.bz2", ".xml", ".osm.pbf", ".graphml")
+# Bump when loading rules change, so cached frozen maps are rebuilt.
+_CACHE_VERSION = "fleetroute-map-1"
 
 # OSMnx's "drive" network: these road classes, without the service ways and access
 # restrictions its Overpass filter leaves out. Needed here because an OSM XML file holds
@@ -111,11 +118,27 @@ def _add_speeds(G: nx.MultiDiGraph) -> None:
     ox.add_edge_travel_times(G)
 
 
-def from_graph(G: nx.MultiDiGraph, *, source: str = "memory") -> RoadMap:
+def _largest_strong_component(n: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """A node mask of the largest strongly connected component (scipy, on arrays)."""
+    g = sp.csr_matrix((np.ones(u.shape[0]), (u, v)), shape=(n, n))
+    _, label = connected_components(g, directed=True, connection="strong")
+    return label == np.bincount(label).argmax()
+
+
+def from_graph(G: nx.MultiDiGraph, *, source: str = "memory", copy: bool = True) -> RoadMap:
     """Freeze an OSMnx graph (unprojected, drivable) into a :class:`RoadMap`.
 
-    Keeps the largest strongly connected component, adds speeds and travel times as
-    OSMnx does (on a copy), and reduces parallel edges to the fastest one.
+    Adds speeds and travel times as OSMnx does, keeps the largest strongly connected
+    component, and reduces parallel edges to the fastest one.
+
+    Parameters
+    ----------
+    G
+        The graph; unprojected, or projected with a ``crs`` OSMnx can undo.
+    source
+        What to call the map in messages and in plan.json.
+    copy
+        Work on a copy, leaving ``G`` untouched (speeds are added to the graph).
 
     Raises
     ------
@@ -129,9 +152,8 @@ def from_graph(G: nx.MultiDiGraph, *, source: str = "memory") -> RoadMap:
     crs = str(G.graph.get("crs", "epsg:4326")).lower()
     if crs not in ("epsg:4326", "wgs84"):
         G = ox.project_graph(G, to_latlong=True)
-    G = ox.truncate.largest_component(G.copy(), strongly=True)
-    if G.number_of_edges() == 0:
-        raise MapError(f"{source}: the road graph has no two-way connected part")
+    elif copy:
+        G = G.copy()
     _add_speeds(G)
 
     node_ids = np.fromiter(G.nodes, dtype=np.int64, count=G.number_of_nodes())
@@ -151,26 +173,50 @@ def from_graph(G: nx.MultiDiGraph, *, source: str = "memory") -> RoadMap:
         length[i] = float(d["length"])
         hw = d.get("highway", "")
         highway[i] = hw[0] if isinstance(hw, list) else str(hw)
+
+    keep = _largest_strong_component(node_ids.shape[0], u, v)
+    new_index = np.cumsum(keep) - 1
+    inside = keep[u] & keep[v]
+    u, v = new_index[u[inside]], new_index[v[inside]]
+    t, length, highway = t[inside], length[inside], highway[inside]
+    if u.shape[0] == 0:
+        raise MapError(f"{source}: the road graph has no two-way connected part")
     # keep the fastest of parallel edges; sort by (u, v)
     order = np.lexsort((length, t, v, u))
     u, v, t, length, highway = u[order], v[order], t[order], length[order], highway[order]
-    first = np.ones(m, dtype=bool)
+    first = np.ones(u.shape[0], dtype=bool)
     first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
     return RoadMap(
-        node_id=node_ids,
-        lat=lat,
-        lon=lon,
+        node_id=node_ids[keep],
+        lat=lat[keep],
+        lon=lon[keep],
         edge_u=u[first],
         edge_v=v[first],
         edge_travel_s=t[first],
         edge_length_m=length[first],
         source=source,
-        edge_highway=highway[first],
+        edge_highway=highway[first].astype(str),
     )
 
 
-def load(path: str | Path) -> RoadMap:
+def _cache_dir() -> Path:
+    return Path(os.environ.get("FLEETROUTE_CACHE_DIR", Path.home() / ".cache" / "fleetroute"))
+
+
+def _digest(path: Path) -> str:
+    h = hashlib.sha256(_CACHE_VERSION.encode())
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()[:32]
+
+
+def load(path: str | Path, *, cache: bool = True) -> RoadMap:
     """Load a road map file once, ready for snapping and matrices.
+
+    The frozen arrays are cached by the file's SHA-256 (in ``$FLEETROUTE_CACHE_DIR``,
+    default ``~/.cache/fleetroute``), so the same map loads in well under a second the
+    next time, as OSMnx caches its downloads. A changed file gets a new entry.
 
     Parameters
     ----------
@@ -178,6 +224,8 @@ def load(path: str | Path) -> RoadMap:
         An OSM XML file (``.osm``, ``.osm.bz2``), an ``.osm.pbf`` extract (read with
         pyrosm), or an OSMnx ``.graphml`` file (for example one saved by
         ``osmnx.save_graphml`` or by :func:`fleetroute.maps.write_synthetic_city`).
+    cache
+        Read and write the frozen-array cache.
 
     Returns
     -------
@@ -191,10 +239,20 @@ def load(path: str | Path) -> RoadMap:
     p = Path(path)
     if not p.is_file():
         raise MapError(f"{p}: no such map file")
+    cached = _cache_dir() / f"{_digest(p)}.npz" if cache else None
+    if cached is not None and cached.is_file():
+        try:
+            return RoadMap.read_npz(cached, source=str(p))
+        except (OSError, ValueError, KeyError):
+            pass  # a damaged cache entry is rebuilt below
     try:
         G = _read_graph(p)
     except MapError:
         raise
     except Exception as exc:  # a corrupt file surfaces as many different library errors
         raise MapError(f"{p}: cannot read this map ({type(exc).__name__}: {exc})") from exc
-    return from_graph(G, source=str(p))
+    road_map = from_graph(G, source=str(p), copy=False)
+    if cached is not None:
+        with contextlib.suppress(OSError):  # a read-only cache only costs speed
+            road_map.write_npz(cached)
+    return road_map

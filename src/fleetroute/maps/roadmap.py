@@ -7,8 +7,11 @@ read: snapping, travel-time and distance matrices, and path geometry all work on
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -64,11 +67,40 @@ class RoadMap:
     edge_travel_s: FloatArray
     edge_length_m: FloatArray
     source: str = "memory"
-    edge_highway: npt.NDArray[np.object_] | None = field(default=None, repr=False)
+    edge_highway: npt.NDArray[np.str_] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         for name in ("node_id", "lat", "lon", "edge_u", "edge_v", "edge_travel_s", "edge_length_m"):
             getattr(self, name).setflags(write=False)
+
+    _ARRAYS: ClassVar[tuple[str, ...]] = (
+        "node_id",
+        "lat",
+        "lon",
+        "edge_u",
+        "edge_v",
+        "edge_travel_s",
+        "edge_length_m",
+    )
+
+    def write_npz(self, path: str | Path) -> None:
+        """Save the frozen arrays (atomically) for :meth:`read_npz`."""
+        out = Path(path)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp.npz")
+        arrays = {name: getattr(self, name) for name in self._ARRAYS}
+        if self.edge_highway is not None:
+            arrays["edge_highway"] = np.asarray(self.edge_highway, dtype=str)
+        np.savez(tmp, **arrays)
+        os.replace(tmp, out)
+
+    @classmethod
+    def read_npz(cls, path: str | Path, *, source: str | None = None) -> RoadMap:
+        """Load arrays saved by :meth:`write_npz`."""
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {name: data[name] for name in cls._ARRAYS}
+            highway = data.get("edge_highway")
+        return cls(**arrays, source=source or str(path), edge_highway=highway)
 
     @property
     def n_nodes(self) -> int:
