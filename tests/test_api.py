@@ -120,3 +120,20 @@ def test_what_if_by_replacing_the_problem(example_map):
     assert_plan_valid(plan)
     with pytest.raises(ValueError):
         problem.capacity[0] = 1  # arrays are read-only
+
+
+def test_a_depot_off_the_map_is_bad_input_naming_the_vehicle_row(example_map, tmp_path):
+    vehicles = pd.read_csv(EXAMPLES / "vehicles.csv")
+    vehicles.loc[2, "depot_lat"] = 52.60
+    path = tmp_path / "vehicles.csv"
+    vehicles.to_csv(path, index=False)
+    with pytest.raises(
+        InputError, match=r"vehicles.csv: row 4, column 'depot_lat': .* km from the nearest road"
+    ):
+        fleetroute.plan(
+            EXAMPLES / "orders.csv",
+            path,
+            road_map=example_map,
+            stores=EXAMPLES / "stores.csv",
+            plan_date=PLAN_DATE,
+        )
