@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -27,7 +27,10 @@ from fleetroute.routing.plan import Plan
 from fleetroute.routing.problem import UNLIMITED, Problem
 from fleetroute.routing.solve import SolveOptions, solve
 
-__all__ = ["plan", "build_problem", "MAX_SNAP_M"]
+if TYPE_CHECKING:
+    from fleetroute.eta_model.model import EtaModel
+
+__all__ = ["plan", "build_problem", "train_eta", "predict_eta", "evaluate_eta", "MAX_SNAP_M"]
 
 #: A stop farther than this from the nearest road node is not planned.
 MAX_SNAP_M = 1000.0
@@ -202,7 +205,9 @@ def build_problem(
 
     shift_start = veh["shift_start"].to_numpy(dtype=np.int64)
     shift_end = veh["shift_end"].to_numpy(dtype=np.int64)
-    travel_f, dist_f = eta.travel(rmap, node, departure_s=int(shift_start.min()))
+    travel_f, dist_f = eta.travel(
+        rmap, node, departure=origin + timedelta(seconds=int(shift_start.min()))
+    )
     travel = np.rint(travel_f).astype(np.int64)
     dist = np.rint(dist_f).astype(np.int64)
     clock.lap("matrix")
@@ -222,11 +227,30 @@ def build_problem(
     ws = _int64(o["window_start"].astype("Int64").fillna(int(shift_start.min())))
     we = _int64(o["window_end"].astype("Int64").fillna(int(shift_end.max())))
     items = o["items"].to_numpy(dtype=np.int64)
-    dropoff = eta.dropoff_s(items, when_s=ws)
+    store_ids = np.where(order_store >= 0, o["store_id"].to_numpy(object), "")
+    midday = origin + timedelta(seconds=int((shift_start.min() + shift_end.max()) // 2))
+    dropoff = eta.service_s(
+        rmap,
+        is_shop=np.zeros(n, bool),
+        items=items,
+        store_id=store_ids,
+        lat=o["lat"].to_numpy(float),
+        lon=o["lon"].to_numpy(float),
+        when=midday,
+    )
     given = o["service_s"].to_numpy(dtype=float)
     dropoff = np.where(np.isnan(given), dropoff, given)
-    store_ids = np.where(order_store >= 0, o["store_id"].to_numpy(object), "")
-    shop = np.where(order_store >= 0, eta.shop_s(items, store_ids, when_s=ws), 0.0)
+    s_idx = np.maximum(order_store, 0)
+    shop = eta.service_s(
+        rmap,
+        is_shop=np.ones(n, bool),
+        items=items,
+        store_id=store_ids,
+        lat=st["lat"].to_numpy(float)[s_idx] if m else o["lat"].to_numpy(float),
+        lon=st["lon"].to_numpy(float)[s_idx] if m else o["lon"].to_numpy(float),
+        when=midday,
+    )
+    shop = np.where(order_store >= 0, shop, 0.0)
     capacity = _int64(veh["capacity"].astype("Int64").fillna(UNLIMITED))
     max_stops = _int64(veh["max_stops"].astype("Int64").fillna(UNLIMITED))
 
@@ -349,3 +373,107 @@ def plan(
         order_extra=extra,
         timings={**timings, **result.timings},
     )
+
+
+def _history(
+    road_map: RoadMap, trips: TableSource, stops: TableSource, *, need_duration: bool
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from fleetroute.io.readers import read_stops, read_trips
+
+    return (
+        read_trips(trips, name=_label(trips, "trips"), need_duration=need_duration),
+        read_stops(stops, name=_label(stops, "stops"), need_duration=need_duration),
+    )
+
+
+def train_eta(
+    road_map: RoadMap | str | Path,
+    trips: TableSource,
+    stops: TableSource,
+    *,
+    quantiles: tuple[float, ...] = (0.5, 0.9),
+    seed: int = 0,
+) -> EtaModel:
+    """Train the LightGBM ETA model on a history of trips and stops on ``road_map``.
+
+    Returns the fitted :class:`~fleetroute.eta_model.EtaModel`; save it with ``.save(dir)``.
+    """
+    from fleetroute.eta_model.model import EtaModel, history_features
+
+    rmap = road_map if isinstance(road_map, RoadMap) else load_map(road_map)
+    t, s = _history(rmap, trips, stops, need_duration=True)
+    return EtaModel(quantiles=quantiles, seed=seed).fit(rmap, history_features(rmap, t, s))
+
+
+def predict_eta(
+    model: EtaModel | str | Path,
+    road_map: RoadMap | str | Path,
+    trips: TableSource,
+    stops: TableSource,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What the model expects each history row to take (its ``duration_s`` is ignored).
+
+    Returns the trips table (``trip_id, predicted_s, p90_s``) and the stops table
+    (``stop_id, predicted_s, p90_s``).
+    """
+    from fleetroute.eta_model.model import EtaModel, history_features
+
+    rmap = road_map if isinstance(road_map, RoadMap) else load_map(road_map)
+    m = model if isinstance(model, EtaModel) else EtaModel.load(model, road_map=rmap)
+    t, s = _history(rmap, trips, stops, need_duration=False)
+    h = history_features(rmap, t, s, stores=m.stores_)
+    top = max(m.travel_boosters_)
+    trips_out = pd.DataFrame(
+        {
+            "trip_id": t["trip_id"].to_numpy(),
+            "predicted_s": np.round(m.predict_travel(h.travel), 1),
+            "p90_s": np.round(
+                m.predict_travel(h.travel, 0.9 if 0.9 in m.travel_boosters_ else top), 1
+            ),
+        }
+    )
+    stops_out = pd.DataFrame(
+        {
+            "stop_id": s["stop_id"].to_numpy(),
+            "predicted_s": np.round(m.predict_service(h.service), 1),
+            "p90_s": np.round(
+                m.predict_service(h.service, 0.9 if 0.9 in m.service_boosters_ else top), 1
+            ),
+        }
+    )
+    return trips_out, stops_out
+
+
+def evaluate_eta(
+    model: EtaModel | str | Path,
+    road_map: RoadMap | str | Path,
+    trips: TableSource,
+    stops: TableSource,
+) -> dict[str, Any]:
+    """Metrics of the model and of the free-flow baseline on a history, overall and by hour.
+
+    Returns a dict with ``travel``, ``service`` and ``baseline`` (each with ``mae_s``,
+    ``mape`` and, for the model, ``p90_coverage``) and ``by_hour`` (travel metrics of both
+    per departure hour).
+    """
+    from fleetroute.eta_model.metrics import error_metrics
+    from fleetroute.eta_model.model import EtaModel, history_features
+
+    rmap = road_map if isinstance(road_map, RoadMap) else load_map(road_map)
+    m = model if isinstance(model, EtaModel) else EtaModel.load(model, road_map=rmap)
+    t, s = _history(rmap, trips, stops, need_duration=True)
+    h = history_features(rmap, t, s, stores=m.stores_)
+    result = m.evaluate(h)
+    hours = h.travel_when.hour
+    predicted = m.predict_travel(h.travel)
+    by_hour = {}
+    for hour in sorted(set(hours.tolist())):
+        rows = np.asarray(hours == hour)
+        by_hour[f"{hour:02d}"] = {
+            "model": error_metrics(h.travel_actual_s[rows], predicted[rows]),
+            "baseline": error_metrics(
+                h.travel_actual_s[rows], h.travel["freeflow_s"].to_numpy()[rows]
+            ),
+        }
+    result["by_hour"] = by_hour
+    return result

@@ -41,3 +41,17 @@ def test_unreachable_targets_are_inf_and_ties_take_the_shorter_path():
     )
     assert cs[0, 0] == 2 and length[0, 0] == 10.0
     assert np.isinf(cs[0, 1]) and np.isinf(length[0, 1])
+
+
+def test_legs_equal_the_matrix_and_sum_along_the_same_path(tiny_city):
+    """Pairwise legs give the matrix's times and lengths; other sums follow the same path."""
+    rng = np.random.default_rng(3)
+    o = rng.choice(tiny_city.n_nodes, 60)
+    d = rng.choice(tiny_city.n_nodes, 60)
+    ones = np.ones(tiny_city.n_edges)
+    travel, sums = tiny_city.legs(o, d, np.column_stack([tiny_city.edge_length_m, ones]))
+    full_t, full_d = tiny_city.matrix(o, d)
+    np.testing.assert_array_equal(travel, np.diag(full_t))
+    np.testing.assert_allclose(sums[:, 0], np.diag(full_d), atol=1e-6)
+    hops = [len(tiny_city.path(int(a), int(b))) - 1 for a, b in zip(o[:10], d[:10], strict=True)]
+    np.testing.assert_array_equal(sums[:10, 1], hops)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -198,3 +199,227 @@ def fetch_cmd(place: str, out: Path) -> None:
     G = ox.graph_from_place(place, network_type="drive")
     ox.save_graphml(G, out)
     click.echo(f"wrote {out}: {len(G)} nodes")
+
+
+_MAP = click.option(
+    "--map",
+    "map_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The road map the history was driven on.",
+)
+_TRIPS = click.option(
+    "--trips",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="trips.csv: driven legs with their departure time.",
+)
+_STOPS = click.option(
+    "--stops",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="stops.csv: shop and drop-off events.",
+)
+_MODEL = click.option(
+    "--model",
+    "model_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="An ETA model folder made by `route eta train`.",
+)
+
+
+@cli.group("eta")
+def eta_group() -> None:
+    """Train, apply and check the learned ETA model."""
+
+
+@eta_group.command("train")
+@_MAP
+@_TRIPS
+@_STOPS
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the model bundle (LightGBM text models + manifest.json).",
+)
+@click.option(
+    "--quantile",
+    "quantiles",
+    type=click.FloatRange(0.01, 0.99),
+    multiple=True,
+    help="Quantiles to learn besides the median (default 0.9); repeatable.",
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+def eta_train_cmd(
+    map_path: Path, trips: Path, stops: Path, out_dir: Path, quantiles: tuple[float, ...], seed: int
+) -> None:
+    """Learn travel and shop/drop-off times from history; write the model bundle."""
+    road_map = load_map(map_path)
+    model = api.train_eta(
+        road_map, trips, stops, quantiles=(0.5, *(quantiles or (0.9,))), seed=seed
+    )
+    _atomic_dir(out_dir, model.save)
+    m = model.metrics_
+    share = f"{model.validation_share:.0%}"
+    travel, free = m["travel"]["mae_s"], m["baseline"]["travel"]["mae_s"]
+    click.echo(
+        f"trained on {trips.name} and {stops.name}; validation (latest {share}): "
+        f"travel MAE {travel:.0f} s (free-flow {free:.0f} s), service MAE {m['service']['mae_s']:.0f} s"
+    )
+    click.echo(f"wrote {out_dir}")
+
+
+@eta_group.command("predict")
+@_MODEL
+@_MAP
+@_TRIPS
+@_STOPS
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+def eta_predict_cmd(
+    model_dir: Path, map_path: Path, trips: Path, stops: Path, out_dir: Path
+) -> None:
+    """Write what the model expects each trip and stop to take: DIR/trips.csv, DIR/stops.csv."""
+    road_map = load_map(map_path)
+    t, s = api.predict_eta(model_dir, road_map, trips, stops)
+
+    def write(folder: Path) -> None:
+        t.to_csv(folder / "trips.csv", index=False)
+        s.to_csv(folder / "stops.csv", index=False)
+
+    _atomic_dir(out_dir, write)
+    click.echo(f"wrote {out_dir}/trips.csv ({len(t)} rows) and stops.csv ({len(s)} rows)")
+
+
+@eta_group.command("evaluate")
+@_MODEL
+@_MAP
+@_TRIPS
+@_STOPS
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write all metrics (overall and by hour) to this JSON file.",
+)
+def eta_evaluate_cmd(
+    model_dir: Path, map_path: Path, trips: Path, stops: Path, json_path: Path | None
+) -> None:
+    """Error of the model and of the free-flow baseline on a history with actual durations."""
+    import json
+
+    road_map = load_map(map_path)
+    result = api.evaluate_eta(model_dir, road_map, trips, stops)
+    t, s, b = result["travel"], result["service"], result["baseline"]
+    click.echo(f"{'':9}{'MAE s':>8}{'MAPE':>8}{'P90 cov':>9}")
+    click.echo(f"{'travel':9}{t['mae_s']:>8.1f}{t['mape']:>8.1%}{t.get('p90_coverage', 0):>9.1%}")
+    click.echo(f"{'  free':9}{b['travel']['mae_s']:>8.1f}{b['travel']['mape']:>8.1%}{'':>9}")
+    click.echo(f"{'service':9}{s['mae_s']:>8.1f}{s['mape']:>8.1%}{s.get('p90_coverage', 0):>9.1%}")
+    click.echo(f"{'  default':9}{b['service']['mae_s']:>8.1f}{b['service']['mape']:>8.1%}{'':>9}")
+    click.echo("travel MAE by departure hour (model / free-flow):")
+    for hour, row in result["by_hour"].items():
+        click.echo(f"  {hour}:00 {row['model']['mae_s']:>7.0f} / {row['baseline']['mae_s']:>7.0f}")
+    if json_path is not None:
+        tmp = json_path.with_name(f".{json_path.name}.tmp")
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(result, indent=2) + "\n")
+        tmp.replace(json_path)
+        click.echo(f"wrote {json_path}")
+
+
+@cli.group("simulate")
+def simulate_group() -> None:
+    """Simulated history and orders from a documented true world (no real data needed)."""
+
+
+@simulate_group.command("history")
+@click.option("--map", "map_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--days", type=click.IntRange(min=1), default=28, show_default=True)
+@click.option("--trips-per-day", type=click.IntRange(min=1), default=2000, show_default=True)
+@click.option("--stops-per-day", type=click.IntRange(min=1), default=1500, show_default=True)
+@click.option(
+    "--start", type=click.DateTime(formats=["%Y-%m-%d"]), default="2026-01-05", show_default=True
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+def simulate_history_cmd(
+    map_path: Path,
+    days: int,
+    trips_per_day: int,
+    stops_per_day: int,
+    start: datetime,
+    seed: int,
+    out_dir: Path,
+) -> None:
+    """Write trips.csv, stops.csv and stores.csv of DAYS days of simulated deliveries."""
+    from fleetroute.eta_model.world import simulate_history
+
+    road_map = load_map(map_path)
+    _atomic_dir(
+        out_dir,
+        lambda folder: simulate_history(
+            road_map,
+            folder,
+            days=days,
+            trips_per_day=trips_per_day,
+            stops_per_day=stops_per_day,
+            start=start.date(),
+            seed=seed,
+        ),
+    )
+    click.echo(f"wrote {out_dir}/trips.csv, stops.csv, stores.csv ({days} days)")
+
+
+@simulate_group.command("orders")
+@click.option("--map", "map_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--stores", type=click.Path(dir_okay=False, path_type=Path), help="stores.csv to shop at."
+)
+@click.option("--orders", "n_orders", type=click.IntRange(min=1), default=200, show_default=True)
+@click.option(
+    "--window",
+    "window_h",
+    type=click.IntRange(1, 8),
+    default=2,
+    show_default=True,
+    help="Delivery window width, hours.",
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def simulate_orders_cmd(
+    map_path: Path, stores: Path | None, n_orders: int, window_h: int, seed: int, out_path: Path
+) -> None:
+    """Write one day of orders (orders.csv) on the map."""
+    import pandas as pd
+
+    from fleetroute.eta_model.world import simulate_orders
+
+    road_map = load_map(map_path)
+    store_table = (
+        pd.read_csv(stores) if stores else pd.DataFrame(columns=["store_id", "lat", "lon"])
+    )
+    orders = simulate_orders(road_map, store_table, n_orders=n_orders, window_h=window_h, seed=seed)
+    tmp = out_path.with_name(f".{out_path.name}.tmp")
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    orders.to_csv(tmp, index=False)
+    tmp.replace(out_path)
+    click.echo(f"wrote {out_path} ({n_orders} orders)")
+
+
+def _atomic_dir(out_dir: Path, fill: Callable[[Path], object]) -> None:
+    """Fill a temporary folder beside ``out_dir`` and move its files in only when complete."""
+    import os
+    import shutil
+    import tempfile
+
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".fleetroute-", dir=out_dir.parent))
+    try:
+        fill(tmp)
+        out_dir.mkdir(exist_ok=True)
+        for item in tmp.iterdir():
+            os.replace(item, out_dir / item.name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

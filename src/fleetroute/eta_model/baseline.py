@@ -6,6 +6,7 @@ asks which one it has.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 import numpy as np
@@ -38,25 +39,23 @@ class EtaProvider(Protocol):
     name: str
 
     def travel(
-        self, road_map: RoadMap, nodes: npt.NDArray[np.int64], *, departure_s: int
+        self, road_map: RoadMap, nodes: npt.NDArray[np.int64], *, departure: datetime
     ) -> tuple[FloatArray, FloatArray]:
-        """Seconds and metres between map nodes for a departure at ``departure_s``."""
+        """Seconds and metres between map nodes, for legs that start at ``departure``."""
         ...
 
-    def dropoff_s(
-        self, items: npt.NDArray[np.int64], *, when_s: npt.NDArray[np.int64]
-    ) -> FloatArray:
-        """Drop-off seconds per order."""
-        ...
-
-    def shop_s(
+    def service_s(
         self,
-        items: npt.NDArray[np.int64],
-        store_id: npt.NDArray[np.object_],
+        road_map: RoadMap,
         *,
-        when_s: npt.NDArray[np.int64],
+        is_shop: npt.ArrayLike,
+        items: npt.ArrayLike,
+        store_id: npt.ArrayLike,
+        lat: npt.ArrayLike,
+        lon: npt.ArrayLike,
+        when: datetime,
     ) -> FloatArray:
-        """Shop seconds per order at its store."""
+        """Shop (``is_shop``) or drop-off seconds of each stop, around ``when``."""
         ...
 
 
@@ -66,26 +65,32 @@ class FreeFlow:
     name = "free-flow"
 
     def travel(
-        self, road_map: RoadMap, nodes: npt.NDArray[np.int64], *, departure_s: int
+        self, road_map: RoadMap, nodes: npt.NDArray[np.int64], *, departure: datetime
     ) -> tuple[FloatArray, FloatArray]:
         """Free-flow seconds and metres of the fastest paths; the same at any hour."""
-        del departure_s
+        del departure
         return road_map.matrix(nodes)
 
-    def dropoff_s(
-        self, items: npt.NDArray[np.int64], *, when_s: npt.NDArray[np.int64]
-    ) -> FloatArray:
-        """``DROPOFF_BASE_S + DROPOFF_PER_ITEM_S * items``."""
-        del when_s
-        return DROPOFF_BASE_S + DROPOFF_PER_ITEM_S * np.asarray(items, dtype=np.float64)
+    @staticmethod
+    def default_service_s(is_shop: npt.ArrayLike, items: npt.ArrayLike) -> FloatArray:
+        """Shop: ``SHOP_BASE_S + SHOP_PER_ITEM_S * items``; drop-off likewise with DROPOFF_*."""
+        n = np.asarray(items, dtype=np.float64)
+        shop = np.asarray(is_shop, dtype=bool)
+        return np.where(
+            shop, SHOP_BASE_S + SHOP_PER_ITEM_S * n, DROPOFF_BASE_S + DROPOFF_PER_ITEM_S * n
+        )
 
-    def shop_s(
+    def service_s(
         self,
-        items: npt.NDArray[np.int64],
-        store_id: npt.NDArray[np.object_],
+        road_map: RoadMap,
         *,
-        when_s: npt.NDArray[np.int64],
+        is_shop: npt.ArrayLike,
+        items: npt.ArrayLike,
+        store_id: npt.ArrayLike,
+        lat: npt.ArrayLike,
+        lon: npt.ArrayLike,
+        when: datetime,
     ) -> FloatArray:
-        """``SHOP_BASE_S + SHOP_PER_ITEM_S * items``, whatever the store."""
-        del store_id, when_s
-        return SHOP_BASE_S + SHOP_PER_ITEM_S * np.asarray(items, dtype=np.float64)
+        """The default service times, whatever the store, place or hour."""
+        del road_map, store_id, lat, lon, when
+        return self.default_service_s(is_shop, items)

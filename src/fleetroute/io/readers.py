@@ -26,6 +26,11 @@ __all__ = [
     "read_vehicles",
     "read_stores",
     "fleet_vehicles",
+    "TRIP_COLUMNS",
+    "STOP_COLUMNS",
+    "HISTORY_ORIGIN",
+    "read_trips",
+    "read_stops",
 ]
 
 #: A vehicle's working time when vehicles.csv gives none: 00:00-23:59 (SPEC.md).
@@ -155,3 +160,66 @@ def fleet_vehicles(spec: FleetSpec) -> pd.DataFrame:
         },
         index=pd.Index(np.arange(n) + 2, name="row"),
     )
+
+
+TRIP_COLUMNS = (
+    Column("trip_id", "text", required=True),
+    Column("origin_lat", "lat", required=True),
+    Column("origin_lon", "lon", required=True),
+    Column("dest_lat", "lat", required=True),
+    Column("dest_lon", "lon", required=True),
+    Column("departure_time", "time", required=True),
+    Column("duration_s", "number", minimum=0),
+)
+
+STOP_COLUMNS = (
+    Column("stop_id", "text", required=True),
+    Column("kind", "text", required=True),
+    Column("lat", "lat", required=True),
+    Column("lon", "lon", required=True),
+    Column("arrival_time", "time", required=True),
+    Column("items", "count", default=1),
+    Column("duration_s", "number", minimum=0),
+    Column("store_id", "text", default=""),
+)
+
+#: Time zero of history files: their times are ISO date-times, read as seconds since this.
+HISTORY_ORIGIN = datetime(2000, 1, 1)
+
+
+def read_trips(
+    source: TableSource, *, name: str | None = None, need_duration: bool = True
+) -> pd.DataFrame:
+    """Read trips.csv (history of driven legs); times are seconds since HISTORY_ORIGIN."""
+    label = name or (str(source) if not isinstance(source, pd.DataFrame) else "trips")
+    table = read_table(source, TRIP_COLUMNS, origin=HISTORY_ORIGIN, name=label, id_column="trip_id")
+    _need(table, label, "duration_s", need_duration)
+    return table
+
+
+def read_stops(
+    source: TableSource, *, name: str | None = None, need_duration: bool = True
+) -> pd.DataFrame:
+    """Read stops.csv (history of shop and drop-off events)."""
+    label = name or (str(source) if not isinstance(source, pd.DataFrame) else "stops")
+    table = read_table(source, STOP_COLUMNS, origin=HISTORY_ORIGIN, name=label, id_column="stop_id")
+    bad = ~table["kind"].isin(["shop", "dropoff"])
+    if bad.any():
+        first = int(bad.to_numpy().nonzero()[0][0])
+        kind = str(table["kind"].iloc[first])
+        raise InputError(
+            label, f"'{kind}' is not shop or dropoff", row=int(table.index[first]), column="kind"
+        )
+    _need(table, label, "duration_s", need_duration)
+    return table
+
+
+def _need(table: pd.DataFrame, label: str, column: str, needed: bool) -> None:
+    if not needed:
+        return
+    missing = table[column].isna().to_numpy()
+    if missing.any():
+        row = int(table.index[missing.nonzero()[0][0]])
+        raise InputError(
+            label, "is empty (training and evaluation need it)", row=row, column=column
+        )

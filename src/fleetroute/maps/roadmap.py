@@ -19,7 +19,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-from fleetroute.maps.dial import many_to_many
+from fleetroute.maps.dial import many_to_many, pairs
 
 __all__ = ["RoadMap", "EARTH_RADIUS_M"]
 
@@ -183,6 +183,43 @@ class RoadMap:
         travel_cs, distance_m = many_to_many(*self._csr, usrc, udst)
         rows, cols = src_inv[:, None], dst_inv[None, :]
         return travel_cs[rows, cols] / 100.0, distance_m[rows, cols]
+
+    def legs(
+        self,
+        origins: npt.ArrayLike,
+        dests: npt.ArrayLike,
+        edge_values: npt.ArrayLike | None = None,
+    ) -> tuple[FloatArray, FloatArray]:
+        """Fastest path of each (origin, destination) node pair, with sums along it.
+
+        Parameters
+        ----------
+        origins, dests
+            Node indices, one per leg.
+        edge_values
+            ``(n_edges, K)`` per-edge quantities to sum along each path; column 0 must be
+            length (it breaks ties). Default: length only.
+
+        Returns
+        -------
+        travel_s, sums
+            Free-flow seconds of each leg and the ``(legs, K)`` sums along its path.
+        """
+        values = (
+            self.edge_length_m[:, None]
+            if edge_values is None
+            else np.asarray(edge_values, dtype=np.float64).reshape(self.n_edges, -1)
+        )
+        indptr, indices, weight_cs, _ = self._csr
+        travel_cs, sums = pairs(
+            indptr,
+            indices,
+            weight_cs,
+            values,
+            np.asarray(origins, dtype=np.int64),
+            np.asarray(dests, dtype=np.int64),
+        )
+        return travel_cs / 100.0, sums
 
     def path(self, source: int, target: int) -> IntArray:
         """The node indices of the fastest path from ``source`` to ``target``."""

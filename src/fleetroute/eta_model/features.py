@@ -1,0 +1,140 @@
+"""Features of the ETA model: one pure function per target, shared by training, prediction,
+evaluation and planning, so training and serving cannot drift apart.
+
+Everything here is known before the leg or stop happens: the map's fastest path and what
+lies along it, where, and when.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from fleetroute.maps.roadmap import EARTH_RADIUS_M, RoadMap
+
+__all__ = [
+    "TRAVEL_FEATURES",
+    "SERVICE_FEATURES",
+    "travel_features",
+    "service_features",
+    "ARTERIALS",
+]
+
+#: Road classes counted as arterials for the ``arterial_share`` feature.
+ARTERIALS = (
+    "motorway",
+    "motorway_link",
+    "trunk",
+    "trunk_link",
+    "primary",
+    "primary_link",
+    "secondary",
+    "secondary_link",
+)
+
+TRAVEL_FEATURES = (
+    "freeflow_s",
+    "length_m",
+    "arterial_share",
+    "edges",
+    "hour",
+    "weekday",
+    "o_lat",
+    "o_lon",
+    "d_lat",
+    "d_lon",
+    "d_centre_m",
+)
+SERVICE_FEATURES = ("is_shop", "items", "store", "hour", "weekday", "lat", "lon", "centre_m")
+
+
+def _centre_m(road_map: RoadMap, lat: npt.ArrayLike, lon: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    lat0, lon0 = np.radians(np.median(road_map.lat)), np.radians(np.median(road_map.lon))
+    la, lo = np.radians(np.asarray(lat, float)), np.radians(np.asarray(lon, float))
+    h = np.sin((la - lat0) / 2) ** 2 + np.cos(la) * np.cos(lat0) * np.sin((lo - lon0) / 2) ** 2
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(h))
+
+
+def _edge_values(road_map: RoadMap) -> npt.NDArray[np.float64]:
+    hw = road_map.edge_highway
+    art = np.isin(hw, ARTERIALS) if hw is not None else np.zeros(road_map.n_edges, bool)
+    return np.column_stack(
+        [road_map.edge_length_m, road_map.edge_length_m * art, np.ones(road_map.n_edges)]
+    )
+
+
+def _when(hour: npt.ArrayLike, weekday: npt.ArrayLike, n: int) -> tuple[np.ndarray, np.ndarray]:
+    return (
+        np.broadcast_to(np.asarray(hour, dtype=np.float64), (n,)),
+        np.broadcast_to(np.asarray(weekday, dtype=np.int64), (n,)),
+    )
+
+
+def travel_features(
+    road_map: RoadMap,
+    o_node: npt.ArrayLike,
+    d_node: npt.ArrayLike,
+    *,
+    hour: npt.ArrayLike,
+    weekday: npt.ArrayLike,
+) -> pd.DataFrame:
+    """Features of driving legs between snapped map nodes, departing at ``hour``/``weekday``.
+
+    ``hour`` is fractional (8.5 = 08:30); ``weekday`` 0 = Monday. Both broadcast.
+    """
+    o = np.asarray(o_node, dtype=np.int64)
+    d = np.asarray(d_node, dtype=np.int64)
+    freeflow, sums = road_map.legs(o, d, _edge_values(road_map))
+    length = sums[:, 0]
+    h, w = _when(hour, weekday, o.shape[0])
+    return pd.DataFrame(
+        {
+            "freeflow_s": freeflow,
+            "length_m": length,
+            "arterial_share": np.divide(
+                sums[:, 1], length, out=np.zeros_like(length), where=length > 0
+            ),
+            "edges": sums[:, 2],
+            "hour": h,
+            "weekday": w,
+            "o_lat": road_map.lat[o],
+            "o_lon": road_map.lon[o],
+            "d_lat": road_map.lat[d],
+            "d_lon": road_map.lon[d],
+            "d_centre_m": _centre_m(road_map, road_map.lat[d], road_map.lon[d]),
+        },
+        columns=list(TRAVEL_FEATURES),
+    )
+
+
+def service_features(
+    road_map: RoadMap,
+    *,
+    is_shop: npt.ArrayLike,
+    items: npt.ArrayLike,
+    store_code: npt.ArrayLike,
+    lat: npt.ArrayLike,
+    lon: npt.ArrayLike,
+    hour: npt.ArrayLike,
+    weekday: npt.ArrayLike,
+) -> pd.DataFrame:
+    """Features of shop and drop-off stops. ``store_code`` is -1 for none or unknown
+    (a missing value to LightGBM)."""
+    n_items = np.asarray(items, dtype=np.float64)
+    h, w = _when(hour, weekday, n_items.shape[0])
+    return pd.DataFrame(
+        {
+            "is_shop": np.asarray(is_shop, dtype=np.int64),
+            "items": n_items,
+            "store": np.where(
+                np.asarray(store_code) >= 0, np.asarray(store_code, dtype=np.float64), np.nan
+            ),
+            "hour": h,
+            "weekday": w,
+            "lat": np.asarray(lat, dtype=np.float64),
+            "lon": np.asarray(lon, dtype=np.float64),
+            "centre_m": _centre_m(road_map, lat, lon),
+        },
+        columns=list(SERVICE_FEATURES),
+    )

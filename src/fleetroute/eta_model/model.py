@@ -1,0 +1,367 @@
+"""The learned ETA model: LightGBM quantile models of travel and service time.
+
+Travel models predict ``log(actual / free-flow)`` of a leg (a correction of the map's
+free-flow time); service models predict ``log(seconds)`` of a stop. Each target gets one
+booster per quantile (LightGBM's ``quantile`` objective; 0.5 is the median), trained with
+early stopping on a time-based split: the latest ``validation_share`` of the history
+validates, the rest trains.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from fleetroute.errors import ModelBundleError, NotFittedError
+from fleetroute.eta_model.features import (
+    SERVICE_FEATURES,
+    TRAVEL_FEATURES,
+    service_features,
+    travel_features,
+)
+from fleetroute.eta_model.metrics import error_metrics
+from fleetroute.io.readers import HISTORY_ORIGIN
+from fleetroute.maps.roadmap import RoadMap
+
+__all__ = ["EtaModel", "HistoryFeatures", "history_features", "SCHEMA_VERSION"]
+
+SCHEMA_VERSION = 1
+_MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class HistoryFeatures:
+    """Features and actuals of a history, built once by :func:`history_features`."""
+
+    travel: pd.DataFrame
+    travel_when: pd.DatetimeIndex
+    travel_actual_s: npt.NDArray[np.float64]
+    service: pd.DataFrame
+    service_when: pd.DatetimeIndex
+    service_actual_s: npt.NDArray[np.float64]
+    stores: tuple[str, ...]
+
+
+def _times(seconds: pd.Series) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex(
+        np.datetime64(HISTORY_ORIGIN) + seconds.to_numpy(dtype=np.int64).astype("timedelta64[s]")
+    )
+
+
+def _hour(when: pd.DatetimeIndex) -> npt.NDArray[np.float64]:
+    return np.asarray(when.hour + when.minute / 60.0, dtype=np.float64)
+
+
+def history_features(
+    road_map: RoadMap,
+    trips: pd.DataFrame,
+    stops: pd.DataFrame,
+    *,
+    stores: tuple[str, ...] | None = None,
+) -> HistoryFeatures:
+    """Snap the history to the map and build the features of every trip and stop.
+
+    ``trips`` and ``stops`` are as :func:`fleetroute.io.readers.read_trips` and
+    ``read_stops`` return them. ``stores`` fixes the store codes (a model's own list);
+    by default they are the stores of this history, sorted.
+    """
+    o, _ = road_map.snap(trips["origin_lat"], trips["origin_lon"])
+    d, _ = road_map.snap(trips["dest_lat"], trips["dest_lon"])
+    t_when = _times(trips["departure_time"])
+    travel = travel_features(road_map, o, d, hour=_hour(t_when), weekday=t_when.weekday)
+    known = stores if stores is not None else tuple(sorted(s for s in set(stops["store_id"]) if s))
+    code = {s: i for i, s in enumerate(known)}
+    s_when = _times(stops["arrival_time"])
+    service = service_features(
+        road_map,
+        is_shop=(stops["kind"] == "shop").to_numpy(),
+        items=stops["items"].to_numpy(),
+        store_code=[code.get(s, -1) for s in stops["store_id"]],
+        lat=stops["lat"].to_numpy(),
+        lon=stops["lon"].to_numpy(),
+        hour=_hour(s_when),
+        weekday=s_when.weekday,
+    )
+    return HistoryFeatures(
+        travel=travel,
+        travel_when=t_when,
+        travel_actual_s=trips["duration_s"].to_numpy(dtype=np.float64),
+        service=service,
+        service_when=s_when,
+        service_actual_s=stops["duration_s"].to_numpy(dtype=np.float64),
+        stores=known,
+    )
+
+
+class EtaModel:
+    """LightGBM quantile models of travel and service times.
+
+    Parameters
+    ----------
+    quantiles
+        The quantiles to learn; 0.5 (the median) is always among them.
+    n_estimators, learning_rate, num_leaves, min_child_samples
+        LightGBM hyperparameters.
+    early_stopping_rounds
+        Stop adding trees when validation loss has not improved for this many.
+    validation_share
+        The latest share of the history (by time) used for early stopping and metrics.
+    seed
+        LightGBM's seed.
+    """
+
+    def __init__(
+        self,
+        quantiles: tuple[float, ...] = (0.5, 0.9),
+        n_estimators: int = 2000,
+        learning_rate: float = 0.05,
+        num_leaves: int = 63,
+        min_child_samples: int = 40,
+        early_stopping_rounds: int = 50,
+        validation_share: float = 0.15,
+        seed: int = 0,
+    ) -> None:
+        self.quantiles = quantiles
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.num_leaves = num_leaves
+        self.min_child_samples = min_child_samples
+        self.early_stopping_rounds = early_stopping_rounds
+        self.validation_share = validation_share
+        self.seed = seed
+
+    # -- fitting ----------------------------------------------------------------------
+    def _params(self, alpha: float) -> dict[str, Any]:
+        return {
+            "objective": "quantile",
+            "alpha": alpha,
+            "learning_rate": self.learning_rate,
+            "num_leaves": self.num_leaves,
+            "min_child_samples": self.min_child_samples,
+            "seed": self.seed,
+            "verbosity": -1,
+            "num_threads": 0,
+        }
+
+    def _fit_target(
+        self,
+        X: pd.DataFrame,
+        y: npt.NDArray[np.float64],
+        when: pd.DatetimeIndex,
+        categorical: list[str],
+    ) -> tuple[dict[float, Any], npt.NDArray[np.bool_]]:
+        import lightgbm as lgb
+
+        order = np.argsort(when.asi8, kind="stable")
+        cut = int(len(order) * (1 - self.validation_share))
+        valid = np.zeros(len(order), dtype=bool)
+        valid[order[cut:]] = True
+        boosters = {}
+        for q in sorted(set(self.quantiles) | {0.5}):
+            train = lgb.Dataset(
+                X[~valid], y[~valid], categorical_feature=categorical, free_raw_data=False
+            )
+            val = lgb.Dataset(X[valid], y[valid], reference=train, categorical_feature=categorical)
+            boosters[q] = lgb.train(
+                self._params(q),
+                train,
+                num_boost_round=self.n_estimators,
+                valid_sets=[val],
+                callbacks=[lgb.early_stopping(self.early_stopping_rounds, verbose=False)],
+            )
+        return boosters, valid
+
+    def fit(self, road_map: RoadMap, history: HistoryFeatures) -> EtaModel:
+        """Learn travel and service times from ``history`` on ``road_map``; returns self."""
+        if len(history.travel) < 50 or len(history.service) < 50:
+            raise ValueError(
+                "the history is too short to learn from (at least 50 trips and 50 stops)"
+            )
+        ff = np.maximum(history.travel["freeflow_s"].to_numpy(), 1.0)
+        y_travel = np.log(np.maximum(history.travel_actual_s, 1.0) / ff)
+        self.travel_boosters_, t_valid = self._fit_target(
+            history.travel, y_travel, history.travel_when, []
+        )
+        y_service = np.log(np.maximum(history.service_actual_s, 1.0))
+        self.service_boosters_, s_valid = self._fit_target(
+            history.service, y_service, history.service_when, ["store"]
+        )
+        self.stores_ = history.stores
+        self.map_fingerprint_ = road_map.fingerprint
+        self.training_period_ = (
+            str(min(history.travel_when.min(), history.service_when.min())),
+            str(max(history.travel_when.max(), history.service_when.max())),
+        )
+        self.metrics_ = self.evaluate(history, travel_rows=t_valid, service_rows=s_valid)
+        return self
+
+    # -- prediction -------------------------------------------------------------------
+    def _check(self) -> None:
+        if not hasattr(self, "travel_boosters_"):
+            raise NotFittedError("this EtaModel is not fitted yet: call fit() or EtaModel.load()")
+
+    def _quantile(self, boosters: dict[float, Any], q: float) -> Any:
+        if q not in boosters:
+            have = ", ".join(f"{k:g}" for k in sorted(boosters))
+            raise ValueError(f"quantile {q:g} was not trained (this model has {have})")
+        return boosters[q]
+
+    def predict_travel(
+        self, features: pd.DataFrame, quantile: float = 0.5
+    ) -> npt.NDArray[np.float64]:
+        """Predicted driving seconds of legs given their :func:`travel_features`."""
+        self._check()
+        booster = self._quantile(self.travel_boosters_, quantile)
+        ratio = np.exp(booster.predict(features[list(TRAVEL_FEATURES)], num_threads=0))
+        return np.asarray(features["freeflow_s"].to_numpy() * ratio, dtype=np.float64)
+
+    def predict_service(
+        self, features: pd.DataFrame, quantile: float = 0.5
+    ) -> npt.NDArray[np.float64]:
+        """Predicted service seconds of stops given their :func:`service_features`."""
+        self._check()
+        booster = self._quantile(self.service_boosters_, quantile)
+        return np.asarray(np.exp(booster.predict(features[list(SERVICE_FEATURES)], num_threads=0)))
+
+    def evaluate(
+        self,
+        history: HistoryFeatures,
+        *,
+        travel_rows: npt.NDArray[np.bool_] | None = None,
+        service_rows: npt.NDArray[np.bool_] | None = None,
+    ) -> dict[str, Any]:
+        """Error metrics of the model and of the free-flow baseline on ``history``."""
+        t_rows = slice(None) if travel_rows is None else travel_rows
+        s_rows = slice(None) if service_rows is None else service_rows
+        tf = history.travel[t_rows]
+        sf = history.service[s_rows]
+        t_act = history.travel_actual_s[t_rows]
+        s_act = history.service_actual_s[s_rows]
+        from fleetroute.eta_model.baseline import FreeFlow
+
+        has_p90 = 0.9 in self.travel_boosters_
+        travel = error_metrics(
+            t_act, self.predict_travel(tf), self.predict_travel(tf, 0.9) if has_p90 else None
+        )
+        service = error_metrics(
+            s_act, self.predict_service(sf), self.predict_service(sf, 0.9) if has_p90 else None
+        )
+        base_service = FreeFlow.default_service_s(sf["is_shop"].to_numpy(), sf["items"].to_numpy())
+        return {
+            "travel": travel,
+            "service": service,
+            "baseline": {
+                "travel": error_metrics(t_act, tf["freeflow_s"].to_numpy(), None),
+                "service": error_metrics(s_act, base_service, None),
+            },
+            "rows": {"travel": int(len(tf)), "service": int(len(sf))},
+        }
+
+    # -- the bundle ---------------------------------------------------------------------
+    def save(self, directory: str | Path) -> Path:
+        """Write the bundle: LightGBM text models plus manifest.json. Returns the folder."""
+        self._check()
+        import lightgbm
+
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        files: dict[str, dict[str, str]] = {"travel": {}, "service": {}}
+        for target, boosters in (
+            ("travel", self.travel_boosters_),
+            ("service", self.service_boosters_),
+        ):
+            for q, booster in boosters.items():
+                name = f"{target}_q{int(round(q * 100)):02d}.txt"
+                booster.save_model(str(out / name))
+                files[target][f"{q:g}"] = name
+        manifest = {
+            "schema_version": SCHEMA_VERSION,
+            "kind": "fleetroute-eta",
+            "created": datetime.now().isoformat(timespec="seconds"),
+            "map_fingerprint": self.map_fingerprint_,
+            "features": {"travel": list(TRAVEL_FEATURES), "service": list(SERVICE_FEATURES)},
+            "targets": {"travel": "log(actual_s / freeflow_s)", "service": "log(actual_s)"},
+            "quantiles": sorted(self.travel_boosters_),
+            "stores": list(self.stores_),
+            "training_period": list(self.training_period_),
+            "metrics": self.metrics_,
+            "params": {
+                k: getattr(self, k)
+                for k in (
+                    "n_estimators",
+                    "learning_rate",
+                    "num_leaves",
+                    "min_child_samples",
+                    "early_stopping_rounds",
+                    "validation_share",
+                    "seed",
+                )
+            },
+            "files": files,
+            "versions": {
+                "lightgbm": lightgbm.__version__,
+                "numpy": np.__version__,
+                "python": platform.python_version(),
+            },
+        }
+        (out / _MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+        return out
+
+    @classmethod
+    def load(cls, directory: str | Path, *, road_map: RoadMap | None = None) -> EtaModel:
+        """Load a bundle; with ``road_map``, check it was made for that map.
+
+        Raises
+        ------
+        ModelBundleError
+            When the folder is not a bundle, its schema is not this version's, or it was
+            trained on another map.
+        """
+        import lightgbm as lgb
+
+        folder = Path(directory)
+        path = folder / _MANIFEST
+        if not path.is_file():
+            raise ModelBundleError(f"{folder}: not an ETA model bundle (no {_MANIFEST})")
+        try:
+            manifest = json.loads(path.read_text())
+        except ValueError as exc:
+            raise ModelBundleError(f"{path}: not valid JSON ({exc})") from None
+        if manifest.get("schema_version") != SCHEMA_VERSION:
+            raise ModelBundleError(
+                f"{folder}: bundle schema {manifest.get('schema_version')} but this fleetroute "
+                f"reads schema {SCHEMA_VERSION}; retrain with `route eta train`"
+            )
+        if road_map is not None and manifest["map_fingerprint"] != road_map.fingerprint:
+            raise ModelBundleError(
+                f"{folder}: this model was trained on another map (fingerprint "
+                f"{manifest['map_fingerprint']}, this map {road_map.fingerprint}); "
+                "retrain it on this map"
+            )
+        model = cls(**manifest["params"], quantiles=tuple(manifest["quantiles"]))
+        try:
+            model.travel_boosters_ = {
+                float(q): lgb.Booster(model_file=str(folder / f))
+                for q, f in manifest["files"]["travel"].items()
+            }
+            model.service_boosters_ = {
+                float(q): lgb.Booster(model_file=str(folder / f))
+                for q, f in manifest["files"]["service"].items()
+            }
+        except Exception as exc:  # LightGBM raises its own error types for bad files
+            raise ModelBundleError(
+                f"{folder}: a model file is missing or damaged ({exc})"
+            ) from None
+        model.stores_ = tuple(manifest["stores"])
+        model.map_fingerprint_ = manifest["map_fingerprint"]
+        model.training_period_ = tuple(manifest["training_period"])
+        model.metrics_ = manifest["metrics"]
+        return model

@@ -1,0 +1,307 @@
+"""A documented "true world" that simulates delivery history, so the ETA loop can be tried
+without real data.
+
+The model never reads these parameters: it learns from the trips.csv and stops.csv this
+module writes, like it would from real history. Each duration is the world's expected
+(median) time times multiplicative log-normal noise with median 1, so the noise floor of any
+model is the error of :meth:`TrueWorld.expected_travel_s` / :meth:`TrueWorld.expected_service_s`.
+
+Travel time of a leg along its free-flow fastest path:
+
+* free-flow seconds on arterials (trunk, primary, secondary and their links, motorways)
+  times ``1 + weekday_factor * (arterial_am * bump(hour, 8.0) + arterial_pm * bump(hour, 17.5))``,
+  and on other roads likewise with ``local_am``, ``local_pm``; ``bump`` is a Gaussian of
+  width ``rush_width_h`` hours;
+* plus ``centre_extra`` of the free-flow seconds driven within ``centre_radius`` (a share of
+  the map's half-extent) of the map's centre: a slower centre;
+* plus ``intersection_s`` per road-graph edge (junctions passed);
+* plus ``parking_s`` at the destination, and ``parking_centre_s`` more in the centre;
+* times noise with log-sd ``travel_noise``.
+
+Service time: shopping takes ``store base + store per-item x items`` (each store its own,
+drawn once), busier around noon and 18:00 (``shop_busy``); a drop-off takes
+``dropoff_base_s + dropoff_per_item_s x items`` plus ``dropoff_centre_s`` in the centre
+(parking, stairs); both times noise with log-sd ``service_noise``.
+Weekday factors (Monday first): ``weekday_factor``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from fleetroute.maps.roadmap import EARTH_RADIUS_M, RoadMap
+
+__all__ = ["TrueWorld", "simulate_history", "simulate_orders", "ARTERIALS"]
+
+ARTERIALS = frozenset(
+    {
+        "motorway",
+        "motorway_link",
+        "trunk",
+        "trunk_link",
+        "primary",
+        "primary_link",
+        "secondary",
+        "secondary_link",
+    }
+)
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def _bump(hour: FloatArray, centre: float, width: float) -> FloatArray:
+    return np.exp(-0.5 * ((hour - centre) / width) ** 2)
+
+
+@dataclass(frozen=True)
+class TrueWorld:
+    """The simulator's parameters (see the module docstring for how they combine)."""
+
+    arterial_am: float = 0.7
+    arterial_pm: float = 0.8
+    local_am: float = 0.25
+    local_pm: float = 0.3
+    rush_width_h: float = 1.0
+    weekday_factor: tuple[float, ...] = (1.0, 1.0, 1.0, 1.05, 1.15, 0.6, 0.35)
+    centre_radius: float = 0.35
+    centre_extra: float = 0.5
+    intersection_s: float = 3.0
+    parking_s: float = 25.0
+    parking_centre_s: float = 60.0
+    travel_noise: float = 0.12
+    dropoff_base_s: float = 70.0
+    dropoff_per_item_s: float = 9.0
+    dropoff_centre_s: float = 80.0
+    shop_busy: float = 0.35
+    service_noise: float = 0.2
+    store_seed: int = 99
+
+    # -- geometry ---------------------------------------------------------------------
+    def centre_of(self, road_map: RoadMap) -> tuple[float, float, float]:
+        """``(lat, lon, radius_m)`` of the map's slow centre."""
+        lat0, lon0 = float(np.median(road_map.lat)), float(np.median(road_map.lon))
+        half = _distance_m(road_map.lat, road_map.lon, lat0, lon0)
+        return lat0, lon0, self.centre_radius * float(np.quantile(half, 0.95))
+
+    def in_centre(self, road_map: RoadMap, lat: FloatArray, lon: FloatArray) -> FloatArray:
+        """1.0 where a point lies in the slow centre, else 0.0."""
+        lat0, lon0, radius = self.centre_of(road_map)
+        return (_distance_m(lat, lon, lat0, lon0) <= radius).astype(np.float64)
+
+    def _edge_values(self, road_map: RoadMap) -> FloatArray:
+        t = road_map.edge_travel_s
+        hw = (
+            road_map.edge_highway
+            if road_map.edge_highway is not None
+            else np.array([""] * road_map.n_edges)
+        )
+        art = np.isin(hw, list(ARTERIALS)).astype(np.float64)
+        mid_lat = (road_map.lat[road_map.edge_u] + road_map.lat[road_map.edge_v]) / 2
+        mid_lon = (road_map.lon[road_map.edge_u] + road_map.lon[road_map.edge_v]) / 2
+        centre = self.in_centre(road_map, mid_lat, mid_lon)
+        ones = np.ones(road_map.n_edges)
+        return np.column_stack([road_map.edge_length_m, t * art, t * (1 - art), t * centre, ones])
+
+    # -- expectations ---------------------------------------------------------------
+    def expected_travel_s(
+        self,
+        road_map: RoadMap,
+        o_node: npt.ArrayLike,
+        d_node: npt.ArrayLike,
+        when: pd.DatetimeIndex,
+    ) -> FloatArray:
+        """The world's median door-to-door driving seconds of each leg."""
+        _, sums = road_map.legs(o_node, d_node, self._edge_values(road_map))
+        hour = np.asarray(when.hour + when.minute / 60.0, dtype=np.float64)
+        wf = np.asarray(self.weekday_factor)[np.asarray(when.weekday)]
+        am, pm = _bump(hour, 8.0, self.rush_width_h), _bump(hour, 17.5, self.rush_width_h)
+        art = sums[:, 1] * (1 + wf * (self.arterial_am * am + self.arterial_pm * pm))
+        local = sums[:, 2] * (1 + wf * (self.local_am * am + self.local_pm * pm))
+        d = np.asarray(d_node, dtype=np.int64)
+        dest_centre = self.in_centre(road_map, road_map.lat[d], road_map.lon[d])
+        park = self.parking_s + self.parking_centre_s * dest_centre
+        return (
+            art + local + self.centre_extra * sums[:, 3] + self.intersection_s * sums[:, 4] + park
+        )
+
+    def _stores(self, store_ids: list[str]) -> dict[str, tuple[float, float]]:
+        rng = np.random.default_rng(self.store_seed)
+        return {
+            s: (float(rng.uniform(150, 420)), float(rng.uniform(12, 32))) for s in sorted(store_ids)
+        }
+
+    def expected_service_s(
+        self,
+        road_map: RoadMap,
+        kind: npt.ArrayLike,
+        items: npt.ArrayLike,
+        store_id: npt.ArrayLike,
+        lat: npt.ArrayLike,
+        lon: npt.ArrayLike,
+        when: pd.DatetimeIndex,
+    ) -> FloatArray:
+        """The world's median service seconds of each stop (``kind`` shop or dropoff)."""
+        kinds = np.asarray(kind, dtype=object)
+        n_items = np.asarray(items, dtype=np.float64)
+        stores = np.asarray(store_id, dtype=object)
+        hour = np.asarray(when.hour + when.minute / 60.0, dtype=np.float64)
+        params = self._stores([s for s in set(stores.tolist()) if s])
+        base = np.array([params.get(s, (0.0, 0.0))[0] for s in stores])
+        per_item = np.array([params.get(s, (0.0, 0.0))[1] for s in stores])
+        busy = 1 + self.shop_busy * (_bump(hour, 12.0, 1.5) + _bump(hour, 18.0, 1.5))
+        shop = (base + per_item * n_items) * busy
+        centre = self.in_centre(road_map, np.asarray(lat, float), np.asarray(lon, float))
+        drop = (
+            self.dropoff_base_s + self.dropoff_per_item_s * n_items + self.dropoff_centre_s * centre
+        )
+        return np.where(kinds == "shop", shop, drop)
+
+
+def _distance_m(lat: npt.ArrayLike, lon: npt.ArrayLike, lat0: float, lon0: float) -> FloatArray:
+    la, lo = np.radians(np.asarray(lat, float)), np.radians(np.asarray(lon, float))
+    la0, lo0 = np.radians(lat0), np.radians(lon0)
+    h = np.sin((la - la0) / 2) ** 2 + np.cos(la) * np.cos(la0) * np.sin((lo - lo0) / 2) ** 2
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(h))
+
+
+def _places(road_map: RoadMap, rng: np.random.Generator, n: int) -> tuple[FloatArray, FloatArray]:
+    """``n`` addresses near random road nodes (within ~30 m)."""
+    nodes = rng.choice(road_map.n_nodes, n, replace=n > road_map.n_nodes)
+    return (
+        np.round(road_map.lat[nodes] + rng.normal(0, 1.5e-4, n), 6),
+        np.round(road_map.lon[nodes] + rng.normal(0, 2.5e-4, n), 6),
+    )
+
+
+def _departures(rng: np.random.Generator, n: int, day: date) -> pd.DatetimeIndex:
+    # delivery hours 07:00-21:00, busier mid-morning and late afternoon
+    hours = np.concatenate(
+        [
+            rng.uniform(7, 21, n // 2),
+            rng.normal(10.5, 1.5, n // 4),
+            rng.normal(17.0, 1.5, n - n // 2 - n // 4),
+        ]
+    )
+    hours = np.clip(hours, 6.0, 22.5)
+    base = np.datetime64(datetime(day.year, day.month, day.day))
+    return pd.DatetimeIndex(base + (hours * 3600).astype("timedelta64[s]"))
+
+
+def simulate_history(
+    road_map: RoadMap,
+    out_dir: str | Path,
+    *,
+    days: int = 28,
+    trips_per_day: int = 2000,
+    stops_per_day: int = 1500,
+    n_stores: int = 5,
+    n_customers: int = 3000,
+    start: date = date(2026, 1, 5),
+    seed: int = 0,
+    world: TrueWorld | None = None,
+) -> dict[str, Path]:
+    """Write trips.csv, stops.csv and stores.csv of ``days`` days of simulated history.
+
+    Returns the paths written. The same seed gives the same files.
+    """
+    w = world or TrueWorld()
+    rng = np.random.default_rng(seed)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    c_lat, c_lon = _places(road_map, rng, n_customers)
+    s_lat, s_lon = _places(road_map, rng, n_stores)
+    store_ids = [f"S{k + 1}" for k in range(n_stores)]
+    place_lat = np.concatenate([c_lat, s_lat])
+    place_lon = np.concatenate([c_lon, s_lon])
+    place_node, _ = road_map.snap(place_lat, place_lon)
+
+    trips, stops = [], []
+    for k in range(days):
+        day = start + timedelta(days=k)
+        when = _departures(rng, trips_per_day, day)
+        o = rng.integers(0, place_lat.shape[0], trips_per_day)
+        d = (o + rng.integers(1, place_lat.shape[0], trips_per_day)) % place_lat.shape[0]
+        expected = w.expected_travel_s(road_map, place_node[o], place_node[d], when)
+        actual = expected * np.exp(rng.normal(0.0, w.travel_noise, trips_per_day))
+        trips.append(
+            pd.DataFrame(
+                {
+                    "trip_id": [f"t{k:03d}-{i:05d}" for i in range(trips_per_day)],
+                    "origin_lat": place_lat[o],
+                    "origin_lon": place_lon[o],
+                    "dest_lat": place_lat[d],
+                    "dest_lon": place_lon[d],
+                    "departure_time": when.strftime("%Y-%m-%dT%H:%M:%S"),
+                    "duration_s": np.round(actual).astype(int),
+                }
+            )
+        )
+        when_s = _departures(rng, stops_per_day, day)
+        shop = rng.random(stops_per_day) < 0.4
+        store = np.where(shop, rng.choice(store_ids, stops_per_day), "")
+        cust = rng.integers(0, n_customers, stops_per_day)
+        s_index = np.array([store_ids.index(s) if s else 0 for s in store])
+        lat = np.where(shop, s_lat[s_index], c_lat[cust])
+        lon = np.where(shop, s_lon[s_index], c_lon[cust])
+        items = rng.integers(1, 40, stops_per_day)
+        kind = np.where(shop, "shop", "dropoff")
+        expected = w.expected_service_s(road_map, kind, items, store, lat, lon, when_s)
+        actual = expected * np.exp(rng.normal(0.0, w.service_noise, stops_per_day))
+        stops.append(
+            pd.DataFrame(
+                {
+                    "stop_id": [f"s{k:03d}-{i:05d}" for i in range(stops_per_day)],
+                    "kind": kind,
+                    "lat": lat,
+                    "lon": lon,
+                    "arrival_time": when_s.strftime("%Y-%m-%dT%H:%M:%S"),
+                    "items": items,
+                    "duration_s": np.round(actual).astype(int),
+                    "store_id": store,
+                }
+            )
+        )
+    paths = {"trips": out / "trips.csv", "stops": out / "stops.csv", "stores": out / "stores.csv"}
+    pd.concat(trips, ignore_index=True).to_csv(paths["trips"], index=False)
+    pd.concat(stops, ignore_index=True).to_csv(paths["stops"], index=False)
+    pd.DataFrame({"store_id": store_ids, "lat": s_lat, "lon": s_lon}).to_csv(
+        paths["stores"], index=False
+    )
+    return paths
+
+
+def simulate_orders(
+    road_map: RoadMap,
+    stores: pd.DataFrame,
+    *,
+    n_orders: int = 200,
+    store_share: float = 0.5,
+    window_h: int = 2,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """One day of orders (SPEC orders.csv columns) with ``window_h``-hour windows."""
+    rng = np.random.default_rng(seed)
+    lat, lon = _places(road_map, rng, n_orders)
+    start = rng.integers(9, 21 - window_h, n_orders)
+    ids = stores["store_id"].tolist()
+    store = (
+        np.where(rng.random(n_orders) < store_share, rng.choice(ids, n_orders), "") if ids else ""
+    )
+    return pd.DataFrame(
+        {
+            "order_id": [f"o{i + 1:04d}" for i in range(n_orders)],
+            "lat": lat,
+            "lon": lon,
+            "store_id": store,
+            "items": rng.integers(1, 40, n_orders),
+            "demand": rng.integers(1, 4, n_orders),
+            "window_start": [f"{h:02d}:00" for h in start],
+            "window_end": [f"{h + window_h:02d}:00" for h in start],
+        }
+    )
