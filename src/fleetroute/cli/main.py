@@ -267,7 +267,8 @@ def eta_train_cmd(
     travel, free = m["travel"]["mae_s"], m["baseline"]["travel"]["mae_s"]
     click.echo(
         f"trained on {trips.name} and {stops.name}; validation (latest {share}): "
-        f"travel MAE {travel:.0f} s (free-flow {free:.0f} s), service MAE {m['service']['mae_s']:.0f} s"
+        f"travel MAE {travel:.0f} s (free-flow {free:.0f} s), "
+        f"service MAE {m['service']['mae_s']:.0f} s"
     )
     click.echo(f"wrote {out_dir}")
 
