@@ -205,10 +205,14 @@ def build_problem(
 
     shift_start = veh["shift_start"].to_numpy(dtype=np.int64)
     shift_end = veh["shift_end"].to_numpy(dtype=np.int64)
-    travel_f, dist_f = eta.travel(
-        rmap, node, departure=origin + timedelta(seconds=int(shift_start.min()))
+    band_starts, band_f, dist_f = eta.travel_bands(
+        rmap,
+        node,
+        start=origin + timedelta(seconds=int(shift_start.min())),
+        end=origin + timedelta(seconds=int(shift_end.max())),
     )
-    travel = np.rint(travel_f).astype(np.int64)
+    bands = np.rint(band_f).astype(np.int64)
+    travel = bands.min(axis=0)  # the fastest band: screening stays optimistic
     dist = np.rint(dist_f).astype(np.int64)
     clock.lap("matrix")
 
@@ -285,6 +289,8 @@ def build_problem(
         cost_per_km=veh["cost_per_km"].to_numpy(float),
         max_stops=max_stops,
         excluded=excluded,
+        band_start_s=_int64([(b - origin).total_seconds() for b in band_starts]),
+        band_travel_s=bands.astype(np.int32) if len(band_starts) > 1 else None,
     )
     declared = {
         "order_id",

@@ -12,7 +12,7 @@ import click
 from fleetroute import api
 from fleetroute.cli.params import LAT_LON, SHIFT
 from fleetroute.cli.runner import RouteGroup
-from fleetroute.errors import InputError
+from fleetroute.errors import InputError, ModelBundleError
 from fleetroute.io.readers import DEFAULT_SHIFT_S, FleetSpec
 from fleetroute.io.writers import write_plan
 from fleetroute.maps import load as load_map
@@ -65,6 +65,19 @@ def cli(debug: bool) -> None:
     help="stores.csv, needed when orders name a store_id.",
 )
 @click.option(
+    "--eta-model",
+    "eta_model",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="A model folder from `route eta train` (default: free-flow times).",
+)
+@click.option(
+    "--eta-quantile",
+    type=click.FloatRange(0.01, 0.99),
+    default=0.5,
+    show_default=True,
+    help="Plan on this quantile of predicted times (0.9: cautious promises).",
+)
+@click.option(
     "--date",
     "plan_date",
     type=click.DateTime(formats=["%Y-%m-%d"]),
@@ -109,6 +122,8 @@ def plan_cmd(
     depot: tuple[float, float] | None,
     shift: tuple[int, int] | None,
     stores: Path | None,
+    eta_model: Path | None,
+    eta_quantile: float,
     plan_date: datetime | None,
     time_limit: float,
     solution_limit: int | None,
@@ -134,12 +149,23 @@ def plan_cmd(
     t0 = time.perf_counter()
     road_map = load_map(map_path)
     t_map = time.perf_counter() - t0
+    eta = None
+    if eta_model is not None:
+        from fleetroute.eta_model.learned import LearnedEta
+
+        try:
+            eta = LearnedEta.load(eta_model, road_map, quantile=eta_quantile)
+        except ModelBundleError:
+            raise
+        except ValueError as exc:  # a quantile the model did not learn
+            raise InputError("--eta-quantile", str(exc)) from None
     result = api.plan(
         orders,
         vehicles,
         road_map=road_map,
         stores=stores,
         fleet=fleet,
+        eta=eta,
         plan_date=plan_date.date() if plan_date else None,
         time_limit_s=time_limit,
         solution_limit=solution_limit,

@@ -38,10 +38,14 @@ class EtaProvider(Protocol):
 
     name: str
 
-    def travel(
-        self, road_map: RoadMap, nodes: npt.NDArray[np.int64], *, departure: datetime
-    ) -> tuple[FloatArray, FloatArray]:
-        """Seconds and metres between map nodes, for legs that start at ``departure``."""
+    def travel_bands(
+        self, road_map: RoadMap, nodes: npt.NDArray[np.int64], *, start: datetime, end: datetime
+    ) -> tuple[list[datetime], FloatArray, FloatArray]:
+        """Travel seconds between map nodes per time band from ``start`` to ``end``.
+
+        Returns the band start times, a ``(bands, n, n)`` array of seconds for legs that
+        depart in each band, and the ``(n, n)`` metres of the paths.
+        """
         ...
 
     def service_s(
@@ -64,12 +68,13 @@ class FreeFlow:
 
     name = "free-flow"
 
-    def travel(
-        self, road_map: RoadMap, nodes: npt.NDArray[np.int64], *, departure: datetime
-    ) -> tuple[FloatArray, FloatArray]:
-        """Free-flow seconds and metres of the fastest paths; the same at any hour."""
-        del departure
-        return road_map.matrix(nodes)
+    def travel_bands(
+        self, road_map: RoadMap, nodes: npt.NDArray[np.int64], *, start: datetime, end: datetime
+    ) -> tuple[list[datetime], FloatArray, FloatArray]:
+        """One band: free-flow seconds and metres of the fastest paths, at any hour."""
+        del end
+        travel, distance = road_map.matrix(nodes)
+        return [start], travel[None, :, :], distance
 
     @staticmethod
     def default_service_s(is_shop: npt.ArrayLike, items: npt.ArrayLike) -> FloatArray:

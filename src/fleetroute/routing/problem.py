@@ -72,6 +72,10 @@ class Problem:
         Per vehicle costs (cost units) and the most drop-offs of one route.
     excluded
         Order index -> plain-words reason, for orders left out before solving.
+    band_start_s, band_travel_s
+        Optional time-dependent travel: ``band_travel_s[b]`` is the ``(L, L)`` matrix for
+        legs that depart from ``band_start_s[b]`` on (until the next band starts). Without
+        them, ``travel_s`` holds at every hour.
     """
 
     origin: datetime
@@ -104,6 +108,8 @@ class Problem:
     cost_per_km: FloatArray
     max_stops: IntArray
     excluded: Mapping[int, str] = field(default_factory=dict)
+    band_start_s: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    band_travel_s: npt.NDArray[np.int32] | None = None
 
     def __post_init__(self) -> None:
         conv = {f.name: f.type for f in dataclasses.fields(self)}
@@ -117,6 +123,8 @@ class Problem:
                 value = tuple(str(v) for v in value)
             elif name == "excluded":
                 value = MappingProxyType(dict(value))
+            elif name == "band_travel_s" and value is not None:
+                value = np.ascontiguousarray(np.asarray(value, dtype=np.int32))
             else:
                 continue
             if isinstance(value, np.ndarray):
@@ -170,6 +178,14 @@ class Problem:
             raise ValueError("a problem needs at least one vehicle")
         if any(not 0 <= i < n for i in self.excluded):
             raise ValueError("excluded refers to an order that does not exist")
+        if self.band_travel_s is not None:
+            b = self.band_start_s.shape[0]
+            if b == 0 or self.band_travel_s.shape != (b, n_loc, n_loc):
+                raise ValueError("band_travel_s must be (bands x locations x locations)")
+            if (np.diff(self.band_start_s) <= 0).any():
+                raise ValueError("band_start_s must increase")
+            if (self.band_travel_s < 0).any():
+                raise ValueError("travel times must not be negative")
 
     @property
     def n_orders(self) -> int:
@@ -202,6 +218,42 @@ class Problem:
         mask = np.ones(self.n_orders, dtype=bool)
         mask[list(self.excluded)] = False
         return np.flatnonzero(mask)
+
+    @property
+    def n_bands(self) -> int:
+        """Number of travel-time bands (1 when travel does not depend on the hour)."""
+        return 1 if self.band_travel_s is None else int(self.band_start_s.shape[0])
+
+    def leg_s(self, a: int, b: int, depart_s: int) -> int:
+        """Seconds from location ``a`` to ``b`` for a departure at ``depart_s``."""
+        if self.band_travel_s is None:
+            return int(self.travel_s[a, b])
+        band = max(0, int(np.searchsorted(self.band_start_s, depart_s, side="right")) - 1)
+        return int(self.band_travel_s[band, a, b])
+
+    def worst_travel_s(
+        self, locs: IntArray, depart_from_s: IntArray, depart_to_s: IntArray
+    ) -> IntArray:
+        """``(len(locs), len(locs))`` travel seconds between ``locs``, each row the slowest
+        band its departure may fall in (between ``depart_from_s`` and ``depart_to_s``).
+
+        A schedule driven with the band of each actual departure is never slower than this,
+        so a plan that is feasible here stays feasible when replayed.
+        """
+        grid = np.ix_(locs, locs)
+        if self.band_travel_s is None:
+            return self.travel_s[grid]
+        starts = self.band_start_s
+        ends = np.append(starts[1:], np.iinfo(np.int64).max)
+        worst = np.zeros((locs.shape[0], locs.shape[0]), dtype=np.int64)
+        for b in range(starts.shape[0]):
+            overlaps = (starts[b] <= depart_to_s) & (ends[b] > depart_from_s)
+            if b == 0:
+                overlaps |= depart_from_s < starts[0]
+            if overlaps.any():
+                band = self.band_travel_s[b][grid]
+                worst = np.where(overlaps[:, None], np.maximum(worst, band), worst)
+        return worst
 
     def replace(self, **changes: Any) -> Problem:
         """Return a new problem with some fields changed (and validated again)."""

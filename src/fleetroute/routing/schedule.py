@@ -68,20 +68,23 @@ class RouteSchedule:
 
 
 def _forward(
+    problem: Problem,
     start_s: int,
-    travel: IntArray,
+    loc: IntArray,
     lo: IntArray,
     hi: IntArray,
     service: IntArray,
-) -> tuple[IntArray, IntArray, IntArray, IntArray]:
-    """Earliest-start pass: arrival, wait, departure, late per row from a start time."""
+) -> tuple[IntArray, IntArray, IntArray, IntArray, IntArray]:
+    """Earliest-start pass from a start time: travel, arrival, wait, departure, late."""
     k = lo.shape[0]
+    travel = np.zeros(k, dtype=np.int64)
     arrival = np.empty(k, dtype=np.int64)
     wait = np.zeros(k, dtype=np.int64)
     departure = np.empty(k, dtype=np.int64)
     arrival[0] = departure[0] = start_s
     t = start_s
     for i in range(1, k):
+        travel[i] = problem.leg_s(int(loc[i - 1]), int(loc[i]), t)
         a = t + int(travel[i])
         begin = max(a, int(lo[i]))
         arrival[i] = a
@@ -90,7 +93,7 @@ def _forward(
         departure[i] = t
     late = np.maximum(0, arrival + wait - hi)
     late[0] = 0
-    return arrival, wait, departure, late
+    return travel, arrival, wait, departure, late
 
 
 def schedule(problem: Problem, route: Route) -> RouteSchedule:
@@ -127,19 +130,21 @@ def schedule(problem: Problem, route: Route) -> RouteSchedule:
     service = np.concatenate([[0], stop_service, [0]]).astype(np.int64)
     lo = np.concatenate([[shift[0]], stop_lo, [shift[0]]]).astype(np.int64)
     hi = np.concatenate([[shift[1]], stop_hi, [shift[1]]]).astype(np.int64)
-    travel = np.zeros(loc.shape[0], dtype=np.int64)
-    travel[1:] = p.travel_s[loc[:-1], loc[1:]]
     distance = np.zeros(loc.shape[0], dtype=np.int64)
     distance[1:] = p.distance_m[loc[:-1], loc[1:]]
 
-    arrival, wait, departure, late = _forward(shift[0], travel, lo, hi, service)
+    travel, arrival, wait, departure, late = _forward(p, shift[0], loc, lo, hi, service)
     # Push the start later by the waiting it saves, never past any row's window end.
     begin = arrival + wait
     cum_wait = np.cumsum(wait)
     room = cum_wait[1:] + np.maximum(0, hi[1:] - begin[1:])
     delay = int(min(cum_wait[-1], room.min())) if room.size else 0
     if delay > 0:
-        arrival, wait, departure, late = _forward(shift[0] + delay, travel, lo, hi, service)
+        later = _forward(p, shift[0] + delay, loc, lo, hi, service)
+        # With hour-dependent travel a later start can meet slower traffic: keep it only
+        # when no stop gets later than its window allows and the route ends no later.
+        if (later[4] <= late).all() and later[1][-1] <= arrival[-1]:
+            travel, arrival, wait, departure, late = later
 
     demand = p.demand[orders]
     change = np.where(is_pickup, demand, -demand)

@@ -166,7 +166,8 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
     manager = pywrapcp.RoutingIndexManager(n_nodes, v, list(range(v)), list(range(v, 2 * v)))
     model = pywrapcp.RoutingModel(manager)
 
-    travel = p.travel_s[np.ix_(nodes.loc, nodes.loc)]
+    # each node's departure lies between its window opening and its window end + service
+    travel = p.worst_travel_s(nodes.loc, nodes.lo, nodes.hi + nodes.service)
     transit = travel + nodes.service[:, None]
     time_cb = model.RegisterTransitMatrix(transit.tolist())
     horizon = int(max(p.shift_end_s.max(), nodes.hi.max())) + 1

@@ -1,0 +1,96 @@
+"""The learned model as the planner's ETA provider: travel per time band, service per stop."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from fleetroute.eta_model.features import service_features, travel_features
+from fleetroute.eta_model.model import EtaModel
+from fleetroute.maps.roadmap import RoadMap
+
+__all__ = ["LearnedEta"]
+
+FloatArray = npt.NDArray[np.float64]
+
+
+class LearnedEta:
+    """Plan with an :class:`EtaModel`: one travel matrix per band, predicted service times.
+
+    Parameters
+    ----------
+    model
+        A fitted model (or load one with :meth:`load`).
+    quantile
+        Plan on this quantile of travel and service times (0.5: the median; 0.9 makes
+        promised windows hold nine times in ten). It must be one the model learned.
+    band_h
+        Width of the time bands, hours.
+    """
+
+    def __init__(self, model: EtaModel, *, quantile: float = 0.5, band_h: float = 2.0) -> None:
+        if quantile not in model.travel_boosters_:
+            have = ", ".join(f"{q:g}" for q in sorted(model.travel_boosters_))
+            raise ValueError(f"the model has no {quantile:g} quantile (it has {have})")
+        self.model = model
+        self.quantile = quantile
+        self.band_h = band_h
+        self.name = f"lightgbm q{quantile:g}"
+
+    @classmethod
+    def load(cls, directory: str | Path, road_map: RoadMap, *, quantile: float = 0.5) -> LearnedEta:
+        """Load a bundle made for ``road_map`` (else :class:`ModelBundleError`)."""
+        return cls(EtaModel.load(directory, road_map=road_map), quantile=quantile)
+
+    def travel_bands(
+        self, road_map: RoadMap, nodes: npt.NDArray[np.int64], *, start: datetime, end: datetime
+    ) -> tuple[list[datetime], FloatArray, FloatArray]:
+        """Predicted seconds per band between ``start`` and ``end``; path metres."""
+        unique, inverse = np.unique(np.asarray(nodes, dtype=np.int64), return_inverse=True)
+        n = unique.shape[0]
+        o, d = np.repeat(unique, n), np.tile(unique, n)
+        width = timedelta(hours=self.band_h)
+        starts = [start]
+        while starts[-1] + width < end:
+            starts.append(starts[-1] + width)
+        features = travel_features(road_map, o, d, hour=0.0, weekday=0)
+        bands = np.empty((len(starts), n, n), dtype=np.float64)
+        for b, when in enumerate(starts):
+            middle = when + width / 2
+            features["hour"] = middle.hour + middle.minute / 60.0
+            features["weekday"] = middle.weekday()
+            predicted = self.model.predict_travel(features, self.quantile).reshape(n, n)
+            np.fill_diagonal(predicted, 0.0)
+            bands[b] = predicted
+        distance = features["length_m"].to_numpy().reshape(n, n)
+        grid = np.ix_(inverse, inverse)
+        return starts, bands[:, grid[0], grid[1]], distance[grid]
+
+    def service_s(
+        self,
+        road_map: RoadMap,
+        *,
+        is_shop: npt.ArrayLike,
+        items: npt.ArrayLike,
+        store_id: npt.ArrayLike,
+        lat: npt.ArrayLike,
+        lon: npt.ArrayLike,
+        when: datetime,
+    ) -> FloatArray:
+        """Predicted shop or drop-off seconds of each stop."""
+        code = {s: i for i, s in enumerate(self.model.stores_)}
+        stores = np.asarray(store_id, dtype=object)
+        features = service_features(
+            road_map,
+            is_shop=is_shop,
+            items=items,
+            store_code=[code.get(s, -1) for s in stores],
+            lat=lat,
+            lon=lon,
+            hour=when.hour + when.minute / 60.0,
+            weekday=when.weekday(),
+        )
+        return self.model.predict_service(features, self.quantile)
