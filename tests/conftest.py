@@ -60,3 +60,39 @@ def tiny_city() -> maps.RoadMap:
 @pytest.fixture(scope="session")
 def example_map() -> maps.RoadMap:
     return maps.load(EXAMPLES / "city.graphml")
+
+
+@pytest.fixture(scope="session")
+def tiny_history(tiny_city, tmp_path_factory) -> dict[str, Path]:
+    """Ten simulated days on the tiny city (training) and two later days (held out)."""
+    from datetime import date as _date
+
+    from fleetroute.eta_model.world import simulate_history
+
+    root = tmp_path_factory.mktemp("history")
+    train = simulate_history(
+        tiny_city, root / "train", days=10, trips_per_day=400, stops_per_day=300, seed=1
+    )
+    test = simulate_history(
+        tiny_city,
+        root / "test",
+        days=2,
+        trips_per_day=400,
+        stops_per_day=300,
+        seed=2,
+        start=_date(2026, 2, 2),
+    )
+    return {
+        "trips": train["trips"],
+        "stops": train["stops"],
+        "stores": train["stores"],
+        "test_trips": test["trips"],
+        "test_stops": test["stops"],
+    }
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tiny_city, tiny_history):
+    import fleetroute
+
+    return fleetroute.train_eta(tiny_city, tiny_history["trips"], tiny_history["stops"])

@@ -64,8 +64,10 @@ def assert_plan_valid(plan: Plan, *, hard_windows: bool = True) -> pd.DataFrame:
             np.flatnonzero((p.loc_lat == la) & (p.loc_lon == lo))
             for la, lo in zip(rows["lat"], rows["lon"], strict=True)
         ]
-        for k in range(1, len(rows)):
-            assert any(p.travel_s[a, b] == travel[k] for a in locs[k - 1] for b in locs[k])
+        for k in range(1, len(rows)):  # the band of the leg's departure, when travel has bands
+            assert any(
+                p.leg_s(a, b, int(dep[k - 1])) == travel[k] for a in locs[k - 1] for b in locs[k]
+            )
     # every order is delivered once or listed as unassigned with a reason
     assert len(delivered) == len(set(delivered))
     unassigned = plan.unassigned_table()

@@ -13,7 +13,7 @@ The Python API for dispatch systems::
 from importlib.metadata import PackageNotFoundError, version
 
 from fleetroute import maps
-from fleetroute.api import MAX_SNAP_M, build_problem, plan
+from fleetroute.api import MAX_SNAP_M, build_problem, evaluate_eta, plan, predict_eta, train_eta
 from fleetroute.errors import (
     FleetrouteError,
     InputError,
@@ -21,7 +21,7 @@ from fleetroute.errors import (
     ModelBundleError,
     NotFittedError,
 )
-from fleetroute.eta_model import EtaProvider, FreeFlow
+from fleetroute.eta_model import EtaModel, EtaProvider, FreeFlow, LearnedEta
 from fleetroute.io.readers import FleetSpec
 from fleetroute.io.writers import write_plan
 from fleetroute.maps import RoadMap
@@ -34,7 +34,9 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 __all__ = [
     "MAX_SNAP_M",
+    "EtaModel",
     "EtaProvider",
+    "LearnedEta",
     "FleetSpec",
     "FleetrouteError",
     "FreeFlow",
@@ -49,6 +51,9 @@ __all__ = [
     "SolveOptions",
     "__version__",
     "build_problem",
+    "evaluate_eta",
+    "predict_eta",
+    "train_eta",
     "maps",
     "plan",
     "schedule",

@@ -76,7 +76,7 @@ def history_features(
     o, _ = road_map.snap(trips["origin_lat"], trips["origin_lon"])
     d, _ = road_map.snap(trips["dest_lat"], trips["dest_lon"])
     t_when = _times(trips["departure_time"])
-    travel = travel_features(road_map, o, d, hour=_hour(t_when), weekday=t_when.weekday)
+    travel = travel_features(road_map, o, d, hour=_hour(t_when), weekday=t_when.day_of_week)
     known = stores if stores is not None else tuple(sorted(s for s in set(stops["store_id"]) if s))
     code = {s: i for i, s in enumerate(known)}
     s_when = _times(stops["arrival_time"])
@@ -88,7 +88,7 @@ def history_features(
         lat=stops["lat"].to_numpy(),
         lon=stops["lon"].to_numpy(),
         hour=_hour(s_when),
-        weekday=s_when.weekday,
+        weekday=s_when.day_of_week,
     )
     return HistoryFeatures(
         travel=travel,

@@ -119,7 +119,7 @@ class TrueWorld:
         """The world's median door-to-door driving seconds of each leg."""
         _, sums = road_map.legs(o_node, d_node, self._edge_values(road_map))
         hour = np.asarray(when.hour + when.minute / 60.0, dtype=np.float64)
-        wf = np.asarray(self.weekday_factor)[np.asarray(when.weekday)]
+        wf = np.asarray(self.weekday_factor)[np.asarray(when.day_of_week)]
         am, pm = _bump(hour, 8.0, self.rush_width_h), _bump(hour, 17.5, self.rush_width_h)
         art = sums[:, 1] * (1 + wf * (self.arterial_am * am + self.arterial_pm * pm))
         local = sums[:, 2] * (1 + wf * (self.local_am * am + self.local_pm * pm))

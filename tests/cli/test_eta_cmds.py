@@ -1,0 +1,228 @@
+"""`route simulate`, `route eta train|predict|evaluate` and `route plan --eta-model`, end to end."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from fleetroute.cli import cli
+from spec_checks import assert_plan_valid
+
+
+def _run(*args):
+    r = CliRunner().invoke(cli, [str(a) for a in args])
+    assert r.exit_code == 0, r.output + r.stderr
+    return r
+
+
+@pytest.fixture(scope="module")
+def loop(tmp_path_factory):
+    """A small city, its history, a trained model and a day of orders, all via the CLI."""
+    d = tmp_path_factory.mktemp("loop")
+    _run("map", "synth", d / "city.graphml", "--nodes", 500, "--seed", 11)
+    _run(
+        "simulate",
+        "history",
+        "--map",
+        d / "city.graphml",
+        "--days",
+        8,
+        "--trips-per-day",
+        300,
+        "--stops-per-day",
+        200,
+        "--out",
+        d / "hist",
+    )
+    _run(
+        "simulate",
+        "history",
+        "--map",
+        d / "city.graphml",
+        "--days",
+        1,
+        "--trips-per-day",
+        200,
+        "--stops-per-day",
+        100,
+        "--start",
+        "2026-02-02",
+        "--seed",
+        9,
+        "--out",
+        d / "later",
+    )
+    _run(
+        "eta",
+        "train",
+        "--map",
+        d / "city.graphml",
+        "--trips",
+        d / "hist" / "trips.csv",
+        "--stops",
+        d / "hist" / "stops.csv",
+        "--out",
+        d / "model",
+    )
+    _run(
+        "simulate",
+        "orders",
+        "--map",
+        d / "city.graphml",
+        "--stores",
+        d / "hist" / "stores.csv",
+        "--orders",
+        30,
+        "--out",
+        d / "orders.csv",
+    )
+    return d
+
+
+def test_train_writes_a_bundle(loop):
+    files = {p.name for p in (loop / "model").iterdir()}
+    assert {"manifest.json", "travel_q50.txt", "travel_q90.txt", "service_q50.txt"} <= files
+
+
+def test_predict_writes_spec_tables(loop):
+    _run(
+        "eta",
+        "predict",
+        "--model",
+        loop / "model",
+        "--map",
+        loop / "city.graphml",
+        "--trips",
+        loop / "later" / "trips.csv",
+        "--stops",
+        loop / "later" / "stops.csv",
+        "--out",
+        loop / "pred",
+    )
+    trips = pd.read_csv(loop / "pred" / "trips.csv")
+    stops = pd.read_csv(loop / "pred" / "stops.csv")
+    assert list(trips.columns) == ["trip_id", "predicted_s", "p90_s"] and len(trips) == 200
+    assert list(stops.columns) == ["stop_id", "predicted_s", "p90_s"] and len(stops) == 100
+
+
+def test_evaluate_writes_the_spec_metrics(loop):
+    out = loop / "eval.json"
+    r = _run(
+        "eta",
+        "evaluate",
+        "--model",
+        loop / "model",
+        "--map",
+        loop / "city.graphml",
+        "--trips",
+        loop / "later" / "trips.csv",
+        "--stops",
+        loop / "later" / "stops.csv",
+        "--json",
+        out,
+    )
+    doc = json.loads(out.read_text())
+    for key in ("mae_s", "mape", "p90_coverage"):
+        assert doc["travel"][key] is not None
+    assert (
+        doc["service"]["mae_s"] > 0 and doc["baseline"]["travel"]["mae_s"] > doc["travel"]["mae_s"]
+    )
+    assert "MAE" in r.output
+
+
+def test_plan_with_the_model_uses_time_bands_and_keeps_every_identity(loop):
+    import fleetroute
+    from fleetroute.eta_model.learned import LearnedEta
+
+    road_map = fleetroute.maps.load(loop / "city.graphml")
+    eta = LearnedEta.load(loop / "model", road_map, quantile=0.9)
+    depot = (float(road_map.lat.mean()), float(road_map.lon.mean()))
+    fleet = fleetroute.FleetSpec(size=4, depot=depot, capacity=40, shift=(8 * 3600, 22 * 3600))
+    plan = fleetroute.plan(
+        loop / "orders.csv",
+        fleet=fleet,
+        road_map=road_map,
+        stores=loop / "hist" / "stores.csv",
+        eta=eta,
+        time_limit_s=5,
+        solution_limit=20,
+    )
+    assert plan.problem.n_bands == 7  # 08:00-22:00 in 2 h bands
+    assert_plan_valid(plan)
+    assert plan.to_dict()["inputs"]["model"] == "lightgbm q0.9"
+    _run(
+        "plan",
+        loop / "orders.csv",
+        "--map",
+        loop / "city.graphml",
+        "--stores",
+        loop / "hist" / "stores.csv",
+        "--fleet-size",
+        4,
+        "--capacity",
+        40,
+        "--depot",
+        f"{depot[0]},{depot[1]}",
+        "--shift",
+        "08:00-22:00",
+        "--eta-model",
+        loop / "model",
+        "--eta-quantile",
+        "0.9",
+        "--solution-limit",
+        5,
+        "--out",
+        loop / "plan",
+    )
+    assert (loop / "plan" / "routes.csv").exists()
+
+
+def test_a_quantile_the_model_did_not_learn_is_bad_input(loop):
+    r = CliRunner().invoke(
+        cli,
+        [
+            "plan",
+            str(loop / "orders.csv"),
+            "--map",
+            str(loop / "city.graphml"),
+            "--stores",
+            str(loop / "hist" / "stores.csv"),
+            "--fleet-size",
+            "2",
+            "--depot",
+            "52.37,4.89",
+            "--eta-model",
+            str(loop / "model"),
+            "--eta-quantile",
+            "0.7",
+            "--out",
+            str(loop / "x"),
+        ],
+    )
+    assert r.exit_code == 2 and "no 0.7 quantile" in r.stderr and not (loop / "x").exists()
+
+
+def test_bad_history_row_is_named(loop, tmp_path):
+    stops = pd.read_csv(loop / "hist" / "stops.csv", keep_default_na=False).head(60)
+    stops.loc[7, "kind"] = "lunch"
+    stops.to_csv(tmp_path / "stops.csv", index=False)
+    r = CliRunner().invoke(
+        cli,
+        [
+            "eta",
+            "train",
+            "--map",
+            str(loop / "city.graphml"),
+            "--trips",
+            str(loop / "hist" / "trips.csv"),
+            "--stops",
+            str(tmp_path / "stops.csv"),
+            "--out",
+            str(tmp_path / "m"),
+        ],
+    )
+    assert r.exit_code == 2 and "row 9, column 'kind': 'lunch' is not shop or dropoff" in r.stderr
+    assert not (tmp_path / "m").exists()

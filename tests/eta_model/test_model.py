@@ -1,0 +1,97 @@
+"""The LightGBM ETA model: it learns from history, beats free-flow, and travels as a bundle."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import fleetroute
+from fleetroute import ModelBundleError, NotFittedError
+from fleetroute.eta_model.features import TRAVEL_FEATURES, travel_features
+from fleetroute.eta_model.model import EtaModel, history_features
+from fleetroute.io.readers import read_stops, read_trips
+
+
+def test_predicting_before_fitting_raises_not_fitted(tiny_city):
+    features = travel_features(tiny_city, [0], [5], hour=9.0, weekday=1)
+    with pytest.raises(NotFittedError):
+        EtaModel().predict_travel(features)
+
+
+def test_model_beats_free_flow_on_held_out_days(tiny_model, tiny_city, tiny_history):
+    """On later days it never saw: far below free-flow error, and P90 covers about 90 %."""
+    result = fleetroute.evaluate_eta(
+        tiny_model, tiny_city, tiny_history["test_trips"], tiny_history["test_stops"]
+    )
+    assert result["travel"]["mae_s"] < 0.6 * result["baseline"]["travel"]["mae_s"]
+    assert result["service"]["mae_s"] < result["baseline"]["service"]["mae_s"]
+    assert 0.8 <= result["travel"]["p90_coverage"] <= 0.97
+    assert 0.8 <= result["service"]["p90_coverage"] <= 0.97
+    assert {"08", "12", "17"} <= set(result["by_hour"])
+
+
+def test_rush_hour_legs_are_predicted_slower_than_midday(tiny_model, tiny_city):
+    rng = np.random.default_rng(0)
+    o, d = rng.choice(tiny_city.n_nodes, 200), rng.choice(tiny_city.n_nodes, 200)
+    o, d = o[o != d], d[o != d]
+    rush = tiny_model.predict_travel(travel_features(tiny_city, o, d, hour=17.5, weekday=1))
+    quiet = tiny_model.predict_travel(travel_features(tiny_city, o, d, hour=13.0, weekday=6))
+    assert np.median(rush / quiet) > 1.1
+
+
+def test_bundle_round_trip_predicts_the_same(tiny_model, tiny_city, tmp_path):
+    tiny_model.save(tmp_path / "m")
+    manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
+    assert manifest["schema_version"] == 1 and manifest["map_fingerprint"] == tiny_city.fingerprint
+    assert manifest["features"]["travel"] == list(TRAVEL_FEATURES)
+    assert {"lightgbm", "numpy", "python"} <= set(manifest["versions"])
+    assert all(f.endswith(".txt") for f in manifest["files"]["travel"].values())
+    loaded = EtaModel.load(tmp_path / "m", road_map=tiny_city)
+    features = travel_features(tiny_city, [1, 2, 3], [40, 50, 60], hour=8.0, weekday=0)
+    np.testing.assert_allclose(
+        loaded.predict_travel(features, 0.9), tiny_model.predict_travel(features, 0.9)
+    )
+
+
+def test_bundle_for_another_map_or_schema_is_refused(tiny_model, tiny_city, example_map, tmp_path):
+    tiny_model.save(tmp_path / "m")
+    with pytest.raises(ModelBundleError, match="trained on another map"):
+        EtaModel.load(tmp_path / "m", road_map=example_map)
+    manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
+    manifest["schema_version"] = 99
+    (tmp_path / "m" / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelBundleError, match="schema 99"):
+        EtaModel.load(tmp_path / "m", road_map=tiny_city)
+    with pytest.raises(ModelBundleError, match="not an ETA model bundle"):
+        EtaModel.load(tmp_path, road_map=tiny_city)
+
+
+def test_prediction_ignores_the_duration_column(tiny_model, tiny_city, tiny_history):
+    """predict knows only what is known before a trip: its duration_s changes nothing."""
+    trips = pd.read_csv(tiny_history["test_trips"]).head(50)
+    stops = pd.read_csv(tiny_history["test_stops"], keep_default_na=False).head(50)
+    a, _ = fleetroute.predict_eta(tiny_model, tiny_city, trips, stops)
+    b, _ = fleetroute.predict_eta(
+        tiny_model, tiny_city, trips.assign(duration_s=1), stops.drop(columns="duration_s")
+    )
+    pd.testing.assert_frame_equal(a, b)
+    assert (
+        list(a.columns) == ["trip_id", "predicted_s", "p90_s"]
+        and (a["p90_s"] >= a["predicted_s"]).mean() > 0.95
+    )
+
+
+def test_training_and_serving_build_the_same_features(tiny_city, tiny_history):
+    """history_features (training) and travel_features (planning) agree for the same legs."""
+    trips = read_trips(tiny_history["trips"]).head(30)
+    stops = read_stops(tiny_history["stops"]).head(30)
+    h = history_features(tiny_city, trips, stops)
+    o, _ = tiny_city.snap(trips["origin_lat"], trips["origin_lon"])
+    d, _ = tiny_city.snap(trips["dest_lat"], trips["dest_lon"])
+    direct = travel_features(
+        tiny_city, o, d, hour=h.travel["hour"].to_numpy(), weekday=h.travel["weekday"].to_numpy()
+    )
+    pd.testing.assert_frame_equal(h.travel, direct)
