@@ -36,8 +36,9 @@ import numpy.typing as npt
 import pandas as pd
 
 from fleetroute.maps.roadmap import EARTH_RADIUS_M, RoadMap
+from fleetroute.routing.plan import Plan
 
-__all__ = ["TrueWorld", "simulate_history", "simulate_orders", "ARTERIALS"]
+__all__ = ["TrueWorld", "simulate_history", "simulate_orders", "replay", "ARTERIALS"]
 
 ARTERIALS = frozenset(
     {
@@ -305,3 +306,56 @@ def simulate_orders(
             "window_end": [f"{h + window_h:02d}:00" for h in start],
         }
     )
+
+
+def replay(
+    road_map: RoadMap, plan: Plan, *, world: TrueWorld | None = None, seed: int = 0
+) -> pd.DataFrame:
+    """Drive a plan's routes in the true world: each vehicle leaves its start when the plan
+    says, drives and serves with the world's (noisy) times, and waits for windows.
+
+    Returns one row per drop-off: ``vehicle_id, order_id, window_end, arrival, late_s``
+    (seconds since the plan origin; ``late_s`` > 0 when service starts after the window).
+    """
+    w = world or TrueWorld()
+    rng = np.random.default_rng(seed)
+    p = plan.problem
+    nodes, _ = road_map.snap(p.loc_lat, p.loc_lon)
+    rows = []
+    for sched in plan.schedules:
+        route = sched.route
+        t = int(sched.departure_s[0])
+        for k in range(1, len(sched.kind)):
+            a, b = int(sched.loc[k - 1]), int(sched.loc[k])
+            when = pd.DatetimeIndex([p.origin + timedelta(seconds=t)])
+            drive = (
+                w.expected_travel_s(road_map, [nodes[a]], [nodes[b]], when)[0] if a != b else 0.0
+            )
+            t += int(round(drive * np.exp(rng.normal(0.0, w.travel_noise))))
+            kind = sched.kind[k]
+            if kind == "end":
+                break
+            order = route.orders[k - 1]
+            begin = max(t, int(sched.window_start_s[k]))
+            store = p.store_id[p.order_store[order]] if kind == "pickup" else ""
+            service = w.expected_service_s(
+                road_map,
+                ["shop" if kind == "pickup" else "dropoff"],
+                [p.items[order]],
+                [store],
+                [p.loc_lat[b]],
+                [p.loc_lon[b]],
+                pd.DatetimeIndex([p.origin + timedelta(seconds=begin)]),
+            )[0]
+            if kind == "dropoff":
+                rows.append(
+                    {
+                        "vehicle_id": p.vehicle_id[route.vehicle],
+                        "order_id": p.order_id[order],
+                        "window_end": int(p.window_end_s[order]),
+                        "arrival": t,
+                        "late_s": max(0, begin - int(p.window_end_s[order])),
+                    }
+                )
+            t = begin + int(round(service * np.exp(rng.normal(0.0, w.service_noise))))
+    return pd.DataFrame(rows, columns=["vehicle_id", "order_id", "window_end", "arrival", "late_s"])
