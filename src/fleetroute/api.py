@@ -455,8 +455,13 @@ def evaluate_eta(
     road_map: RoadMap | str | Path,
     trips: TableSource,
     stops: TableSource,
+    *,
+    plot: str | Path | None = None,
 ) -> dict[str, Any]:
     """Metrics of the model and of the free-flow baseline on a history, overall and by hour.
+
+    With ``plot``, also save a PNG of predicted vs actual travel times and error by hour
+    (needs matplotlib: ``pip install 'fleetroute[plot]'``).
 
     Returns a dict with ``travel``, ``service`` and ``baseline`` (each with ``mae_s``,
     ``mape`` and, for the model, ``p90_coverage``) and ``by_hour`` (travel metrics of both
@@ -482,4 +487,10 @@ def evaluate_eta(
             ),
         }
     result["by_hour"] = by_hour
+    if plot is not None:
+        from fleetroute.eta_model.plots import plot_evaluation
+
+        plot_evaluation(
+            plot, h.travel_actual_s, predicted, h.travel["freeflow_s"].to_numpy(), by_hour
+        )
     return result

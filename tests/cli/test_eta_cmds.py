@@ -110,9 +110,12 @@ def test_predict_writes_spec_tables(loop):
 
 def test_evaluate_writes_the_spec_metrics(loop):
     out = loop / "eval.json"
+    plot = loop / "eval.png"
     r = _run(
         "eta",
         "evaluate",
+        "--plot",
+        plot,
         "--model",
         loop / "model",
         "--map",
@@ -131,6 +134,7 @@ def test_evaluate_writes_the_spec_metrics(loop):
         doc["service"]["mae_s"] > 0 and doc["baseline"]["travel"]["mae_s"] > doc["travel"]["mae_s"]
     )
     assert "MAE" in r.output
+    assert plot.stat().st_size > 10_000 and plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_plan_with_the_model_uses_time_bands_and_keeps_every_identity(loop):

@@ -331,14 +331,28 @@ def eta_predict_cmd(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write all metrics (overall and by hour) to this JSON file.",
 )
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Save a PNG: predicted vs actual, error by hour (needs fleetroute[plot]).",
+)
 def eta_evaluate_cmd(
-    model_dir: Path, map_path: Path, trips: Path, stops: Path, json_path: Path | None
+    model_dir: Path,
+    map_path: Path,
+    trips: Path,
+    stops: Path,
+    json_path: Path | None,
+    plot_path: Path | None,
 ) -> None:
     """Error of the model and of the free-flow baseline on a history with actual durations."""
+    import importlib.util
     import json
 
+    if plot_path is not None and importlib.util.find_spec("matplotlib") is None:
+        raise InputError("--plot", "needs matplotlib: pip install 'fleetroute[plot]'")
     road_map = load_map(map_path)
-    result = api.evaluate_eta(model_dir, road_map, trips, stops)
+    result = api.evaluate_eta(model_dir, road_map, trips, stops, plot=plot_path)
     t, s, b = result["travel"], result["service"], result["baseline"]
     click.echo(f"{'':9}{'MAE s':>8}{'MAPE':>8}{'P90 cov':>9}")
     click.echo(f"{'travel':9}{t['mae_s']:>8.1f}{t['mape']:>8.1%}{t.get('p90_coverage', 0):>9.1%}")
@@ -348,6 +362,8 @@ def eta_evaluate_cmd(
     click.echo("travel MAE by departure hour (model / free-flow):")
     for hour, row in result["by_hour"].items():
         click.echo(f"  {hour}:00 {row['model']['mae_s']:>7.0f} / {row['baseline']['mae_s']:>7.0f}")
+    if plot_path is not None:
+        click.echo(f"wrote {plot_path}")
     if json_path is not None:
         tmp = json_path.with_name(f".{json_path.name}.tmp")
         json_path.parent.mkdir(parents=True, exist_ok=True)
