@@ -144,13 +144,23 @@ def main() -> None:
                 time_limit_s=limit,
             )
             s = plan.summary()
-            late = pd.concat([replay(road_map, plan, world=world, seed=k) for k in range(draws)])
+            driven = pd.concat([replay(road_map, plan, world=world, seed=k) for k in range(draws)])
+            late = driven[driven["order_id"] != ""]
+            true_hours = driven.loc[driven["order_id"] == "", "late_s"].sum() / 3600 / draws
+            used = [route.vehicle for route in plan.routes]
+            true_cost = (
+                float(plan.problem.fixed_cost[used].sum())
+                + 0.3 * s["total_distance_m"] / 1000
+                + 25.0 * true_hours
+            )
             plans[name] = {
                 "assigned": s["assigned"],
                 "vehicles": s["vehicles_used"],
                 "km": round(s["total_distance_m"] / 1000, 1),
                 "hours": round(s["total_duration_s"] / 3600, 1),
                 "cost": s["objective"],
+                "replay_hours": round(true_hours, 1),
+                "replay_cost": round(true_cost, 1),
                 "replay_on_time": round(float((late["late_s"] == 0).mean()), 4),
                 "replay_mean_late_s": round(float(late["late_s"].mean()), 1),
                 "replay_p95_late_s": round(float(late["late_s"].quantile(0.95)), 1),

@@ -37,3 +37,28 @@ def test_rush_hour_and_weekend_effects(tiny_city):
     noon = w.expected_travel_s(tiny_city, o, d, at("2026-03-03 13:00"))
     sunday = w.expected_travel_s(tiny_city, o, d, at("2026-03-08 17:30"))
     assert (rush > noon).all() and (sunday < rush).all()
+
+
+def test_replay_drives_every_route_once_per_stop(tiny_city):
+    """A replay has one row per drop-off and one per route end, repeatable by seed."""
+    import fleetroute
+    from fleetroute.eta_model.world import replay, simulate_orders
+
+    orders = simulate_orders(
+        tiny_city, pd.DataFrame(columns=["store_id", "lat", "lon"]), n_orders=12
+    )
+    depot = (float(tiny_city.lat.mean()), float(tiny_city.lon.mean()))
+    plan = fleetroute.plan(
+        orders,
+        fleet=fleetroute.FleetSpec(size=3, depot=depot, shift=(8 * 3600, 22 * 3600)),
+        road_map=tiny_city,
+        time_limit_s=5,
+        solution_limit=10,
+    )
+    a = replay(tiny_city, plan, seed=1)
+    b = replay(tiny_city, plan, seed=1)
+    pd.testing.assert_frame_equal(a, b)
+    drops = a[a["order_id"] != ""]
+    assert sorted(drops["order_id"]) == sorted(orders["order_id"])
+    assert (a["order_id"] == "").sum() == len(plan.routes)
+    assert (drops["late_s"] >= 0).all()

@@ -315,7 +315,9 @@ def replay(
     says, drives and serves with the world's (noisy) times, and waits for windows.
 
     Returns one row per drop-off: ``vehicle_id, order_id, window_end, arrival, late_s``
-    (seconds since the plan origin; ``late_s`` > 0 when service starts after the window).
+    (seconds since the plan origin; ``late_s`` > 0 when service starts after the window),
+    and one row per route's end (``order_id`` empty, ``arrival`` when it got back; its
+    ``late_s`` is how long the route took in the true world).
     """
     w = world or TrueWorld()
     rng = np.random.default_rng(seed)
@@ -334,6 +336,15 @@ def replay(
             t += int(round(drive * np.exp(rng.normal(0.0, w.travel_noise))))
             kind = sched.kind[k]
             if kind == "end":
+                rows.append(
+                    {
+                        "vehicle_id": p.vehicle_id[route.vehicle],
+                        "order_id": "",
+                        "window_end": int(p.shift_end_s[route.vehicle]),
+                        "arrival": t,
+                        "late_s": t - int(sched.departure_s[0]),
+                    }
+                )
                 break
             order = route.orders[k - 1]
             begin = max(t, int(sched.window_start_s[k]))
