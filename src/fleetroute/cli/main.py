@@ -451,6 +451,59 @@ def simulate_orders_cmd(
     click.echo(f"wrote {out_path} ({n_orders} orders)")
 
 
+@cli.group("bench")
+def bench_group() -> None:
+    """Benchmarks of the routing core."""
+
+
+@bench_group.command("vrplib")
+@click.argument(
+    "instances", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    help="Seconds per instance.",
+)
+@click.option(
+    "--solution-limit", type=click.IntRange(min=1), help="Stop after N improving solutions."
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--json",
+    "json_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the results (a JSON list, one object per instance) here.",
+)
+def bench_vrplib_cmd(
+    instances: tuple[Path, ...],
+    time_limit: float,
+    solution_limit: int | None,
+    seed: int,
+    json_path: Path,
+) -> None:
+    """Solve standard instances: Solomon/Homberger and Li & Lim text files, CVRPLIB .vrp."""
+    import json
+
+    results = api.bench_vrplib(
+        list(instances), time_limit_s=time_limit, solution_limit=solution_limit, seed=seed
+    )
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = json_path.with_name(f".{json_path.name}.tmp")
+    tmp.write_text(json.dumps(results, indent=1) + "\n")
+    tmp.replace(json_path)
+    for r in results:
+        ok = "feasible" if r["feasible"] else "INFEASIBLE"
+        click.echo(
+            f"{r['instance']:14} cost {r['cost']:>12.2f}  vehicles {r['vehicles']:>3}  {ok}  "
+            f"{r['time_s']:.1f} s"
+        )
+    click.echo(f"wrote {json_path}")
+
+
 def _atomic_dir(out_dir: Path, fill: Callable[[Path], object]) -> None:
     """Fill a temporary folder beside ``out_dir`` and move its files in only when complete."""
     import os
