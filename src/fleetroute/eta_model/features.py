@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from fleetroute.maps.load import ARTERIALS
 from fleetroute.maps.roadmap import EARTH_RADIUS_M, RoadMap
 
 __all__ = [
@@ -18,20 +19,7 @@ __all__ = [
     "SERVICE_FEATURES",
     "travel_features",
     "service_features",
-    "ARTERIALS",
 ]
-
-#: Road classes counted as arterials for the ``arterial_share`` feature.
-ARTERIALS = (
-    "motorway",
-    "motorway_link",
-    "trunk",
-    "trunk_link",
-    "primary",
-    "primary_link",
-    "secondary",
-    "secondary_link",
-)
 
 TRAVEL_FEATURES = (
     "freeflow_s",

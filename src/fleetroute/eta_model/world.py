@@ -35,23 +35,11 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from fleetroute.maps.load import ARTERIALS
 from fleetroute.maps.roadmap import EARTH_RADIUS_M, RoadMap
 from fleetroute.routing.plan import Plan
 
-__all__ = ["TrueWorld", "simulate_history", "simulate_orders", "replay", "ARTERIALS"]
-
-ARTERIALS = frozenset(
-    {
-        "motorway",
-        "motorway_link",
-        "trunk",
-        "trunk_link",
-        "primary",
-        "primary_link",
-        "secondary",
-        "secondary_link",
-    }
-)
+__all__ = ["TrueWorld", "simulate_history", "simulate_orders", "replay"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -102,7 +90,7 @@ class TrueWorld:
             if road_map.edge_highway is not None
             else np.array([""] * road_map.n_edges)
         )
-        art = np.isin(hw, list(ARTERIALS)).astype(np.float64)
+        art = np.isin(hw, ARTERIALS).astype(np.float64)
         mid_lat = (road_map.lat[road_map.edge_u] + road_map.lat[road_map.edge_v]) / 2
         mid_lon = (road_map.lon[road_map.edge_u] + road_map.lon[road_map.edge_v]) / 2
         centre = self.in_centre(road_map, mid_lat, mid_lon)

@@ -21,128 +21,6 @@ __all__ = ["many_to_many", "pairs"]
 _INF = np.iinfo(np.int32).max
 
 
-@nb.njit(nogil=True, cache=True)
-def _one_source(  # pragma: no cover - compiled
-    indptr,
-    indices,
-    w_cs,
-    w_len,
-    width,
-    n_buckets,
-    source,
-    is_target,
-    n_targets,
-    dist,
-    length,
-    settled,
-    head,
-    entry_node,
-    entry_next,
-):
-    n = dist.shape[0]
-    for i in range(n):
-        dist[i] = _INF
-        settled[i] = False
-    for b in range(n_buckets):
-        head[b] = -1
-    dist[source] = 0
-    length[source] = 0.0
-    n_entries = 0
-    entry_node[0] = source
-    entry_next[0] = -1
-    head[0] = 0
-    n_entries = 1
-    queued = 1
-    found = 0
-    cur = 0
-    while queued > 0:
-        b = cur % n_buckets
-        e = head[b]
-        if e == -1:
-            cur += 1
-            continue
-        head[b] = entry_next[e]
-        queued -= 1
-        u = entry_node[e]
-        if settled[u] or dist[u] // width != cur:
-            continue
-        settled[u] = True
-        if is_target[u]:
-            found += 1
-            if found == n_targets:
-                break
-        du = dist[u]
-        for k in range(indptr[u], indptr[u + 1]):
-            v = indices[k]
-            nd = du + w_cs[k]
-            nl = length[u] + w_len[k]
-            if nd < dist[v]:
-                dist[v] = nd
-                length[v] = nl
-                if n_entries == entry_node.shape[0]:
-                    n_entries = 0  # cannot happen: one entry per relaxation of a search
-                entry_node[n_entries] = v
-                bb = (nd // width) % n_buckets
-                entry_next[n_entries] = head[bb]
-                head[bb] = n_entries
-                n_entries += 1
-                queued += 1
-            elif nd == dist[v] and nl < length[v]:
-                length[v] = nl
-
-
-@nb.njit(parallel=True, cache=True)
-def _many(indptr, indices, w_cs, w_len, sources, targets, n_threads):  # pragma: no cover
-    n = indptr.shape[0] - 1
-    n_src = sources.shape[0]
-    n_dst = targets.shape[0]
-    out_cs = np.empty((n_src, n_dst), dtype=np.int32)
-    out_len = np.empty((n_src, n_dst), dtype=np.float64)
-    is_target = np.zeros(n, dtype=np.bool_)
-    for t in targets:
-        is_target[t] = True
-    n_targets = 0
-    for i in range(n):
-        if is_target[i]:
-            n_targets += 1
-    # Buckets as wide as the lightest edge: no node can improve another node of its own
-    # bucket, so a bucket's nodes are final when it is reached (exact, and far fewer
-    # empty buckets to step over than one per centisecond).
-    width = w_cs.min() if w_cs.shape[0] else 1
-    max_w = w_cs.max() if w_cs.shape[0] else 1
-    n_buckets = max_w // width + 2
-    per = (n_src + n_threads - 1) // n_threads
-    for t in nb.prange(n_threads):
-        dist = np.empty(n, dtype=np.int32)
-        length = np.empty(n, dtype=np.float64)
-        settled = np.empty(n, dtype=np.bool_)
-        head = np.empty(n_buckets, dtype=np.int32)
-        entry_node = np.empty(indices.shape[0] + 1, dtype=np.int32)
-        entry_next = np.empty(indices.shape[0] + 1, dtype=np.int32)
-        for s in range(t * per, min(n_src, (t + 1) * per)):
-            _one_source(
-                indptr,
-                indices,
-                w_cs,
-                w_len,
-                width,
-                n_buckets,
-                sources[s],
-                is_target,
-                n_targets,
-                dist,
-                length,
-                settled,
-                head,
-                entry_node,
-                entry_next,
-            )
-            for j in range(n_dst):
-                out_cs[s, j] = dist[targets[j]]
-                out_len[s, j] = length[targets[j]]
-    return out_cs, out_len
-
-
 def many_to_many(
     indptr: npt.NDArray[np.int64],
     indices: npt.NDArray[np.int64],
@@ -169,23 +47,20 @@ def many_to_many(
     travel_cs, distance_m
         ``(len(sources), len(targets))``; ``inf`` where a target is unreachable.
     """
-    src = np.ascontiguousarray(sources, dtype=np.int64)
-    dst = np.ascontiguousarray(targets, dtype=np.int64)
-    threads = max(1, min(nb.get_num_threads(), src.shape[0]))
-    cs, length = _many(
-        np.ascontiguousarray(indptr, dtype=np.int32),
-        np.ascontiguousarray(indices, dtype=np.int32),
-        np.ascontiguousarray(weight_cs, dtype=np.int32),
-        np.ascontiguousarray(length_m, dtype=np.float64),
-        src,
-        np.unique(dst) if dst.size == 0 else dst,
-        threads,
+    src = np.asarray(sources, dtype=np.int64)
+    dst = np.asarray(targets, dtype=np.int64)
+    travel, sums = pairs(
+        indptr,
+        indices,
+        weight_cs,
+        np.asarray(length_m, dtype=np.float64)[:, None],
+        np.repeat(src, dst.shape[0]),
+        np.tile(dst, src.shape[0]),
     )
-    travel = cs.astype(np.float64)
-    unreachable = cs == _INF
-    travel[unreachable] = np.inf
-    length[unreachable] = np.inf
-    return travel, length
+    shape = (src.shape[0], dst.shape[0])
+    length = sums[:, 0].reshape(shape)
+    length[~np.isfinite(travel.reshape(shape))] = np.inf
+    return travel.reshape(shape), length
 
 
 @nb.njit(nogil=True, cache=True)

@@ -22,7 +22,14 @@ from scipy.sparse.csgraph import connected_components
 from fleetroute.errors import MapError
 from fleetroute.maps.roadmap import RoadMap
 
-__all__ = ["load", "from_graph", "HWY_SPEEDS_KPH", "FALLBACK_SPEED_KPH", "MAP_SUFFIXES"]
+__all__ = [
+    "load",
+    "from_graph",
+    "ARTERIALS",
+    "HWY_SPEEDS_KPH",
+    "FALLBACK_SPEED_KPH",
+    "MAP_SUFFIXES",
+]
 
 #: Road-class speeds (km/h) for maps that carry no ``maxspeed`` at all (SPEC.md).
 HWY_SPEEDS_KPH: dict[str, float] = {
@@ -42,6 +49,18 @@ HWY_SPEEDS_KPH: dict[str, float] = {
     "service": 20,
 }
 FALLBACK_SPEED_KPH = 30.0
+
+#: Road classes counted as arterials (main roads) by the ETA features and the simulator.
+ARTERIALS = (
+    "motorway",
+    "motorway_link",
+    "trunk",
+    "trunk_link",
+    "primary",
+    "primary_link",
+    "secondary",
+    "secondary_link",
+)
 
 MAP_SUFFIXES = (".osm", ".osm.bz2", ".xml", ".osm.pbf", ".graphml")
 # Bump when loading rules change, so cached frozen maps are rebuilt.
