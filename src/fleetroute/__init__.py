@@ -13,7 +13,16 @@ The Python API for dispatch systems::
 from importlib.metadata import PackageNotFoundError, version
 
 from fleetroute import maps
-from fleetroute.api import MAX_SNAP_M, build_problem, evaluate_eta, plan, predict_eta, train_eta
+from fleetroute.api import (
+    MAX_SNAP_M,
+    bench_vrplib,
+    build_problem,
+    check_routes,
+    evaluate_eta,
+    plan,
+    predict_eta,
+    train_eta,
+)
 from fleetroute.errors import (
     FleetrouteError,
     InputError,
@@ -50,7 +59,9 @@ __all__ = [
     "Route",
     "SolveOptions",
     "__version__",
+    "bench_vrplib",
     "build_problem",
+    "check_routes",
     "evaluate_eta",
     "predict_eta",
     "train_eta",

@@ -19,7 +19,7 @@ from fleetroute.io.readers import (
     read_stores,
     read_vehicles,
 )
-from fleetroute.io.tables import TableSource
+from fleetroute.io.tables import Column, TableSource, read_table
 from fleetroute.io.times import origin_of
 from fleetroute.maps.load import load as load_map
 from fleetroute.maps.roadmap import RoadMap
@@ -37,8 +37,17 @@ __all__ = [
     "predict_eta",
     "evaluate_eta",
     "bench_vrplib",
+    "check_routes",
     "MAX_SNAP_M",
 ]
+
+#: The columns `check_routes` reads from a routes.csv made elsewhere (others are ignored).
+ROUTE_INPUT_COLUMNS = (
+    Column("vehicle_id", "text", required=True),
+    Column("seq", "count", required=True),
+    Column("kind", "text", required=True),
+    Column("order_id", "text", default=""),
+)
 
 #: A stop farther than this from the nearest road node is not planned.
 MAX_SNAP_M = 1000.0
@@ -556,3 +565,83 @@ def bench_vrplib(
             }
         )
     return results
+
+
+def check_routes(
+    routes: TableSource,
+    orders: TableSource,
+    vehicles: TableSource | None = None,
+    *,
+    road_map: RoadMap | str | Path,
+    stores: TableSource | None = None,
+    fleet: FleetSpec | None = None,
+    plan_date: date | None = None,
+    eta: EtaProvider | None = None,
+) -> tuple[Plan, pd.DataFrame]:
+    """Score routes made elsewhere (routes.csv columns; times may be absent) without solving.
+
+    The sequence of each vehicle (``vehicle_id``, ``seq``, ``kind``, ``order_id``) is driven
+    with the same travel and service times the planner would use.
+
+    Returns
+    -------
+    plan, violations
+        The audited plan (recomputed ETAs in ``plan.routes_table()``) and one row per
+        violation (see :func:`fleetroute.routing.audit.violations`).
+    """
+    from fleetroute.routing.audit import violations
+    from fleetroute.routing.schedule import DROPOFF, PICKUP, Route
+
+    rmap = road_map if isinstance(road_map, RoadMap) else load_map(road_map)
+    problem, extra = build_problem(
+        orders, vehicles, road_map=rmap, stores=stores, fleet=fleet, plan_date=plan_date, eta=eta
+    )
+    label = _label(routes, "routes")
+    table = read_table(routes, ROUTE_INPUT_COLUMNS, origin=problem.origin, name=label)
+    vehicle_index = {v: i for i, v in enumerate(problem.vehicle_id)}
+    order_index = {o: i for i, o in enumerate(problem.order_id)}
+    stops: dict[int, list[tuple[int, str, int]]] = {}
+    seen: set[int] = set()
+    for row, rec in zip(table.index, table.to_dict("records"), strict=True):
+        if rec["kind"] not in (PICKUP, DROPOFF):
+            if rec["kind"] in ("start", "end", "break"):
+                continue
+            raise InputError(
+                label, f"'{rec['kind']}' is not a stop kind", row=int(row), column="kind"
+            )
+        if rec["vehicle_id"] not in vehicle_index:
+            raise InputError(
+                label, f"unknown vehicle '{rec['vehicle_id']}'", row=int(row), column="vehicle_id"
+            )
+        if rec["order_id"] not in order_index:
+            raise InputError(
+                label, f"unknown order '{rec['order_id']}'", row=int(row), column="order_id"
+            )
+        order = order_index[rec["order_id"]]
+        if rec["kind"] == DROPOFF:
+            if order in seen:
+                raise InputError(
+                    label,
+                    f"order '{rec['order_id']}' is dropped off twice",
+                    row=int(row),
+                    column="order_id",
+                )
+            seen.add(order)
+        stops.setdefault(vehicle_index[rec["vehicle_id"]], []).append(
+            (int(rec["seq"]), rec["kind"], order)
+        )
+    checked = []
+    for v, items in sorted(stops.items()):
+        items.sort()
+        checked.append(Route(v, tuple(k for _, k, _ in items), tuple(o for _, _, o in items)))
+    unrouted = {
+        i: "not in any of the checked routes" for i in range(problem.n_orders) if i not in seen
+    }
+    audited = Plan(
+        problem,
+        tuple(checked),
+        unrouted,
+        inputs={"checked": label, "model": (eta or FreeFlow()).name},
+        order_extra=extra,
+    )
+    return audited, violations(audited)

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -15,8 +16,11 @@ from fleetroute.cli.runner import RouteGroup
 from fleetroute.errors import InputError, ModelBundleError
 from fleetroute.io.readers import DEFAULT_SHIFT_S, FleetSpec
 from fleetroute.io.writers import write_plan
+from fleetroute.maps import RoadMap, write_synthetic_city
 from fleetroute.maps import load as load_map
-from fleetroute.maps import write_synthetic_city
+
+if TYPE_CHECKING:
+    from fleetroute.eta_model.learned import LearnedEta
 
 __all__ = ["cli"]
 
@@ -137,28 +141,11 @@ def plan_cmd(
     Writes routes.csv (one row per stop), plan.json (summary, routes, unassigned orders
     with reasons, inputs) and unassigned.csv into --out.
     """
-    fleet = None
-    if fleet_size is not None or depot is not None:
-        if fleet_size is None or depot is None:
-            raise InputError(
-                "--fleet-size", "the shorthand fleet needs both --fleet-size and --depot"
-            )
-        fleet = FleetSpec(
-            size=fleet_size, depot=depot, capacity=capacity, shift=shift or DEFAULT_SHIFT_S
-        )
+    fleet = _fleet(fleet_size, depot, capacity, shift)
     t0 = time.perf_counter()
     road_map = load_map(map_path)
     t_map = time.perf_counter() - t0
-    eta = None
-    if eta_model is not None:
-        from fleetroute.eta_model.learned import LearnedEta
-
-        try:
-            eta = LearnedEta.load(eta_model, road_map, quantile=eta_quantile)
-        except ModelBundleError:
-            raise
-        except ValueError as exc:  # a quantile the model did not learn
-            raise InputError("--eta-quantile", str(exc)) from None
+    eta = _eta(eta_model, road_map, eta_quantile)
     result = api.plan(
         orders,
         vehicles,
@@ -502,6 +489,108 @@ def bench_vrplib_cmd(
             f"{r['time_s']:.1f} s"
         )
     click.echo(f"wrote {json_path}")
+
+
+def _fleet(
+    size: int | None,
+    depot: tuple[float, float] | None,
+    capacity: int | None,
+    shift: tuple[int, int] | None,
+) -> FleetSpec | None:
+    """The shorthand fleet of --fleet-size/--depot/--capacity/--shift, if given."""
+    if size is None and depot is None:
+        return None
+    if size is None or depot is None:
+        raise InputError("--fleet-size", "the shorthand fleet needs both --fleet-size and --depot")
+    return FleetSpec(size=size, depot=depot, capacity=capacity, shift=shift or DEFAULT_SHIFT_S)
+
+
+def _eta(model_dir: Path | None, road_map: RoadMap, quantile: float) -> LearnedEta | None:
+    """The learned ETA provider of --eta-model/--eta-quantile (None: free-flow)."""
+    if model_dir is None:
+        return None
+    from fleetroute.eta_model.learned import LearnedEta
+
+    try:
+        return LearnedEta.load(model_dir, road_map, quantile=quantile)
+    except ModelBundleError:
+        raise
+    except ValueError as exc:  # a quantile the model did not learn
+        raise InputError("--eta-quantile", str(exc)) from None
+
+
+@cli.command("check")
+@click.argument("routes", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--orders",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="orders.csv the routes serve.",
+)
+@click.option("--map", "map_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--vehicles", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--fleet-size", type=click.IntRange(min=1))
+@click.option("--capacity", type=click.IntRange(min=0))
+@click.option("--depot", type=LAT_LON)
+@click.option("--shift", type=SHIFT)
+@click.option("--stores", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--eta-model", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--eta-quantile", type=click.FloatRange(0.01, 0.99), default=0.5, show_default=True)
+@click.option("--date", "plan_date", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("check"),
+    show_default=True,
+    help="Folder for the recomputed routes.csv and violations.csv.",
+)
+def check_cmd(
+    routes: Path,
+    orders: Path,
+    map_path: Path,
+    vehicles: Path | None,
+    fleet_size: int | None,
+    capacity: int | None,
+    depot: tuple[float, float] | None,
+    shift: tuple[int, int] | None,
+    stores: Path | None,
+    eta_model: Path | None,
+    eta_quantile: float,
+    plan_date: datetime | None,
+    out_dir: Path,
+) -> None:
+    """Audit ROUTES (routes.csv made elsewhere; times may be absent) without re-solving.
+
+    Recomputes every ETA with the planner's travel and service times and lists each
+    violation with its cause: late, over capacity, shift exceeded, pickup missing, not routed.
+    """
+    road_map = load_map(map_path)
+    audited, found = api.check_routes(
+        routes,
+        orders,
+        vehicles,
+        road_map=road_map,
+        stores=stores,
+        fleet=_fleet(fleet_size, depot, capacity, shift),
+        eta=_eta(eta_model, road_map, eta_quantile),
+        plan_date=plan_date.date() if plan_date else None,
+    )
+
+    def write(folder: Path) -> None:
+        audited.routes_table().to_csv(folder / "routes.csv", index=False)
+        found.to_csv(folder / "violations.csv", index=False)
+
+    _atomic_dir(out_dir, write)
+    s = audited.summary()
+    click.echo(
+        f"checked {s['assigned']} drop-offs on {s['vehicles_used']} vehicles: "
+        f"{len(found)} violations, on time {s['on_time_rate']:.0%}"
+    )
+    for rec in found.head(20).to_dict("records"):
+        who = f"{rec['vehicle_id'] or '-'} {rec['order_id'] or '-'}"
+        click.echo(f"  {who}: {rec['violation']}: {rec['detail']}")
+    click.echo(f"wrote {out_dir}/routes.csv and violations.csv")
 
 
 def _atomic_dir(out_dir: Path, fill: Callable[[Path], object]) -> None:
