@@ -12,7 +12,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from fleetroute.maps.load import ARTERIALS
-from fleetroute.maps.roadmap import EARTH_RADIUS_M, RoadMap
+from fleetroute.maps.roadmap import RoadMap, haversine_m
 
 __all__ = [
     "TRAVEL_FEATURES",
@@ -40,10 +40,7 @@ SERVICE_FEATURES = ("is_shop", "items", "store", "hour", "weekday", "centre_m")
 
 
 def _centre_m(road_map: RoadMap, lat: npt.ArrayLike, lon: npt.ArrayLike) -> npt.NDArray[np.float64]:
-    lat0, lon0 = np.radians(np.median(road_map.lat)), np.radians(np.median(road_map.lon))
-    la, lo = np.radians(np.asarray(lat, float)), np.radians(np.asarray(lon, float))
-    h = np.sin((la - lat0) / 2) ** 2 + np.cos(la) * np.cos(lat0) * np.sin((lo - lon0) / 2) ** 2
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(h))
+    return haversine_m(lat, lon, *road_map.centre)
 
 
 def _edge_values(road_map: RoadMap) -> npt.NDArray[np.float64]:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +37,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from fleetroute.maps.load import ARTERIALS
-from fleetroute.maps.roadmap import EARTH_RADIUS_M, RoadMap
+from fleetroute.maps.roadmap import RoadMap, haversine_m
 from fleetroute.routing.plan import Plan
 
 __all__ = ["TrueWorld", "simulate_history", "simulate_orders", "replay"]
@@ -74,39 +75,37 @@ class TrueWorld:
     # -- geometry ---------------------------------------------------------------------
     def centre_of(self, road_map: RoadMap) -> tuple[float, float, float]:
         """``(lat, lon, radius_m)`` of the map's slow centre."""
-        lat0, lon0 = float(np.median(road_map.lat)), float(np.median(road_map.lon))
-        half = _distance_m(road_map.lat, road_map.lon, lat0, lon0)
-        return lat0, lon0, self.centre_radius * float(np.quantile(half, 0.95))
+        return _geometry(self, road_map)[0]
 
     def in_centre(self, road_map: RoadMap, lat: FloatArray, lon: FloatArray) -> FloatArray:
         """1.0 where a point lies in the slow centre, else 0.0."""
         lat0, lon0, radius = self.centre_of(road_map)
-        return (_distance_m(lat, lon, lat0, lon0) <= radius).astype(np.float64)
-
-    def _edge_values(self, road_map: RoadMap) -> FloatArray:
-        t = road_map.edge_travel_s
-        hw = (
-            road_map.edge_highway
-            if road_map.edge_highway is not None
-            else np.array([""] * road_map.n_edges)
-        )
-        art = np.isin(hw, ARTERIALS).astype(np.float64)
-        mid_lat = (road_map.lat[road_map.edge_u] + road_map.lat[road_map.edge_v]) / 2
-        mid_lon = (road_map.lon[road_map.edge_u] + road_map.lon[road_map.edge_v]) / 2
-        centre = self.in_centre(road_map, mid_lat, mid_lon)
-        ones = np.ones(road_map.n_edges)
-        return np.column_stack([road_map.edge_length_m, t * art, t * (1 - art), t * centre, ones])
+        return (haversine_m(lat, lon, lat0, lon0) <= radius).astype(np.float64)
 
     # -- expectations ---------------------------------------------------------------
+    def leg_sums(
+        self, road_map: RoadMap, o_node: npt.ArrayLike, d_node: npt.ArrayLike
+    ) -> FloatArray:
+        """What the world's travel time depends on along each leg's free-flow fastest path,
+        whatever the hour: ``(legs, 5)`` length, arterial and other free-flow seconds,
+        free-flow seconds in the centre, and edges passed."""
+        return road_map.legs(o_node, d_node, _geometry(self, road_map)[1])[1]
+
     def expected_travel_s(
         self,
         road_map: RoadMap,
         o_node: npt.ArrayLike,
         d_node: npt.ArrayLike,
         when: pd.DatetimeIndex,
+        *,
+        sums: FloatArray | None = None,
     ) -> FloatArray:
-        """The world's median door-to-door driving seconds of each leg."""
-        _, sums = road_map.legs(o_node, d_node, self._edge_values(road_map))
+        """The world's median door-to-door driving seconds of each leg.
+
+        ``sums`` are the legs' :meth:`leg_sums`, when already known.
+        """
+        if sums is None:
+            sums = self.leg_sums(road_map, o_node, d_node)
         hour = np.asarray(when.hour + when.minute / 60.0, dtype=np.float64)
         wf = np.asarray(self.weekday_factor)[np.asarray(when.day_of_week)]
         am, pm = _bump(hour, 8.0, self.rush_width_h), _bump(hour, 17.5, self.rush_width_h)
@@ -152,11 +151,27 @@ class TrueWorld:
         return np.where(kinds == "shop", shop, drop)
 
 
-def _distance_m(lat: npt.ArrayLike, lon: npt.ArrayLike, lat0: float, lon0: float) -> FloatArray:
-    la, lo = np.radians(np.asarray(lat, float)), np.radians(np.asarray(lon, float))
-    la0, lo0 = np.radians(lat0), np.radians(lon0)
-    h = np.sin((la - la0) / 2) ** 2 + np.cos(la) * np.cos(la0) * np.sin((lo - lo0) / 2) ** 2
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(h))
+@lru_cache(maxsize=4)
+def _geometry(world: TrueWorld, road_map: RoadMap) -> tuple[tuple[float, float, float], FloatArray]:
+    """The slow centre ``(lat, lon, radius_m)`` and the per-edge values that
+    :meth:`TrueWorld.leg_sums` adds up; computed once per world and map."""
+    lat0, lon0 = road_map.centre
+    half = haversine_m(road_map.lat, road_map.lon, lat0, lon0)
+    radius = world.centre_radius * float(np.quantile(half, 0.95))
+    t = road_map.edge_travel_s
+    hw = (
+        road_map.edge_highway
+        if road_map.edge_highway is not None
+        else np.full(road_map.n_edges, "")
+    )
+    art = np.isin(hw, ARTERIALS).astype(np.float64)
+    mid_lat = (road_map.lat[road_map.edge_u] + road_map.lat[road_map.edge_v]) / 2
+    mid_lon = (road_map.lon[road_map.edge_u] + road_map.lon[road_map.edge_v]) / 2
+    centre = (haversine_m(mid_lat, mid_lon, lat0, lon0) <= radius).astype(np.float64)
+    values = np.column_stack(
+        [road_map.edge_length_m, t * art, t * (1 - art), t * centre, np.ones(road_map.n_edges)]
+    )
+    return (lat0, lon0, radius), values
 
 
 def _places(road_map: RoadMap, rng: np.random.Generator, n: int) -> tuple[FloatArray, FloatArray]:
@@ -311,6 +326,13 @@ def replay(
     rng = np.random.default_rng(seed)
     p = plan.problem
     nodes, _ = road_map.snap(p.loc_lat, p.loc_lon)
+    # the paths do not depend on the hour: sum along every leg of every route in one search
+    legs = sorted(
+        {(int(s.loc[k - 1]), int(s.loc[k])) for s in plan.schedules for k in range(1, len(s.loc))}
+    )
+    ends = np.array(legs, dtype=np.int64).reshape(-1, 2)
+    all_sums = w.leg_sums(road_map, nodes[ends[:, 0]], nodes[ends[:, 1]])
+    sums_of = {leg: all_sums[i : i + 1] for i, leg in enumerate(legs)}
     rows = []
     for sched in plan.schedules:
         route = sched.route
@@ -319,7 +341,9 @@ def replay(
             a, b = int(sched.loc[k - 1]), int(sched.loc[k])
             when = pd.DatetimeIndex([p.origin + timedelta(seconds=t)])
             drive = (
-                w.expected_travel_s(road_map, [nodes[a]], [nodes[b]], when)[0] if a != b else 0.0
+                w.expected_travel_s(road_map, [nodes[a]], [nodes[b]], when, sums=sums_of[(a, b)])[0]
+                if a != b
+                else 0.0
             )
             t += int(round(drive * np.exp(rng.normal(0.0, w.travel_noise))))
             kind = sched.kind[k]

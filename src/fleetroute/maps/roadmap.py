@@ -21,7 +21,7 @@ from scipy.spatial import cKDTree
 
 from fleetroute.maps.dial import many_to_many, pairs
 
-__all__ = ["RoadMap", "EARTH_RADIUS_M"]
+__all__ = ["RoadMap", "EARTH_RADIUS_M", "haversine_m"]
 
 EARTH_RADIUS_M = 6_371_008.8
 
@@ -32,6 +32,17 @@ _LENGTH_SCALE = 1.0e7
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+
+
+def haversine_m(
+    lat1: npt.ArrayLike, lon1: npt.ArrayLike, lat2: npt.ArrayLike, lon2: npt.ArrayLike
+) -> FloatArray:
+    """Great-circle distance in metres between points (WGS84 degrees; broadcasts)."""
+    la1, lo1, la2, lo2 = (
+        np.radians(np.asarray(x, dtype=np.float64)) for x in (lat1, lon1, lat2, lon2)
+    )
+    h = np.sin((la2 - la1) / 2) ** 2 + np.cos(la1) * np.cos(la2) * np.sin((lo2 - lo1) / 2) ** 2
+    return np.asarray(2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(h)), dtype=np.float64)
 
 
 def _unit_vectors(lat: npt.ArrayLike, lon: npt.ArrayLike) -> FloatArray:
@@ -101,6 +112,11 @@ class RoadMap:
             arrays = {name: data[name] for name in cls._ARRAYS}
             highway = data.get("edge_highway")
         return cls(**arrays, source=source or str(path), edge_highway=highway)
+
+    @cached_property
+    def centre(self) -> tuple[float, float]:
+        """``(lat, lon)`` of the map's centre: the median of its nodes."""
+        return float(np.median(self.lat)), float(np.median(self.lon))
 
     @property
     def n_nodes(self) -> int:

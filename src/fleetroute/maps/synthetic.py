@@ -16,7 +16,7 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 
-from fleetroute.maps.roadmap import EARTH_RADIUS_M
+from fleetroute.maps.roadmap import EARTH_RADIUS_M, haversine_m
 
 __all__ = ["synthetic_city", "write_synthetic_city", "ROAD_CLASSES"]
 
@@ -93,9 +93,7 @@ def synthetic_city(
     ok = keep[a] & keep[b]
     a, b, highway, one_way = a[ok], b[ok], highway[ok], one_way[ok]
 
-    la1, lo1, la2, lo2 = map(np.radians, (lat[a], lon[a], lat[b], lon[b]))
-    hav = np.sin((la2 - la1) / 2) ** 2 + np.cos(la1) * np.cos(la2) * np.sin((lo2 - lo1) / 2) ** 2
-    length = 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(hav))
+    length = haversine_m(lat[a], lon[a], lat[b], lon[b])
 
     G = nx.MultiDiGraph(crs="epsg:4326", simplified=True, name=f"synthetic city seed {seed}")
     nodes = np.flatnonzero(keep)
