@@ -39,54 +39,68 @@ def cli(debug: bool) -> None:
     del debug
 
 
+def _day_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The options that describe a day to plan or check: map, fleet, stores, ETA source, date."""
+    options = [
+        click.option(
+            "--map",
+            "map_path",
+            required=True,
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Road map: .osm, .osm.bz2, .osm.pbf or OSMnx .graphml.",
+        ),
+        click.option(
+            "--vehicles",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="vehicles.csv; or use the --fleet-size shorthand.",
+        ),
+        click.option(
+            "--fleet-size",
+            type=click.IntRange(min=1),
+            help="Shorthand: this many identical vehicles.",
+        ),
+        click.option(
+            "--capacity", type=click.IntRange(min=0), help="Shorthand: capacity of each vehicle."
+        ),
+        click.option(
+            "--depot", type=LAT_LON, help="Shorthand: LAT,LON where every vehicle starts and ends."
+        ),
+        click.option(
+            "--shift", type=SHIFT, help="Shorthand: working time HH:MM-HH:MM (default 00:00-23:59)."
+        ),
+        click.option(
+            "--stores",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="stores.csv, needed when orders name a store_id.",
+        ),
+        click.option(
+            "--eta-model",
+            "eta_model",
+            type=click.Path(file_okay=False, path_type=Path),
+            help="A model folder from `route eta train` (default: free-flow times).",
+        ),
+        click.option(
+            "--eta-quantile",
+            type=click.FloatRange(0.01, 0.99),
+            default=0.5,
+            show_default=True,
+            help="Plan on this quantile of predicted times (0.9: cautious promises).",
+        ),
+        click.option(
+            "--date",
+            "plan_date",
+            type=click.DateTime(formats=["%Y-%m-%d"]),
+            help="Plan date for HH:MM times (default: today).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @cli.command("plan")
 @click.argument("orders", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--map",
-    "map_path",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Road map: .osm, .osm.bz2, .osm.pbf or OSMnx .graphml.",
-)
-@click.option(
-    "--vehicles",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="vehicles.csv; or use the --fleet-size shorthand.",
-)
-@click.option(
-    "--fleet-size", type=click.IntRange(min=1), help="Shorthand: this many identical vehicles."
-)
-@click.option("--capacity", type=click.IntRange(min=0), help="Shorthand: capacity of each vehicle.")
-@click.option(
-    "--depot", type=LAT_LON, help="Shorthand: LAT,LON where every vehicle starts and ends."
-)
-@click.option(
-    "--shift", type=SHIFT, help="Shorthand: working time HH:MM-HH:MM (default 00:00-23:59)."
-)
-@click.option(
-    "--stores",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="stores.csv, needed when orders name a store_id.",
-)
-@click.option(
-    "--eta-model",
-    "eta_model",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="A model folder from `route eta train` (default: free-flow times).",
-)
-@click.option(
-    "--eta-quantile",
-    type=click.FloatRange(0.01, 0.99),
-    default=0.5,
-    show_default=True,
-    help="Plan on this quantile of predicted times (0.9: cautious promises).",
-)
-@click.option(
-    "--date",
-    "plan_date",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="Plan date for HH:MM times (default: today).",
-)
+@_day_options
 @click.option(
     "--time-limit",
     type=click.FloatRange(min=0.1),
@@ -527,16 +541,7 @@ def _eta(model_dir: Path | None, road_map: RoadMap, quantile: float) -> LearnedE
     type=click.Path(dir_okay=False, path_type=Path),
     help="orders.csv the routes serve.",
 )
-@click.option("--map", "map_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--vehicles", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--fleet-size", type=click.IntRange(min=1))
-@click.option("--capacity", type=click.IntRange(min=0))
-@click.option("--depot", type=LAT_LON)
-@click.option("--shift", type=SHIFT)
-@click.option("--stores", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--eta-model", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--eta-quantile", type=click.FloatRange(0.01, 0.99), default=0.5, show_default=True)
-@click.option("--date", "plan_date", type=click.DateTime(formats=["%Y-%m-%d"]))
+@_day_options
 @click.option(
     "--out",
     "out_dir",
