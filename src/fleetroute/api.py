@@ -154,17 +154,19 @@ def build_problem(
         else read_stores(pd.DataFrame(columns=["store_id", "lat", "lon"]), origin=origin)
     )
 
-    store_index = {sid: i for i, sid in enumerate(st["store_id"].tolist())}
-    order_store = np.full(len(o), -1, dtype=np.int64)
-    for pos, (row, sid) in enumerate(zip(o.index, o["store_id"].tolist(), strict=True)):
-        if sid == "":
-            continue
-        if sid not in store_index:
-            where = "no --stores file was given" if stores is None else f"not in {s_label}"
-            raise InputError(
-                o_label, f"unknown store '{sid}' ({where})", row=int(row), column="store_id"
-            )
-        order_store[pos] = store_index[sid]
+    store_index = pd.Series(np.arange(len(st)), index=st["store_id"].to_numpy())
+    codes = o["store_id"].map(store_index)
+    unknown = np.flatnonzero(((o["store_id"] != "") & codes.isna()).to_numpy())
+    if unknown.size:
+        first = int(unknown[0])
+        where = "no --stores file was given" if stores is None else f"not in {s_label}"
+        raise InputError(
+            o_label,
+            f"unknown store '{o['store_id'].iloc[first]}' ({where})",
+            row=int(o.index[first]),
+            column="store_id",
+        )
+    order_store = codes.fillna(-1).to_numpy(dtype=np.int64)
 
     v, m, n = len(veh), len(st), len(o)
     end_lat = veh["end_lat"].fillna(veh["depot_lat"]).to_numpy(dtype=float)
@@ -399,7 +401,7 @@ def plan(
 
 
 def _history(
-    road_map: RoadMap, trips: TableSource, stops: TableSource, *, need_duration: bool
+    trips: TableSource, stops: TableSource, *, need_duration: bool
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     from fleetroute.io.readers import read_stops, read_trips
 
@@ -424,7 +426,7 @@ def train_eta(
     from fleetroute.eta_model.model import EtaModel, history_features
 
     rmap = road_map if isinstance(road_map, RoadMap) else load_map(road_map)
-    t, s = _history(rmap, trips, stops, need_duration=True)
+    t, s = _history(trips, stops, need_duration=True)
     return EtaModel(quantiles=quantiles, seed=seed).fit(rmap, history_features(rmap, t, s))
 
 
@@ -443,25 +445,22 @@ def predict_eta(
 
     rmap = road_map if isinstance(road_map, RoadMap) else load_map(road_map)
     m = model if isinstance(model, EtaModel) else EtaModel.load(model, road_map=rmap)
-    t, s = _history(rmap, trips, stops, need_duration=False)
+    t, s = _history(trips, stops, need_duration=False)
     h = history_features(rmap, t, s, stores=m.stores_)
-    top = max(m.travel_boosters_)
+    # p90_s: the 0.9 quantile, or the highest one the model learned instead
+    upper = 0.9 if 0.9 in m.travel_boosters_ else max(m.travel_boosters_)
     trips_out = pd.DataFrame(
         {
             "trip_id": t["trip_id"].to_numpy(),
             "predicted_s": np.round(m.predict_travel(h.travel), 1),
-            "p90_s": np.round(
-                m.predict_travel(h.travel, 0.9 if 0.9 in m.travel_boosters_ else top), 1
-            ),
+            "p90_s": np.round(m.predict_travel(h.travel, upper), 1),
         }
     )
     stops_out = pd.DataFrame(
         {
             "stop_id": s["stop_id"].to_numpy(),
             "predicted_s": np.round(m.predict_service(h.service), 1),
-            "p90_s": np.round(
-                m.predict_service(h.service, 0.9 if 0.9 in m.service_boosters_ else top), 1
-            ),
+            "p90_s": np.round(m.predict_service(h.service, upper), 1),
         }
     )
     return trips_out, stops_out
@@ -489,7 +488,7 @@ def evaluate_eta(
 
     rmap = road_map if isinstance(road_map, RoadMap) else load_map(road_map)
     m = model if isinstance(model, EtaModel) else EtaModel.load(model, road_map=rmap)
-    t, s = _history(rmap, trips, stops, need_duration=True)
+    t, s = _history(trips, stops, need_duration=True)
     h = history_features(rmap, t, s, stores=m.stores_)
     result = m.evaluate(h)
     hours = h.travel_when.hour

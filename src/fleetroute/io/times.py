@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
-__all__ = ["parse_time_s", "format_time", "origin_of"]
+__all__ = ["parse_time_s", "format_time", "format_clock", "origin_of"]
 
 _HHMM = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 
@@ -51,3 +51,10 @@ def parse_time_s(text: str, origin: datetime) -> int:
 def format_time(seconds: int | float, origin: datetime) -> str:
     """Format seconds since ``origin`` as an ISO 8601 local date-time, seconds resolution."""
     return (origin + timedelta(seconds=int(round(seconds)))).isoformat(timespec="seconds")
+
+
+def format_clock(seconds: int | float, origin: datetime) -> str:
+    """``HH:MM`` of a time since ``origin``, with ``(day +N)`` when it falls on a later day."""
+    when = origin + timedelta(seconds=int(seconds))
+    day = (when.date() - origin.date()).days
+    return when.strftime("%H:%M") + (f" (day +{day})" if day else "")

@@ -6,19 +6,12 @@ serve it even with an otherwise empty route.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 import numpy as np
 
+from fleetroute.io.times import format_clock
 from fleetroute.routing.problem import Problem, per_store
 
 __all__ = ["screen"]
-
-
-def _hhmm(seconds: int, origin: datetime) -> str:
-    when = origin + timedelta(seconds=int(seconds))
-    day = (when.date() - origin.date()).days
-    return when.strftime("%H:%M") + (f" (day +{day})" if day else "")
 
 
 def screen(problem: Problem, orders: np.ndarray | None = None) -> dict[int, str]:
@@ -80,15 +73,17 @@ def screen(problem: Problem, orders: np.ndarray | None = None) -> dict[int, str]
             continue
         if has_store[row] and not shop_ok[row].any():
             s = int(store[row])
+            closes = format_clock(p.store_close_s[s], p.origin)
             reasons[i] = (
-                f"store {p.store_id[s]} closes at {_hhmm(p.store_close_s[s], p.origin)}, before "
-                f"any vehicle can get there and shop the order"
+                f"store {p.store_id[s]} closes at {closes}, before any vehicle can get there "
+                "and shop the order"
             )
         elif not (in_window[row] & fits_cap[row]).any():
             earliest = int(arrive[row][fits_cap[row]].min()) if fits_cap[row].any() else 0
+            ends = format_clock(p.window_end_s[i], p.origin)
             reasons[i] = (
-                f"its window ends at {_hhmm(p.window_end_s[i], p.origin)}, before any vehicle "
-                f"can get there (earliest arrival {_hhmm(earliest, p.origin)})"
+                f"its window ends at {ends}, before any vehicle can get there "
+                f"(earliest arrival {format_clock(earliest, p.origin)})"
             )
         else:
             reasons[i] = (
