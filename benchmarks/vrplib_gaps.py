@@ -1,6 +1,7 @@
 """Gaps to best-known solutions on the standard instances in ../shared/data/vrp.
 
     python benchmarks/vrplib_gaps.py --time-limit 10 [--family solomon_vrptw_100 ...]
+        [--backend auto|pyvrp|ortools] [--workers N] [--out FILE]
 
 Solves each instance with the same core as `route bench vrplib` and compares with bks.csv:
 VRPTW and PDPTW are lexicographic (vehicles first, then distance), so the vehicle
@@ -35,6 +36,8 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--time-limit", type=float, default=10.0)
+    ap.add_argument("--backend", default="auto", choices=("auto", "pyvrp", "ortools"))
+    ap.add_argument("--workers", type=int, default=None, help="parallel searches (default 2)")
     ap.add_argument("--family", nargs="*", default=list(FOLDERS))
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "vrplib.json")
     args = ap.parse_args()
@@ -52,7 +55,9 @@ def main() -> None:
         )
         if path is None:
             continue
-        r = bench_vrplib([path], time_limit_s=args.time_limit)[0]
+        r = bench_vrplib(
+            [path], time_limit_s=args.time_limit, backend=args.backend, workers=args.workers
+        )[0]
         rows.append(
             {
                 "instance": ref["instance"],
@@ -61,6 +66,7 @@ def main() -> None:
                 "vehicles": r["vehicles"],
                 "feasible": r["feasible"],
                 "time_s": r["time_s"],
+                "backend": r["backend"],
                 "bks_cost": ref["bks_cost"],
                 "bks_vehicles": ref["bks_vehicles"],
                 "gap_pct": round(100 * (r["cost"] - ref["bks_cost"]) / ref["bks_cost"], 2),

@@ -18,6 +18,7 @@ from fleetroute.io.readers import DEFAULT_SHIFT_S, FleetSpec
 from fleetroute.io.writers import write_plan
 from fleetroute.maps import RoadMap, write_synthetic_city
 from fleetroute.maps import load as load_map
+from fleetroute.routing.options import BACKENDS
 
 if TYPE_CHECKING:
     from fleetroute.eta_model.learned import LearnedEta
@@ -98,22 +99,44 @@ def _day_options(command: Callable[..., None]) -> Callable[..., None]:
     return command
 
 
+def _search_options(command: Callable[..., None]) -> Callable[..., None]:
+    """How the solver searches: time, effort limit, seed, backend, parallel searches."""
+    options = [
+        click.option(
+            "--time-limit",
+            type=click.FloatRange(min=0.1),
+            default=10.0,
+            show_default=True,
+            help="Seconds the solver may search (per instance for benchmarks).",
+        ),
+        click.option(
+            "--solution-limit",
+            type=click.IntRange(min=1),
+            help="A deterministic effort limit instead of the clock (repeatable results).",
+        ),
+        click.option("--seed", type=int, default=0, show_default=True, help="Random seed."),
+        click.option(
+            "--backend",
+            type=click.Choice(BACKENDS),
+            default="auto",
+            show_default=True,
+            help="Solver: auto picks PyVRP where it can model the day, else OR-Tools.",
+        ),
+        click.option(
+            "--workers",
+            type=click.IntRange(min=1),
+            help="Parallel searches, cheapest plan kept [default: one per core, at most 2].",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @cli.command("plan")
 @click.argument("orders", type=click.Path(dir_okay=False, path_type=Path))
 @_day_options
-@click.option(
-    "--time-limit",
-    type=click.FloatRange(min=0.1),
-    default=10.0,
-    show_default=True,
-    help="Seconds the solver may search.",
-)
-@click.option(
-    "--solution-limit",
-    type=click.IntRange(min=1),
-    help="Stop after this many improving solutions (repeatable results).",
-)
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed, recorded in plan.json.")
+@_search_options
 @click.option(
     "--max-snap",
     "max_snap_m",
@@ -146,6 +169,8 @@ def plan_cmd(
     time_limit: float,
     solution_limit: int | None,
     seed: int,
+    backend: str,
+    workers: int | None,
     max_snap_m: float,
     out_dir: Path,
     quiet: bool,
@@ -171,6 +196,8 @@ def plan_cmd(
         time_limit_s=time_limit,
         solution_limit=solution_limit,
         seed=seed,
+        backend=backend,
+        workers=workers,
         max_snap_m=max_snap_m,
     )
     write_plan(result, out_dir)
@@ -461,17 +488,7 @@ def bench_group() -> None:
 @click.argument(
     "instances", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path)
 )
-@click.option(
-    "--time-limit",
-    type=click.FloatRange(min=0.1),
-    default=10.0,
-    show_default=True,
-    help="Seconds per instance.",
-)
-@click.option(
-    "--solution-limit", type=click.IntRange(min=1), help="Stop after N improving solutions."
-)
-@click.option("--seed", type=int, default=0, show_default=True)
+@_search_options
 @click.option(
     "--json",
     "json_path",
@@ -484,13 +501,20 @@ def bench_vrplib_cmd(
     time_limit: float,
     solution_limit: int | None,
     seed: int,
+    backend: str,
+    workers: int | None,
     json_path: Path,
 ) -> None:
     """Solve standard instances: Solomon/Homberger and Li & Lim text files, CVRPLIB .vrp."""
     import json
 
     results = api.bench_vrplib(
-        list(instances), time_limit_s=time_limit, solution_limit=solution_limit, seed=seed
+        list(instances),
+        time_limit_s=time_limit,
+        solution_limit=solution_limit,
+        seed=seed,
+        backend=backend,
+        workers=workers,
     )
     json_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = json_path.with_name(f".{json_path.name}.tmp")

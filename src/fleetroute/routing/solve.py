@@ -1,137 +1,30 @@
-"""Solve a Problem with OR-Tools' routing library. All OR-Tools code lives here.
+"""``solve(problem, options) -> Plan``: screen the orders, pick a backend, read back a Plan.
 
-Model: one node per vehicle start and end, one drop-off node per order and, for orders
-shopped at a store, one pickup node at the store (same vehicle, before the drop-off).
-Matrices go to OR-Tools as matrices (``RegisterTransitMatrix``). Every order sits in a
-disjunction with a large penalty (larger for higher ``priority``), so a plan always exists
-and orders are only left out when they cannot be fitted.
-
-The objective is the plan's cost: per vehicle ``fixed_cost + cost_per_km * km +
-cost_per_hour * route hours`` (route hours = driving + service + waiting, via arc costs
-plus the time dimension's slack cost).
+Two backends read the same Problem and matrices: PyVRP (:mod:`.pyvrp_solver`) and OR-Tools
+(:mod:`.ortools_solver`). ``auto`` uses PyVRP where it can model the problem exactly and
+every order can be served, because it plans cheaper in the same time (benchmarks/results/
+vrplib.md); OR-Tools for time-dependent travel, stop limits on store routes, and days on
+which the fleet cannot serve every order (it leaves out the orders that fit least).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
+from fleetroute.errors import InputError
+from fleetroute.routing.insert import why_left_out
+from fleetroute.routing.options import ITERATIONS_PER_SOLUTION, SolveOptions
+from fleetroute.routing.ortools_solver import solve_ortools
 from fleetroute.routing.plan import Plan
 from fleetroute.routing.problem import Problem
-from fleetroute.routing.schedule import DROPOFF, PICKUP, Route
+from fleetroute.routing.pyvrp_solver import default_workers, solve_pyvrp, supports
+from fleetroute.routing.schedule import Route
 from fleetroute.routing.screen import screen
 
-__all__ = ["SolveOptions", "solve", "COST_SCALE"]
-
-#: Integer objective units per cost unit (1 cost unit per hour -> 100 per second).
-COST_SCALE = 360_000
-#: Penalty (objective units) for leaving out a priority-0 order: far above any route cost.
-_DROP_PENALTY = 100_000_000_000
-
-#: The first complete plan may take this long at most (a safety net, not a target).
-_FIRST_SOLUTION_CAP_S = 3600
-
-_FIRST = routing_enums_pb2.FirstSolutionStrategy
-_META = routing_enums_pb2.LocalSearchMetaheuristic
-
-
-@dataclass(frozen=True)
-class SolveOptions:
-    """How long and how to search.
-
-    Attributes
-    ----------
-    time_limit_s
-        Wall-clock limit of the search. The first complete plan is always finished, even
-        when that alone takes longer; the rest of the limit goes to guided local search.
-    solution_limit
-        Stop after this many improving solutions (deterministic; for tests).
-    first_solution
-        An OR-Tools ``FirstSolutionStrategy`` name. Parallel cheapest insertion finds
-        plans on tight-window days where path-cheapest-arc with mandatory visits does not.
-    metaheuristic
-        An OR-Tools ``LocalSearchMetaheuristic`` name.
-    seed
-        Recorded in the plan's inputs. OR-Tools' routing search has no random seed; it is
-        deterministic for the same inputs and a solution limit.
-    """
-
-    time_limit_s: float = 10.0
-    solution_limit: int | None = None
-    first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
-    metaheuristic: str = "GUIDED_LOCAL_SEARCH"
-    seed: int = 0
-    inputs: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class _Nodes:
-    """The solver's node layout for the plannable orders."""
-
-    loc: np.ndarray
-    service: np.ndarray
-    lo: np.ndarray
-    hi: np.ndarray
-    load: np.ndarray
-    stop: np.ndarray
-    order: np.ndarray  # order index, -1 for depots
-    kind: tuple[str, ...]
-    pairs: list[tuple[int, int]]
-
-
-def _layout(p: Problem, orders: np.ndarray) -> _Nodes:
-    v = p.n_vehicles
-    loc = [*p.start_loc.tolist(), *p.end_loc.tolist()]
-    lo = [*p.shift_start_s.tolist(), *p.shift_start_s.tolist()]
-    hi = [*p.shift_end_s.tolist(), *p.shift_end_s.tolist()]
-    service = [0] * (2 * v)
-    load = [0] * (2 * v)
-    stop = [0] * (2 * v)
-    order = [-1] * (2 * v)
-    kind = ["start"] * v + ["end"] * v
-    pairs = []
-    for i in orders.tolist():
-        s = int(p.order_store[i])
-        d = int(p.demand[i])
-        if s >= 0:
-            pairs.append((len(loc), len(loc) + 1))
-            loc.append(int(p.store_loc[s]))
-            service.append(int(p.shop_s[i]))
-            lo.append(int(p.store_open_s[s]))
-            hi.append(int(p.store_close_s[s] - p.shop_s[i]))
-            load.append(d)
-            stop.append(0)
-            order.append(i)
-            kind.append(PICKUP)
-        loc.append(int(p.order_loc[i]))
-        service.append(int(p.dropoff_s[i]))
-        lo.append(int(p.window_start_s[i]))
-        hi.append(int(p.window_end_s[i]))
-        load.append(-d)
-        stop.append(1)
-        order.append(i)
-        kind.append(DROPOFF)
-    as_int = lambda x: np.asarray(x, dtype=np.int64)  # noqa: E731
-    return _Nodes(
-        as_int(loc),
-        as_int(service),
-        as_int(lo),
-        as_int(hi),
-        as_int(load),
-        as_int(stop),
-        as_int(order),
-        tuple(kind),
-        pairs,
-    )
-
-
-def _penalties(p: Problem, nodes: _Nodes) -> np.ndarray:
-    return np.round(_DROP_PENALTY * (1.0 + p.priority[np.maximum(nodes.order, 0)])).astype(np.int64)
+__all__ = ["SolveOptions", "solve"]
 
 
 def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
@@ -142,13 +35,18 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
     problem
         The problem; its ``excluded`` orders are reported, not planned.
     options
-        Search limits and strategies.
+        Search limits, backend and workers.
 
     Returns
     -------
     Plan
         Routes of the used vehicles; every order not routed is in ``unassigned`` with a
-        plain-words reason.
+        plain-words reason. ``inputs["backend"]`` names the backend that made it.
+
+    Raises
+    ------
+    InputError
+        When ``backend="pyvrp"`` is asked for a problem PyVRP cannot model.
     """
     opts = options or SolveOptions()
     p = problem
@@ -156,135 +54,77 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
     unassigned: dict[int, str] = dict(p.excluded)
     unassigned.update(screen(p))
     orders = np.array([i for i in p.plannable.tolist() if i not in unassigned], dtype=np.int64)
-    inputs = {**opts.inputs, "time_limit_s": opts.time_limit_s, "seed": opts.seed}
-    if orders.size == 0:
-        return Plan(p, (), unassigned, time.perf_counter() - t0, inputs)
-
-    nodes = _layout(p, orders)
-    v = p.n_vehicles
-    n_nodes = int(nodes.loc.shape[0])
-    manager = pywrapcp.RoutingIndexManager(n_nodes, v, list(range(v)), list(range(v, 2 * v)))
-    model = pywrapcp.RoutingModel(manager)
-
-    # each node's departure lies between its window opening and its window end + service
-    travel = p.worst_travel_s(nodes.loc, nodes.lo, nodes.hi + nodes.service)
-    transit = travel + nodes.service[:, None]
-    time_cb = model.RegisterTransitMatrix(transit.tolist())
-    horizon = int(max(p.shift_end_s.max(), nodes.hi.max())) + 1
-    model.AddDimension(time_cb, horizon, horizon, False, "time")
-    time_dim = model.GetDimensionOrDie("time")
-
-    distance = p.distance_m[np.ix_(nodes.loc, nodes.loc)]
-    classes: dict[tuple[float, float], int] = {}
-    for k in range(v):
-        key = (float(p.cost_per_km[k]), float(p.cost_per_hour[k]))
-        if key not in classes:
-            per_m = key[0] * COST_SCALE / 1000.0
-            per_s = key[1] * COST_SCALE / 3600.0
-            arc = np.round(per_m * distance + per_s * transit).astype(np.int64)
-            classes[key] = model.RegisterTransitMatrix(arc.tolist())
-        model.SetArcCostEvaluatorOfVehicle(classes[key], k)
-        time_dim.SetSlackCostCoefficientForVehicle(int(round(key[1] * COST_SCALE / 3600.0)), k)
-        model.SetFixedCostOfVehicle(int(round(p.fixed_cost[k] * COST_SCALE)), k)
-
-    load_cb = model.RegisterUnaryTransitVector(nodes.load.tolist())
-    cap = np.minimum(p.capacity, int(np.abs(nodes.load).sum()) + 1)
-    model.AddDimensionWithVehicleCapacity(load_cb, 0, cap.tolist(), False, "load")
-    load_dim = model.GetDimensionOrDie("load")
-    stop_cb = model.RegisterUnaryTransitVector(nodes.stop.tolist())
-    stops = np.minimum(p.max_stops, len(orders) + 1)
-    model.AddDimensionWithVehicleCapacity(stop_cb, 0, stops.tolist(), True, "stops")
-
-    for k in range(v):
-        s, e = model.Start(k), model.End(k)
-        time_dim.CumulVar(s).SetRange(int(p.shift_start_s[k]), int(p.shift_end_s[k]))
-        time_dim.CumulVar(e).SetRange(int(p.shift_start_s[k]), int(p.shift_end_s[k]))
-        load_dim.CumulVar(e).SetValue(0)
-    penalty = _penalties(p, nodes)
-    for node in range(2 * v, n_nodes):
-        index = manager.NodeToIndex(node)
-        time_dim.CumulVar(index).SetRange(int(nodes.lo[node]), int(nodes.hi[node]))
-        model.AddDisjunction([index], int(penalty[node]))
-    # Same vehicle, pickup first: the routing layer's own pickup-and-delivery filters
-    # enforce both; extra CP constraints on VehicleVar/CumulVar only slow the search.
-    for pick, drop in nodes.pairs:
-        model.AddPickupAndDelivery(manager.NodeToIndex(pick), manager.NodeToIndex(drop))
-
-    t_first = time.perf_counter()
-    first = model.SolveWithParameters(_first_solution_params(opts, n_nodes))
-    t_improve = time.perf_counter()
-    solution = first
-    remaining = opts.time_limit_s - (t_improve - t_first)
-    if first is not None and remaining > 0.05:
-        improved = model.SolveFromAssignmentWithParameters(first, _improve_params(opts, remaining))
-        solution = improved if improved is not None else first
-    elapsed = time.perf_counter() - t0
-    timings = {
-        "model": t_first - t0,
-        "first_solution": t_improve - t_first,
-        "search": elapsed - (t_improve - t0),
+    workers = opts.workers or default_workers()
+    inputs: dict[str, Any] = {
+        **opts.inputs,
+        "time_limit_s": opts.time_limit_s,
+        "seed": opts.seed,
+        "workers": workers,
     }
+    if orders.size == 0:
+        return Plan(p, (), unassigned, time.perf_counter() - t0, {**inputs, "backend": "none"})
 
-    if solution is None:
+    why_not = supports(p, orders)
+    if opts.backend == "pyvrp" and why_not:
+        raise InputError("--backend", f"PyVRP cannot solve this problem: {why_not}")
+    routes: list[Route] | None = None
+    timings: dict[str, float] = {}
+    backend = "ortools"
+    if opts.backend != "ortools" and why_not is None:
+        iterations = (
+            None if opts.solution_limit is None else opts.solution_limit * ITERATIONS_PER_SOLUTION
+        )
+        routes, timings = solve_pyvrp(
+            p,
+            orders,
+            seconds=opts.time_limit_s,
+            iterations=iterations,
+            seed=opts.seed,
+            workers=workers,
+        )
+        if routes is not None:
+            backend = "pyvrp"
+        elif opts.backend == "pyvrp":
+            backend = "pyvrp"
+            routes = []
+    if routes is None:
+        routes, more = solve_ortools(p, orders, opts)
+        # after a PyVRP search that could not serve every order, both searches count
+        timings = {k: timings.get(k, 0.0) + more[k] for k in more}
+    elapsed = time.perf_counter() - t0
+    inputs["backend"] = backend
+
+    if routes is None:
         for i in orders.tolist():
             unassigned[i] = "the solver found no plan within the time limit; give it more time"
         return Plan(p, (), unassigned, elapsed, inputs, timings=timings)
-
-    routes = []
-    routed: set[int] = set()
-    for k in range(v):
-        index = solution.Value(model.NextVar(model.Start(k)))
-        kinds: list[str] = []
-        seq: list[int] = []
-        while not model.IsEnd(index):
-            node = manager.IndexToNode(index)
-            kinds.append(nodes.kind[node])
-            seq.append(int(nodes.order[node]))
-            index = solution.Value(model.NextVar(index))
-        if seq:
-            routes.append(Route(k, tuple(kinds), tuple(seq)))
-            routed.update(seq)
+    routed = {i for route in routes for i in route.orders}
     dropped = [i for i in orders.tolist() if i not in routed]
-    reason = _dropped_reason(p, orders)
-    for i in dropped:
-        unassigned[i] = reason
+    unassigned.update(_dropped_reasons(p, orders, routes, dropped))
     return Plan(p, tuple(routes), unassigned, elapsed, inputs, timings=timings)
 
 
-def _first_solution_params(opts: SolveOptions, n_nodes: int) -> Any:
-    """Build the first complete plan, however long it takes: it is never cut off half-way.
-
-    Insertion looks at the nearest ~40 nodes of each node (at least 3%) rather than all of
-    them: measured on a 1,000-order day (10k-node city), 2.5x faster and a better start.
-    """
-    params = pywrapcp.DefaultRoutingSearchParameters()
-    params.first_solution_strategy = getattr(_FIRST, opts.first_solution)
-    insertion = params.global_cheapest_insertion_first_solution_parameters
-    insertion.neighbors_ratio = min(1.0, max(0.03, 40.0 / n_nodes))
-    insertion.min_neighbors = 10
-    params.solution_limit = 1
-    params.time_limit.FromSeconds(_FIRST_SOLUTION_CAP_S)
-    return params
+#: Beyond this many left-out orders, one shared reason instead of one search each.
+_EXPLAIN_AT_MOST = 200
 
 
-def _improve_params(opts: SolveOptions, seconds: float) -> Any:
-    params = pywrapcp.DefaultRoutingSearchParameters()
-    params.local_search_metaheuristic = getattr(_META, opts.metaheuristic)
-    params.time_limit.FromMilliseconds(max(1, int(seconds * 1000)))
-    if opts.solution_limit is not None:
-        params.solution_limit = opts.solution_limit
-    return params
-
-
-def _dropped_reason(p: Problem, orders: np.ndarray) -> str:
+def _dropped_reasons(
+    p: Problem, orders: np.ndarray, routes: list[Route], dropped: list[int]
+) -> dict[int, str]:
+    """Why each order the solver left out stayed out: the fleet's total capacity, or the
+    constraint its best place in the final routes would break."""
     demand = int(p.demand[orders].sum())
     capacity = int(np.minimum(p.capacity, demand + 1).sum())
     if demand > capacity:
-        return (
+        shared = (
             f"the fleet cannot carry every order (total demand {demand}, total capacity "
             f"{capacity}); lower-priority or costlier orders were left out"
         )
-    return (
-        "no vehicle had room for it: the fleet's shifts, capacities and the other orders' "
-        "windows left no feasible place in any route"
-    )
+        return dict.fromkeys(dropped, shared)
+    if len(dropped) > _EXPLAIN_AT_MOST:
+        shared = (
+            "no vehicle had room for it: the fleet's shifts, capacities and the other orders' "
+            "windows left no feasible place in any route"
+        )
+        return dict.fromkeys(dropped, shared)
+    return {i: why_left_out(p, routes, i) for i in dropped}

@@ -1,0 +1,63 @@
+"""How to search: the options every solver backend takes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["SolveOptions", "BACKENDS"]
+
+#: Solver backends: ``auto`` picks per problem (see :func:`fleetroute.routing.solve.solve`).
+BACKENDS = ("auto", "pyvrp", "ortools")
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """How long and how to search.
+
+    Attributes
+    ----------
+    time_limit_s
+        Wall-clock limit of the search (model building not included). OR-Tools always
+        finishes its first complete plan, even when that alone takes longer.
+    solution_limit
+        A deterministic effort limit instead of the clock (for tests and reproducible
+        runs): OR-Tools stops after this many improving solutions, PyVRP after
+        ``ITERATIONS_PER_SOLUTION`` times this many iterations.
+    backend
+        ``auto`` (PyVRP where it can model the problem, OR-Tools otherwise and whenever
+        PyVRP cannot serve every order), ``pyvrp`` or ``ortools``.
+    workers
+        Independent searches run side by side, the cheapest plan kept (PyVRP: different
+        seeds). ``None``: one per core, at most two.
+    first_solution
+        OR-Tools ``FirstSolutionStrategy`` name. Parallel cheapest insertion finds plans on
+        tight-window days where path-cheapest-arc with mandatory visits does not.
+    metaheuristic
+        OR-Tools ``LocalSearchMetaheuristic`` name.
+    seed
+        PyVRP's random seed (the first worker's); OR-Tools' routing search has none and is
+        deterministic for the same inputs and a solution limit.
+    inputs
+        What the plan was made from, recorded in plan.json.
+    """
+
+    time_limit_s: float = 10.0
+    solution_limit: int | None = None
+    backend: str = "auto"
+    workers: int | None = None
+    first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
+    metaheuristic: str = "GUIDED_LOCAL_SEARCH"
+    seed: int = 0
+    inputs: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {self.backend!r}")
+        if self.workers is not None and self.workers < 1:
+            raise ValueError("workers must be at least 1")
+
+
+#: PyVRP iterations per unit of ``solution_limit``.
+ITERATIONS_PER_SOLUTION = 50

@@ -1,0 +1,219 @@
+"""Solve a Problem with OR-Tools' routing library. All OR-Tools code lives here.
+
+OR-Tools is the backend for what only it models here: time-dependent travel (each leg's
+slowest band) and stop limits on routes with store pickups; and the fallback whenever the
+fleet cannot serve every order, since it drops the orders that fit least.
+
+Model: one node per vehicle start and end, one drop-off node per order and, for orders
+shopped at a store, one pickup node at the store (same vehicle, before the drop-off).
+Matrices go to OR-Tools as matrices (``RegisterTransitMatrix``). Every order sits in a
+disjunction with a large penalty (larger for higher ``priority``), so a plan always exists
+and orders are only left out when they cannot be fitted.
+
+The objective is the plan's cost: per vehicle ``fixed_cost + cost_per_km * km +
+cost_per_hour * route hours`` (route hours = driving + service + waiting, via arc costs
+plus the time dimension's slack cost).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from fleetroute.routing.options import SolveOptions
+from fleetroute.routing.problem import Problem
+from fleetroute.routing.schedule import DROPOFF, PICKUP, Route
+
+__all__ = ["solve_ortools", "COST_SCALE"]
+
+#: Integer objective units per cost unit (1 cost unit per hour -> 100 per second).
+COST_SCALE = 360_000
+#: Penalty (objective units) for leaving out a priority-0 order: far above any route cost.
+_DROP_PENALTY = 100_000_000_000
+
+#: The first complete plan may take this long at most (a safety net, not a target).
+_FIRST_SOLUTION_CAP_S = 3600
+
+_FIRST = routing_enums_pb2.FirstSolutionStrategy
+_META = routing_enums_pb2.LocalSearchMetaheuristic
+
+
+@dataclass(frozen=True)
+class _Nodes:
+    """The solver's node layout for the plannable orders."""
+
+    loc: np.ndarray
+    service: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    load: np.ndarray
+    stop: np.ndarray
+    order: np.ndarray  # order index, -1 for depots
+    kind: tuple[str, ...]
+    pairs: list[tuple[int, int]]
+
+
+def _layout(p: Problem, orders: np.ndarray) -> _Nodes:
+    v = p.n_vehicles
+    loc = [*p.start_loc.tolist(), *p.end_loc.tolist()]
+    lo = [*p.shift_start_s.tolist(), *p.shift_start_s.tolist()]
+    hi = [*p.shift_end_s.tolist(), *p.shift_end_s.tolist()]
+    service = [0] * (2 * v)
+    load = [0] * (2 * v)
+    stop = [0] * (2 * v)
+    order = [-1] * (2 * v)
+    kind = ["start"] * v + ["end"] * v
+    pairs = []
+    for i in orders.tolist():
+        s = int(p.order_store[i])
+        d = int(p.demand[i])
+        if s >= 0:
+            pairs.append((len(loc), len(loc) + 1))
+            loc.append(int(p.store_loc[s]))
+            service.append(int(p.shop_s[i]))
+            lo.append(int(p.store_open_s[s]))
+            hi.append(int(p.store_close_s[s] - p.shop_s[i]))
+            load.append(d)
+            stop.append(0)
+            order.append(i)
+            kind.append(PICKUP)
+        loc.append(int(p.order_loc[i]))
+        service.append(int(p.dropoff_s[i]))
+        lo.append(int(p.window_start_s[i]))
+        hi.append(int(p.window_end_s[i]))
+        load.append(-d)
+        stop.append(1)
+        order.append(i)
+        kind.append(DROPOFF)
+    as_int = lambda x: np.asarray(x, dtype=np.int64)  # noqa: E731
+    return _Nodes(
+        as_int(loc),
+        as_int(service),
+        as_int(lo),
+        as_int(hi),
+        as_int(load),
+        as_int(stop),
+        as_int(order),
+        tuple(kind),
+        pairs,
+    )
+
+
+def _penalties(p: Problem, nodes: _Nodes) -> np.ndarray:
+    return np.round(_DROP_PENALTY * (1.0 + p.priority[np.maximum(nodes.order, 0)])).astype(np.int64)
+
+
+def solve_ortools(
+    problem: Problem, orders: np.ndarray, opts: SolveOptions
+) -> tuple[list[Route] | None, dict[str, float]]:
+    """Routes for ``orders`` (some may be left out), or ``None`` when OR-Tools found no
+    plan at all; and the seconds spent per stage."""
+    p = problem
+    t0 = time.perf_counter()
+    nodes = _layout(p, orders)
+    v = p.n_vehicles
+    n_nodes = int(nodes.loc.shape[0])
+    manager = pywrapcp.RoutingIndexManager(n_nodes, v, list(range(v)), list(range(v, 2 * v)))
+    model = pywrapcp.RoutingModel(manager)
+
+    # each node's departure lies between its window opening and its window end + service
+    travel = p.worst_travel_s(nodes.loc, nodes.lo, nodes.hi + nodes.service)
+    transit = travel + nodes.service[:, None]
+    time_cb = model.RegisterTransitMatrix(transit.tolist())
+    horizon = int(max(p.shift_end_s.max(), nodes.hi.max())) + 1
+    model.AddDimension(time_cb, horizon, horizon, False, "time")
+    time_dim = model.GetDimensionOrDie("time")
+
+    distance = p.distance_m[np.ix_(nodes.loc, nodes.loc)]
+    classes: dict[tuple[float, float], int] = {}
+    for k in range(v):
+        key = (float(p.cost_per_km[k]), float(p.cost_per_hour[k]))
+        if key not in classes:
+            per_m = key[0] * COST_SCALE / 1000.0
+            per_s = key[1] * COST_SCALE / 3600.0
+            arc = np.round(per_m * distance + per_s * transit).astype(np.int64)
+            classes[key] = model.RegisterTransitMatrix(arc.tolist())
+        model.SetArcCostEvaluatorOfVehicle(classes[key], k)
+        time_dim.SetSlackCostCoefficientForVehicle(int(round(key[1] * COST_SCALE / 3600.0)), k)
+        model.SetFixedCostOfVehicle(int(round(p.fixed_cost[k] * COST_SCALE)), k)
+
+    load_cb = model.RegisterUnaryTransitVector(nodes.load.tolist())
+    cap = np.minimum(p.capacity, int(np.abs(nodes.load).sum()) + 1)
+    model.AddDimensionWithVehicleCapacity(load_cb, 0, cap.tolist(), False, "load")
+    load_dim = model.GetDimensionOrDie("load")
+    stop_cb = model.RegisterUnaryTransitVector(nodes.stop.tolist())
+    stops = np.minimum(p.max_stops, len(orders) + 1)
+    model.AddDimensionWithVehicleCapacity(stop_cb, 0, stops.tolist(), True, "stops")
+
+    for k in range(v):
+        s, e = model.Start(k), model.End(k)
+        time_dim.CumulVar(s).SetRange(int(p.shift_start_s[k]), int(p.shift_end_s[k]))
+        time_dim.CumulVar(e).SetRange(int(p.shift_start_s[k]), int(p.shift_end_s[k]))
+        load_dim.CumulVar(e).SetValue(0)
+    penalty = _penalties(p, nodes)
+    for node in range(2 * v, n_nodes):
+        index = manager.NodeToIndex(node)
+        time_dim.CumulVar(index).SetRange(int(nodes.lo[node]), int(nodes.hi[node]))
+        model.AddDisjunction([index], int(penalty[node]))
+    # Same vehicle, pickup first: the routing layer's own pickup-and-delivery filters
+    # enforce both; extra CP constraints on VehicleVar/CumulVar only slow the search.
+    for pick, drop in nodes.pairs:
+        model.AddPickupAndDelivery(manager.NodeToIndex(pick), manager.NodeToIndex(drop))
+
+    t_first = time.perf_counter()
+    first = model.SolveWithParameters(_first_solution_params(opts, n_nodes))
+    t_improve = time.perf_counter()
+    solution = first
+    remaining = opts.time_limit_s - (t_improve - t_first)
+    if first is not None and remaining > 0.05:
+        improved = model.SolveFromAssignmentWithParameters(first, _improve_params(opts, remaining))
+        solution = improved if improved is not None else first
+    timings = {
+        "model": t_first - t0,
+        "first_solution": t_improve - t_first,
+        "search": time.perf_counter() - t_improve,
+    }
+    if solution is None:
+        return None, timings
+    routes = []
+    for k in range(v):
+        index = solution.Value(model.NextVar(model.Start(k)))
+        kinds: list[str] = []
+        seq: list[int] = []
+        while not model.IsEnd(index):
+            node = manager.IndexToNode(index)
+            kinds.append(nodes.kind[node])
+            seq.append(int(nodes.order[node]))
+            index = solution.Value(model.NextVar(index))
+        if seq:
+            routes.append(Route(k, tuple(kinds), tuple(seq)))
+    return routes, timings
+
+
+def _first_solution_params(opts: SolveOptions, n_nodes: int) -> Any:
+    """Build the first complete plan, however long it takes: it is never cut off half-way.
+
+    Insertion looks at the nearest ~40 nodes of each node (at least 3%) rather than all of
+    them: measured on a 1,000-order day (10k-node city), 2.5x faster and a better start.
+    """
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    params.first_solution_strategy = getattr(_FIRST, opts.first_solution)
+    insertion = params.global_cheapest_insertion_first_solution_parameters
+    insertion.neighbors_ratio = min(1.0, max(0.03, 40.0 / n_nodes))
+    insertion.min_neighbors = 10
+    params.solution_limit = 1
+    params.time_limit.FromSeconds(_FIRST_SOLUTION_CAP_S)
+    return params
+
+
+def _improve_params(opts: SolveOptions, seconds: float) -> Any:
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    params.local_search_metaheuristic = getattr(_META, opts.metaheuristic)
+    params.time_limit.FromMilliseconds(max(1, int(seconds * 1000)))
+    if opts.solution_limit is not None:
+        params.solution_limit = opts.solution_limit
+    return params
