@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,7 @@ from fleetroute.maps.load import load as load_map
 from fleetroute.maps.roadmap import RoadMap
 from fleetroute.routing.plan import Plan
 from fleetroute.routing.problem import UNLIMITED, Problem
+from fleetroute.routing.screen import screen
 from fleetroute.routing.solve import SolveOptions, solve
 
 if TYPE_CHECKING:
@@ -38,6 +40,7 @@ __all__ = [
     "evaluate_eta",
     "bench_vrplib",
     "check_routes",
+    "insert_order",
     "MAX_SNAP_M",
 ]
 
@@ -340,12 +343,15 @@ def plan(
     solution_limit: int | None = None,
     seed: int = 0,
     max_snap_m: float = MAX_SNAP_M,
+    backend: str = "auto",
+    workers: int | None = None,
 ) -> Plan:
     """Plan a day: which vehicle takes which order, in what sequence, at what times.
 
-    Parameters are those of :func:`build_problem`, plus the search limits:
-    ``time_limit_s`` (wall clock), ``solution_limit`` (stop after that many improving
-    solutions: deterministic) and ``seed`` (recorded).
+    Parameters are those of :func:`build_problem`, plus the search: ``time_limit_s``
+    (wall clock), ``solution_limit`` (a deterministic effort limit instead), ``seed``,
+    ``backend`` (``auto``, ``pyvrp`` or ``ortools``) and ``workers`` (parallel searches);
+    see :class:`fleetroute.SolveOptions`.
 
     Returns
     -------
@@ -386,7 +392,12 @@ def plan(
         "solution_limit": solution_limit,
     }
     options = SolveOptions(
-        time_limit_s=time_limit_s, solution_limit=solution_limit, seed=seed, inputs=inputs
+        time_limit_s=time_limit_s,
+        solution_limit=solution_limit,
+        seed=seed,
+        backend=backend,
+        workers=workers,
+        inputs=inputs,
     )
     result = solve(problem, options)
     return Plan(
@@ -397,6 +408,135 @@ def plan(
         inputs=result.inputs,
         order_extra=extra,
         timings={**timings, **result.timings},
+    )
+
+
+def insert_order(
+    plan: Plan,
+    order: Mapping[str, Any] | pd.DataFrame,
+    *,
+    road_map: RoadMap | str | Path,
+    eta: EtaProvider | None = None,
+    max_snap_m: float = MAX_SNAP_M,
+) -> Plan:
+    """Add one new order to a plan where it costs least, leaving every other stop as it is.
+
+    Only the new order's legs to and from the plan's places are computed (two searches
+    on the map), and every route and position is tried with the plan's own schedule, so
+    it takes well under a second for a 500-order day (benchmarks/results/dispatch.md).
+
+    Parameters
+    ----------
+    plan
+        A plan made by :func:`plan` (or an earlier :func:`insert_order`).
+    order
+        One order with the columns of orders.csv (a dict or a one-row DataFrame); its
+        ``store_id``, if any, must be one of the plan's stores.
+    road_map, eta
+        The map and ETA source the plan was made with.
+
+    Returns
+    -------
+    Plan
+        The same routes with the order added, or with the order in ``unassigned`` and the
+        constraint that kept it out.
+    """
+    from fleetroute.routing.insert import cheapest_insertion, why_left_out
+
+    p = plan.problem
+    rmap = road_map if isinstance(road_map, RoadMap) else load_map(road_map)
+    eta = eta or FreeFlow()
+    frame = order if isinstance(order, pd.DataFrame) else pd.DataFrame([dict(order)])
+    o = read_orders(frame, origin=p.origin, name="order")
+    if len(o) != 1:
+        raise InputError("order", f"give exactly one order, not {len(o)}")
+    if o["order_id"].iloc[0] in p.order_id:
+        raise InputError("order", f"order '{o['order_id'].iloc[0]}' is already in the plan")
+    store_name = o["store_id"].iloc[0]
+    store = p.store_id.index(store_name) if store_name in p.store_id else -1
+    if store_name and store < 0:
+        raise InputError("order", f"unknown store '{store_name}'", row=2, column="store_id")
+    lat, lon = float(o["lat"].iloc[0]), float(o["lon"].iloc[0])
+    nodes, snap_m = rmap.snap(np.append(p.loc_lat, lat), np.append(p.loc_lon, lon))
+    new, old = nodes[-1], nodes[:-1]
+    n_loc = old.shape[0]
+
+    band_starts = [p.origin + timedelta(seconds=int(b)) for b in p.band_start_s] or [p.origin]
+    out_s, out_m = eta.leg_bands(rmap, np.full(n_loc, new), old, band_starts=band_starts)
+    in_s, in_m = eta.leg_bands(rmap, old, np.full(n_loc, new), band_starts=band_starts)
+    same = old == new
+    out_s[:, same] = in_s[:, same] = 0.0
+    out_m[same] = in_m[same] = 0.0
+
+    def grow(matrix: np.ndarray, row: np.ndarray, col: np.ndarray) -> np.ndarray:
+        bigger = np.zeros((*matrix.shape[:-2], n_loc + 1, n_loc + 1), dtype=matrix.dtype)
+        bigger[..., :n_loc, :n_loc] = matrix
+        bigger[..., n_loc, :n_loc] = row
+        bigger[..., :n_loc, n_loc] = col
+        return bigger
+
+    bands_out, bands_in = np.rint(out_s).astype(np.int64), np.rint(in_s).astype(np.int64)
+    items = int(o["items"].iloc[0])
+    midday = p.origin + timedelta(seconds=int((p.shift_start_s.min() + p.shift_end_s.max()) // 2))
+    service = eta.service_s(
+        rmap,
+        is_shop=[False, True],
+        items=[items, items],
+        store_id=[store_name, store_name],
+        lat=[lat, p.loc_lat[p.store_loc[store]] if store >= 0 else lat],
+        lon=[lon, p.loc_lon[p.store_loc[store]] if store >= 0 else lon],
+        when=midday,
+    )
+    given = float(o["service_s"].iloc[0])
+    window_start = o["window_start"].astype("Int64").fillna(int(p.shift_start_s.min())).iloc[0]
+    window_end = o["window_end"].astype("Int64").fillna(int(p.shift_end_s.max())).iloc[0]
+    excluded = dict(p.excluded)
+    if snap_m[-1] > max_snap_m:
+        excluded[p.n_orders] = f"its location is {_km(snap_m[-1])} from the nearest road of the map"
+    bigger = p.replace(
+        loc_lat=np.append(p.loc_lat, lat),
+        loc_lon=np.append(p.loc_lon, lon),
+        travel_s=grow(p.travel_s, bands_out.min(axis=0), bands_in.min(axis=0)),
+        distance_m=grow(p.distance_m, np.rint(out_m), np.rint(in_m)),
+        band_travel_s=None
+        if p.band_travel_s is None
+        else grow(p.band_travel_s, bands_out, bands_in),
+        order_id=(*p.order_id, str(o["order_id"].iloc[0])),
+        order_loc=np.append(p.order_loc, n_loc),
+        order_store=np.append(p.order_store, store),
+        demand=np.append(p.demand, int(o["demand"].iloc[0])),
+        items=np.append(p.items, items),
+        window_start_s=np.append(p.window_start_s, int(window_start)),
+        window_end_s=np.append(p.window_end_s, int(window_end)),
+        dropoff_s=np.append(p.dropoff_s, round(service[0] if np.isnan(given) else given)),
+        shop_s=np.append(p.shop_s, round(service[1]) if store >= 0 else 0),
+        priority=np.append(p.priority, float(o["priority"].iloc[0])),
+        excluded=excluded,
+    )
+    index = p.n_orders
+    unassigned = dict(plan.unassigned)
+    routes = list(plan.routes)
+    reason = excluded.get(index) or screen(bigger, np.array([index])).get(index)
+    if reason is None:
+        found = cheapest_insertion(bigger, routes, index)
+        if found is None:
+            reason = why_left_out(bigger, routes, index)
+        else:
+            routes = [r for r in routes if r.vehicle != found.route.vehicle] + [found.route]
+            routes.sort(key=lambda r: r.vehicle)
+    if reason is not None:
+        unassigned[index] = reason
+    extra = plan.order_extra
+    if extra is not None:
+        extra = pd.concat([extra, pd.DataFrame(index=[len(extra)])], ignore_index=True)
+    return Plan(
+        bigger,
+        tuple(routes),
+        unassigned,
+        plan.solve_time_s,
+        plan.inputs,
+        order_extra=extra,
+        timings=plan.timings,
     )
 
 
@@ -518,6 +658,8 @@ def bench_vrplib(
     time_limit_s: float = 10.0,
     solution_limit: int | None = None,
     seed: int = 0,
+    backend: str = "auto",
+    workers: int | None = None,
 ) -> list[dict[str, Any]]:
     """Solve standard instances with the engine's routing core; one result dict per file.
 
@@ -534,7 +676,13 @@ def bench_vrplib(
         t0 = time.perf_counter()
         result = solve(
             inst.problem,
-            SolveOptions(time_limit_s=time_limit_s, solution_limit=solution_limit, seed=seed),
+            SolveOptions(
+                time_limit_s=time_limit_s,
+                solution_limit=solution_limit,
+                seed=seed,
+                backend=backend,
+                workers=workers,
+            ),
         )
         elapsed = time.perf_counter() - t0
         routes, cost = [], 0.0
@@ -560,6 +708,7 @@ def bench_vrplib(
                 "vehicles": len(routes),
                 "feasible": not result.unassigned and not late,
                 "time_s": round(elapsed, 3),
+                "backend": result.inputs["backend"],
                 "routes": routes,
             }
         )

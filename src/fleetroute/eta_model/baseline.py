@@ -48,6 +48,18 @@ class EtaProvider(Protocol):
         """
         ...
 
+    def leg_bands(
+        self,
+        road_map: RoadMap,
+        origins: npt.NDArray[np.int64],
+        dests: npt.NDArray[np.int64],
+        *,
+        band_starts: list[datetime],
+    ) -> tuple[FloatArray, FloatArray]:
+        """Travel seconds of single legs: ``(bands, legs)`` seconds for departures in each of
+        ``band_starts``' bands, and the ``(legs,)`` metres (for a few legs, not a matrix)."""
+        ...
+
     def service_s(
         self,
         road_map: RoadMap,
@@ -75,6 +87,18 @@ class FreeFlow:
         del end
         travel, distance = road_map.matrix(nodes)
         return [start], travel[None, :, :], distance
+
+    def leg_bands(
+        self,
+        road_map: RoadMap,
+        origins: npt.NDArray[np.int64],
+        dests: npt.NDArray[np.int64],
+        *,
+        band_starts: list[datetime],
+    ) -> tuple[FloatArray, FloatArray]:
+        """Free-flow seconds of each leg, the same in every band, and its metres."""
+        travel, sums = road_map.legs(origins, dests)
+        return np.repeat(travel[None, :], len(band_starts), axis=0), sums[:, 0]
 
     @staticmethod
     def default_service_s(is_shop: npt.ArrayLike, items: npt.ArrayLike) -> FloatArray:

@@ -56,18 +56,32 @@ class LearnedEta:
         starts = [start]
         while starts[-1] + width < end:
             starts.append(starts[-1] + width)
-        features = travel_features(road_map, o, d, hour=0.0, weekday=0)
-        bands = np.empty((len(starts), n, n), dtype=np.float64)
-        for b, when in enumerate(starts):
+        bands, distance = self.leg_bands(road_map, o, d, band_starts=starts)
+        bands = bands.reshape(len(starts), n, n)
+        for b in range(len(starts)):
+            np.fill_diagonal(bands[b], 0.0)
+        distance = distance.reshape(n, n)
+        grid = np.ix_(inverse, inverse)
+        return starts, bands[:, grid[0], grid[1]], distance[grid]
+
+    def leg_bands(
+        self,
+        road_map: RoadMap,
+        origins: npt.NDArray[np.int64],
+        dests: npt.NDArray[np.int64],
+        *,
+        band_starts: list[datetime],
+    ) -> tuple[FloatArray, FloatArray]:
+        """Predicted seconds of each leg for a departure in the middle of each band."""
+        width = timedelta(hours=self.band_h)
+        features = travel_features(road_map, origins, dests, hour=0.0, weekday=0)
+        bands = np.empty((len(band_starts), len(features)), dtype=np.float64)
+        for b, when in enumerate(band_starts):
             middle = when + width / 2
             features["hour"] = middle.hour + middle.minute / 60.0
             features["weekday"] = middle.weekday()
-            predicted = self.model.predict_travel(features, self.quantile).reshape(n, n)
-            np.fill_diagonal(predicted, 0.0)
-            bands[b] = predicted
-        distance = features["length_m"].to_numpy().reshape(n, n)
-        grid = np.ix_(inverse, inverse)
-        return starts, bands[:, grid[0], grid[1]], distance[grid]
+            bands[b] = self.model.predict_travel(features, self.quantile)
+        return bands, features["length_m"].to_numpy()
 
     def service_s(
         self,

@@ -172,6 +172,15 @@ class RoadMap:
         weight_cs = np.maximum(1, np.round(self.edge_travel_s * 100.0)).astype(np.int64)
         return indptr, self.edge_v, weight_cs, self.edge_length_m
 
+    @cached_property
+    def _reverse_csr(self) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+        """The graph with every edge turned round, and each reversed edge's forward index."""
+        order = np.lexsort((self.edge_u, self.edge_v))
+        indptr = np.zeros(self.n_nodes + 1, dtype=np.int64)
+        np.cumsum(np.bincount(self.edge_v, minlength=self.n_nodes), out=indptr[1:])
+        weight_cs = self._csr[2]
+        return indptr, np.ascontiguousarray(self.edge_u[order]), weight_cs[order], order
+
     def matrix(
         self, sources: npt.ArrayLike, targets: npt.ArrayLike | None = None
     ) -> tuple[FloatArray, FloatArray]:
@@ -226,15 +235,16 @@ class RoadMap:
             if edge_values is None
             else np.asarray(edge_values, dtype=np.float64).reshape(self.n_edges, -1)
         )
-        indptr, indices, weight_cs, _ = self._csr
-        travel_cs, sums = pairs(
-            indptr,
-            indices,
-            weight_cs,
-            values,
-            np.asarray(origins, dtype=np.int64),
-            np.asarray(dests, dtype=np.int64),
-        )
+        o = np.asarray(origins, dtype=np.int64)
+        d = np.asarray(dests, dtype=np.int64)
+        if np.unique(d).shape[0] < np.unique(o).shape[0]:
+            # fewer destinations than origins (legs into a new order, say): one search per
+            # destination on the reversed graph instead of one per origin
+            indptr, indices, weight_cs, order = self._reverse_csr
+            travel_cs, sums = pairs(indptr, indices, weight_cs, values[order], d, o)
+        else:
+            indptr, indices, weight_cs, _ = self._csr
+            travel_cs, sums = pairs(indptr, indices, weight_cs, values, o, d)
         return travel_cs / 100.0, sums
 
     def path(self, source: int, target: int) -> IntArray:

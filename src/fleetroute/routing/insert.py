@@ -1,0 +1,203 @@
+"""Put one order into existing routes without touching the rest, and say what blocks it.
+
+Cheapest feasible insertion: every route (and one empty vehicle of each kind) is tried
+with the order's drop-off at every position and, for a store order, its pickup at the few
+cheapest positions before it. Each candidate is scheduled with the same :func:`schedule`
+the plan uses, so a candidate is feasible exactly when the plan would show it on time,
+within capacity, shift and stop limit. The same search, run on an order the solver left
+out, names the constraint that kept it out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from fleetroute.io.times import format_clock
+from fleetroute.routing.problem import Problem
+from fleetroute.routing.schedule import DROPOFF, PICKUP, Route, RouteSchedule, schedule
+
+__all__ = ["Insertion", "cheapest_insertion", "why_left_out"]
+
+#: Pickup positions tried per route for a store order (the cheapest detours).
+_PICKUP_POSITIONS = 4
+
+
+@dataclass(frozen=True)
+class Insertion:
+    """Where an order went: the vehicle's new route and what it adds to the plan's cost."""
+
+    route: Route
+    added_cost: float
+
+
+@dataclass(frozen=True)
+class _Check:
+    """What a candidate route breaks, in the plan's units (zero: kept)."""
+
+    late_s: int  # lateness of the worst stop
+    late_order: int  # which order's stop (-1: none)
+    shift_s: int  # past the shift end
+    over_capacity: int
+    over_stops: int
+
+    @property
+    def size(self) -> tuple[int, int, int]:
+        """How badly: constraints broken, then seconds late, then units over."""
+        broken = sum(
+            bool(x) for x in (self.late_s, self.shift_s, self.over_capacity, self.over_stops)
+        )
+        return broken, self.late_s + self.shift_s, self.over_capacity + self.over_stops
+
+    def no_worse_than(self, other: _Check) -> bool:
+        """Breaks nothing that ``other`` keeps (a route already late may stay as late)."""
+        return (
+            self.late_s <= other.late_s
+            and self.shift_s <= other.shift_s
+            and self.over_capacity <= other.over_capacity
+            and self.over_stops <= other.over_stops
+        )
+
+
+_FINE = _Check(0, -1, 0, 0, 0)
+
+
+def _check(p: Problem, sched: RouteSchedule) -> _Check:
+    late = sched.late_s[1:-1]
+    worst = int(np.argmax(late)) if late.size else 0
+    drops = sum(1 for k in sched.route.kinds if k == DROPOFF)
+    return _Check(
+        late_s=int(late[worst]) if late.size else 0,
+        late_order=int(sched.route.orders[worst]) if late.size and late[worst] > 0 else -1,
+        shift_s=int(sched.late_s[-1]),
+        over_capacity=max(0, int(sched.load.max()) - int(p.capacity[sched.route.vehicle])),
+        over_stops=max(0, drops - int(p.max_stops[sched.route.vehicle])),
+    )
+
+
+def _cost(p: Problem, sched: RouteSchedule | None, vehicle: int) -> float:
+    if sched is None:
+        return 0.0
+    return (
+        float(p.fixed_cost[vehicle])
+        + float(p.cost_per_km[vehicle]) * float(sched.distance_m.sum()) / 1000.0
+        + float(p.cost_per_hour[vehicle]) * sched.duration_s / 3600.0
+    )
+
+
+def _candidates(p: Problem, route: Route, order: int) -> Iterator[Route]:
+    """Routes with ``order`` added: drop-off anywhere, a store pickup at its cheapest spots."""
+    kinds, orders = list(route.kinds), list(route.orders)
+    n = len(orders)
+    if p.order_store[order] < 0:
+        for j in range(n + 1):
+            yield Route(
+                route.vehicle,
+                (*kinds[:j], DROPOFF, *kinds[j:]),
+                (*orders[:j], order, *orders[j:]),
+            )
+        return
+    sched = schedule(p, route)
+    store = int(p.store_loc[p.order_store[order]])
+    loc = sched.loc
+    detour = p.distance_m[loc[:-1], store] + p.distance_m[store, loc[1:]] - sched.distance_m[1:]
+    for i in np.argsort(detour, kind="stable")[:_PICKUP_POSITIONS].tolist():
+        with_pickup_k = [*kinds[:i], PICKUP, *kinds[i:]]
+        with_pickup_o = [*orders[:i], order, *orders[i:]]
+        for j in range(i + 1, n + 2):
+            yield Route(
+                route.vehicle,
+                (*with_pickup_k[:j], DROPOFF, *with_pickup_k[j:]),
+                (*with_pickup_o[:j], order, *with_pickup_o[j:]),
+            )
+
+
+def _routes_to_try(p: Problem, routes: Sequence[Route]) -> list[Route]:
+    """The used routes, and one empty route for each distinct kind of idle vehicle."""
+    used = {r.vehicle for r in routes}
+    seen: set[tuple[object, ...]] = set()
+    empty = []
+    for k in range(p.n_vehicles):
+        key = (
+            int(p.start_loc[k]),
+            int(p.end_loc[k]),
+            int(p.capacity[k]),
+            int(p.shift_start_s[k]),
+            int(p.shift_end_s[k]),
+            float(p.fixed_cost[k]),
+            float(p.cost_per_km[k]),
+            float(p.cost_per_hour[k]),
+            int(p.max_stops[k]),
+        )
+        if k not in used and key not in seen:
+            seen.add(key)
+            empty.append(Route(k, (), ()))
+    return [*routes, *empty]
+
+
+def _search(
+    p: Problem, routes: Sequence[Route], order: int
+) -> tuple[Insertion | None, tuple[_Check, Route] | None]:
+    """The cheapest feasible insertion, and the least-broken infeasible one."""
+    best: Insertion | None = None
+    closest: tuple[_Check, Route] | None = None
+    for route in _routes_to_try(p, routes):
+        current = schedule(p, route) if route.orders else None
+        before = _cost(p, current, route.vehicle)
+        base = _check(p, current) if current is not None else _FINE
+        for cand in _candidates(p, route, order):
+            sched = schedule(p, cand)
+            check = _check(p, sched)
+            if check.no_worse_than(base):
+                added = _cost(p, sched, cand.vehicle) - before
+                if best is None or added < best.added_cost:
+                    best = Insertion(cand, added)
+            elif closest is None or check.size < closest[0].size:
+                closest = (check, cand)
+    return best, closest
+
+
+def cheapest_insertion(p: Problem, routes: Sequence[Route], order: int) -> Insertion | None:
+    """The cheapest way to add ``order`` to ``routes`` keeping every route feasible.
+
+    Other routes and the relative order of every other stop stay as they are. ``None``
+    when no route can take it (see :func:`why_left_out` for why).
+    """
+    return _search(p, routes, order)[0]
+
+
+def why_left_out(p: Problem, routes: Sequence[Route], order: int) -> str:
+    """A plain-words reason why ``order`` fits in none of ``routes``: the constraint its
+    best placement would break, and by how much."""
+    best, closest = _search(p, routes, order)
+    if best is not None:
+        return "it fits, but only at a cost above the penalty for leaving it out"
+    if closest is None:
+        return "no vehicle could take it"
+    check, route = closest
+    vehicle = p.vehicle_id[route.vehicle]
+    parts = []
+    if check.late_s:
+        who = "it" if check.late_order == order else f"order {p.order_id[check.late_order]}"
+        parts.append(f"make {who} {_minutes(check.late_s)} late")
+    if check.shift_s:
+        parts.append(
+            f"end the shift {_minutes(check.shift_s)} after "
+            f"{format_clock(int(p.shift_end_s[route.vehicle]), p.origin)}"
+        )
+    if check.over_capacity:
+        parts.append(f"load {check.over_capacity} units above its capacity")
+    if check.over_stops:
+        parts.append(f"exceed its limit of {int(p.max_stops[route.vehicle])} drop-offs")
+    return (
+        "no route can take it: its best place, on vehicle "
+        + vehicle
+        + ", would "
+        + (" and ".join(parts))
+    )
+
+
+def _minutes(seconds: int) -> str:
+    return f"{max(1, round(seconds / 60))} min"

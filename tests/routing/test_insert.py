@@ -1,0 +1,136 @@
+"""Inserting one order into a plan, and the reasons for orders no route can take."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from conftest import PLAN_DATE
+from days import day_orders, day_problem, day_stores, day_vehicles
+from fleetroute import insert_order
+from fleetroute import plan as make_plan
+from fleetroute.routing import Plan, SolveOptions, solve
+from fleetroute.routing.insert import cheapest_insertion
+from spec_checks import assert_plan_valid
+
+FAST = SolveOptions(time_limit_s=5, solution_limit=30, workers=1)
+
+
+def _without(plan: Plan, order: int) -> list:
+    """The plan's routes with one order taken out (its pickup too)."""
+    out = []
+    for r in plan.routes:
+        keep = [(k, o) for k, o in zip(r.kinds, r.orders, strict=True) if o != order]
+        if keep:
+            kinds, orders = zip(*keep, strict=True)
+            out.append(type(r)(r.vehicle, kinds, orders))
+    return out
+
+
+def test_a_removed_order_goes_back_feasibly_and_other_routes_stay(tiny_city):
+    orders = day_orders(tiny_city, 24, store_share=0.5, window=(9, 15))
+    problem = day_problem(
+        tiny_city, orders, day_vehicles(tiny_city, 3, capacity=20), day_stores(tiny_city)
+    )
+    plan = solve(problem, FAST)
+    assert not plan.unassigned
+    for order in (0, 5, 11):  # a depot order and store orders
+        routes = _without(plan, order)
+        found = cheapest_insertion(problem, routes, order)
+        assert found is not None
+        assert found.route.orders.count(order) == (2 if problem.order_store[order] >= 0 else 1)
+        if problem.order_store[order] >= 0:
+            assert found.route.kinds[found.route.orders.index(order)] == "pickup"
+        others = [r for r in routes if r.vehicle != found.route.vehicle]
+        new = Plan(problem, tuple(sorted([*others, found.route], key=lambda r: r.vehicle)), {})
+        table = assert_plan_valid(new)
+        assert (table["late_s"] == 0).all()
+        # every other stop keeps its relative order on the changed route
+        old = next((r for r in routes if r.vehicle == found.route.vehicle), None)
+        rest = [(k, o) for k, o in zip(found.route.kinds, found.route.orders, strict=True)]
+        rest = [x for x in rest if x[1] != order]
+        assert rest == (list(zip(old.kinds, old.orders, strict=True)) if old else [])
+        assert found.added_cost >= 0
+
+
+def test_the_order_left_out_for_capacity_is_told_so(tiny_city):
+    orders = day_orders(tiny_city, 3)
+    orders["demand"] = [6, 6, 6]
+    vehicles = day_vehicles(tiny_city, 2, capacity=10)  # 18 units fit the fleet, not the vans
+    plan = solve(day_problem(tiny_city, orders, vehicles), FAST)
+    assert len(plan.unassigned) == 1
+    (reason,) = plan.unassigned.values()
+    assert "units above its capacity" in reason
+
+
+def test_the_order_left_out_for_time_is_told_which_window_breaks(tiny_city):
+    orders = day_orders(tiny_city, 2)
+    orders["window_start"] = "09:00"
+    orders["window_end"] = "09:01"
+    orders["service_s"] = 1800  # two half-hour drop-offs cannot both start in one minute
+    vehicles = day_vehicles(tiny_city, 1)
+    plan = solve(day_problem(tiny_city, orders, vehicles), FAST)
+    assert len(plan.unassigned) == 1
+    (reason,) = plan.unassigned.values()
+    assert "late" in reason and "vehicle v0" in reason
+
+
+def test_insert_order_adds_one_order_and_keeps_the_rest(tiny_city):
+    orders = day_orders(tiny_city, 20, window=(9, 15))
+    vehicles = day_vehicles(tiny_city, 3, capacity=30)
+    plan = make_plan(
+        orders,
+        vehicles,
+        road_map=tiny_city,
+        plan_date=PLAN_DATE,
+        time_limit_s=5,
+        solution_limit=20,
+        workers=1,
+    )
+    node = 123
+    new = insert_order(
+        plan,
+        {
+            "order_id": "late-call",
+            "lat": tiny_city.lat[node],
+            "lon": tiny_city.lon[node],
+            "window_start": "10:00",
+            "window_end": "16:00",
+        },
+        road_map=tiny_city,
+    )
+    table = assert_plan_valid(new)
+    assert "late-call" in set(table["order_id"])
+    assert new.summary()["assigned"] == plan.summary()["assigned"] + 1
+    # other vehicles' stops are untouched
+    changed = table.loc[table["order_id"] == "late-call", "vehicle_id"].iloc[0]
+    before = plan.routes_table()
+    for vid in set(before["vehicle_id"]) - {changed}:
+        pd.testing.assert_frame_equal(
+            before[before["vehicle_id"] == vid].reset_index(drop=True),
+            table[table["vehicle_id"] == vid].reset_index(drop=True),
+        )
+    # the new order's legs match a full matrix computed for it
+    p = new.problem
+    loc = int(p.order_loc[-1])
+    nodes, _ = tiny_city.snap(p.loc_lat, p.loc_lon)
+    full, _ = tiny_city.matrix(nodes)
+    np.testing.assert_array_equal(p.travel_s[loc], np.rint(full[loc]).astype(int))
+    np.testing.assert_array_equal(p.travel_s[:, loc], np.rint(full[:, loc]).astype(int))
+
+
+def test_insert_order_that_cannot_fit_is_unassigned_with_a_reason(tiny_city):
+    orders = day_orders(tiny_city, 5)
+    vehicles = day_vehicles(tiny_city, 1, capacity=10)
+    orders["demand"] = 2
+    plan = make_plan(
+        orders, vehicles, road_map=tiny_city, plan_date=PLAN_DATE, solution_limit=10, workers=1
+    )
+    new = insert_order(
+        plan,
+        {"order_id": "big", "lat": tiny_city.lat[7], "lon": tiny_city.lon[7], "demand": 10},
+        road_map=tiny_city,
+    )
+    assert new.summary()["assigned"] == 5
+    reason = new.unassigned_table().set_index("order_id").loc["big", "reason"]
+    assert "capacity" in reason
