@@ -22,6 +22,7 @@ from fleetroute.api import (
     insert_order,
     plan,
     predict_eta,
+    replan,
     train_eta,
 )
 from fleetroute.errors import (
@@ -63,6 +64,7 @@ __all__ = [
     "bench_vrplib",
     "build_problem",
     "check_routes",
+    "replan",
     "insert_order",
     "evaluate_eta",
     "predict_eta",

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
-from datetime import date, timedelta
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +21,7 @@ from fleetroute.io.readers import (
     read_vehicles,
 )
 from fleetroute.io.tables import Column, TableSource, read_table
-from fleetroute.io.times import origin_of
+from fleetroute.io.times import format_time, origin_of, parse_time_s
 from fleetroute.maps.load import load as load_map
 from fleetroute.maps.roadmap import RoadMap
 from fleetroute.routing.plan import Plan
@@ -41,6 +41,7 @@ __all__ = [
     "bench_vrplib",
     "check_routes",
     "insert_order",
+    "replan",
     "MAX_SNAP_M",
 ]
 
@@ -345,13 +346,15 @@ def plan(
     max_snap_m: float = MAX_SNAP_M,
     backend: str = "auto",
     workers: int | None = None,
+    locks: TableSource | None = None,
 ) -> Plan:
     """Plan a day: which vehicle takes which order, in what sequence, at what times.
 
     Parameters are those of :func:`build_problem`, plus the search: ``time_limit_s``
     (wall clock), ``solution_limit`` (a deterministic effort limit instead), ``seed``,
     ``backend`` (``auto``, ``pyvrp`` or ``ortools``) and ``workers`` (parallel searches);
-    see :class:`fleetroute.SolveOptions`.
+    see :class:`fleetroute.SolveOptions`. ``locks`` (``vehicle_id, order_id[, seq]``) ties
+    orders to vehicles and, where ``seq`` is given, keeps those drop-offs in that order.
 
     Returns
     -------
@@ -380,6 +383,9 @@ def plan(
         max_snap_m=max_snap_m,
         timings=timings,
     )
+    if locks is not None:
+        vehicle, rank = _read_locks(locks, problem)
+        problem = problem.replace(order_vehicle=vehicle, order_rank=rank)
     inputs: dict[str, Any] = {
         "map": rmap.source,
         "map_fingerprint": rmap.fingerprint,
@@ -390,6 +396,7 @@ def plan(
         "stores": _label(stores, "DataFrame") if stores is not None else None,
         "max_snap_m": max_snap_m,
         "solution_limit": solution_limit,
+        "locks": _label(locks, "DataFrame") if locks is not None else None,
     }
     options = SolveOptions(
         time_limit_s=time_limit_s,
@@ -409,6 +416,46 @@ def plan(
         order_extra=extra,
         timings={**timings, **result.timings},
     )
+
+
+def _with_places(
+    p: Problem, lat: Sequence[float], lon: Sequence[float], rmap: RoadMap, eta: EtaProvider
+) -> tuple[Problem, list[int], np.ndarray]:
+    """``p`` with new locations added (matrices grown by their legs alone, in every band);
+    their location indices and their distances from the map in metres."""
+    n_old, m = p.loc_lat.shape[0], len(lat)
+    nodes, snap_m = rmap.snap(np.append(p.loc_lat, lat), np.append(p.loc_lon, lon))
+    new, everything = nodes[n_old:], nodes
+    total = n_old + m
+    band_starts = [p.origin + timedelta(seconds=int(b)) for b in p.band_start_s] or [p.origin]
+    # legs from each new place to every place, and from every old place into each new one
+    o = np.concatenate([np.repeat(new, total), np.tile(nodes[:n_old], m)])
+    d = np.concatenate([np.tile(everything, m), np.repeat(new, n_old)])
+    secs, metres = eta.leg_bands(rmap, o, d, band_starts=band_starts)
+    same = o == d
+    secs[:, same] = 0.0
+    metres[same] = 0.0
+    secs_i = np.rint(secs).astype(np.int64)
+    metres_i = np.rint(metres).astype(np.int64)
+    rows = (slice(n_old, total), slice(0, total))
+    cols = (slice(0, n_old), slice(n_old, total))
+
+    def grow(matrix: np.ndarray, values: np.ndarray) -> np.ndarray:
+        lead = matrix.shape[:-2]
+        out = np.zeros((*lead, total, total), dtype=matrix.dtype)
+        out[..., :n_old, :n_old] = matrix
+        out[(..., *rows)] = values[..., : m * total].reshape(*lead, m, total)
+        out[(..., *cols)] = values[..., m * total :].reshape(*lead, m, n_old).swapaxes(-1, -2)
+        return out
+
+    grown = p.replace(
+        loc_lat=np.append(p.loc_lat, lat),
+        loc_lon=np.append(p.loc_lon, lon),
+        travel_s=grow(p.travel_s, secs_i.min(axis=0)),
+        distance_m=grow(p.distance_m, metres_i),
+        band_travel_s=None if p.band_travel_s is None else grow(p.band_travel_s, secs_i),
+    )
+    return grown, list(range(n_old, total)), snap_m[n_old:]
 
 
 def insert_order(
@@ -457,25 +504,7 @@ def insert_order(
     if store_name and store < 0:
         raise InputError("order", f"unknown store '{store_name}'", row=2, column="store_id")
     lat, lon = float(o["lat"].iloc[0]), float(o["lon"].iloc[0])
-    nodes, snap_m = rmap.snap(np.append(p.loc_lat, lat), np.append(p.loc_lon, lon))
-    new, old = nodes[-1], nodes[:-1]
-    n_loc = old.shape[0]
-
-    band_starts = [p.origin + timedelta(seconds=int(b)) for b in p.band_start_s] or [p.origin]
-    out_s, out_m = eta.leg_bands(rmap, np.full(n_loc, new), old, band_starts=band_starts)
-    in_s, in_m = eta.leg_bands(rmap, old, np.full(n_loc, new), band_starts=band_starts)
-    same = old == new
-    out_s[:, same] = in_s[:, same] = 0.0
-    out_m[same] = in_m[same] = 0.0
-
-    def grow(matrix: np.ndarray, row: np.ndarray, col: np.ndarray) -> np.ndarray:
-        bigger = np.zeros((*matrix.shape[:-2], n_loc + 1, n_loc + 1), dtype=matrix.dtype)
-        bigger[..., :n_loc, :n_loc] = matrix
-        bigger[..., n_loc, :n_loc] = row
-        bigger[..., :n_loc, n_loc] = col
-        return bigger
-
-    bands_out, bands_in = np.rint(out_s).astype(np.int64), np.rint(in_s).astype(np.int64)
+    grown, (n_loc,), snap_m = _with_places(p, [lat], [lon], rmap, eta)
     items = int(o["items"].iloc[0])
     midday = p.origin + timedelta(seconds=int((p.shift_start_s.min() + p.shift_end_s.max()) // 2))
     service = eta.service_s(
@@ -491,16 +520,9 @@ def insert_order(
     window_start = o["window_start"].astype("Int64").fillna(int(p.shift_start_s.min())).iloc[0]
     window_end = o["window_end"].astype("Int64").fillna(int(p.shift_end_s.max())).iloc[0]
     excluded = dict(p.excluded)
-    if snap_m[-1] > max_snap_m:
-        excluded[p.n_orders] = f"its location is {_km(snap_m[-1])} from the nearest road of the map"
-    bigger = p.replace(
-        loc_lat=np.append(p.loc_lat, lat),
-        loc_lon=np.append(p.loc_lon, lon),
-        travel_s=grow(p.travel_s, bands_out.min(axis=0), bands_in.min(axis=0)),
-        distance_m=grow(p.distance_m, np.rint(out_m), np.rint(in_m)),
-        band_travel_s=None
-        if p.band_travel_s is None
-        else grow(p.band_travel_s, bands_out, bands_in),
+    if snap_m[0] > max_snap_m:
+        excluded[p.n_orders] = f"its location is {_km(snap_m[0])} from the nearest road of the map"
+    bigger = grown.replace(
         order_id=(*p.order_id, str(o["order_id"].iloc[0])),
         order_loc=np.append(p.order_loc, n_loc),
         order_store=np.append(p.order_store, store),
@@ -511,6 +533,8 @@ def insert_order(
         dropoff_s=np.append(p.dropoff_s, round(service[0] if np.isnan(given) else given)),
         shop_s=np.append(p.shop_s, round(service[1]) if store >= 0 else 0),
         priority=np.append(p.priority, float(o["priority"].iloc[0])),
+        order_vehicle=np.append(p.order_vehicle, -1),
+        order_rank=np.append(p.order_rank, -1),
         excluded=excluded,
     )
     index = p.n_orders
@@ -537,6 +561,182 @@ def insert_order(
         plan.inputs,
         order_extra=extra,
         timings=plan.timings,
+    )
+
+
+#: The columns of a locks file: which vehicle an order must go on, and optionally in what
+#: sequence among that vehicle's locked drop-offs.
+LOCK_COLUMNS = (
+    Column("vehicle_id", "text", required=True),
+    Column("order_id", "text", required=True),
+    Column("seq", "count"),
+)
+
+
+def _read_locks(source: TableSource, p: Problem) -> tuple[np.ndarray, np.ndarray]:
+    """``order_vehicle`` and ``order_rank`` arrays from a locks table."""
+    label = _label(source, "locks")
+    table = read_table(source, LOCK_COLUMNS, origin=p.origin, name=label)
+    vehicle_index = {v: i for i, v in enumerate(p.vehicle_id)}
+    order_index = {o: i for i, o in enumerate(p.order_id)}
+    vehicle = p.order_vehicle.copy()
+    rank = p.order_rank.copy()
+    for row, rec in zip(table.index, table.to_dict("records"), strict=True):
+        if rec["vehicle_id"] not in vehicle_index:
+            raise InputError(
+                label, f"unknown vehicle '{rec['vehicle_id']}'", row=int(row), column="vehicle_id"
+            )
+        if rec["order_id"] not in order_index:
+            raise InputError(
+                label, f"unknown order '{rec['order_id']}'", row=int(row), column="order_id"
+            )
+        i = order_index[rec["order_id"]]
+        if vehicle[i] >= 0:
+            raise InputError(
+                label, f"order '{rec['order_id']}' is locked twice", row=int(row), column="order_id"
+            )
+        vehicle[i] = vehicle_index[rec["vehicle_id"]]
+        rank[i] = -1 if pd.isna(rec["seq"]) else int(rec["seq"])
+    return vehicle, rank
+
+
+def _seconds_of(when: datetime | str | int, p: Problem) -> int:
+    if isinstance(when, int):
+        return when
+    if isinstance(when, str):
+        return int(parse_time_s(when, p.origin))
+    return int((when - p.origin).total_seconds())
+
+
+def replan(
+    plan: Plan,
+    *,
+    now: datetime | str | int,
+    road_map: RoadMap | str | Path,
+    eta: EtaProvider | None = None,
+    done: Sequence[str] | None = None,
+    picked_up: Sequence[str] = (),
+    positions: Mapping[str, tuple[float, float]] | None = None,
+    keep: str = "none",
+    time_limit_s: float = 10.0,
+    solution_limit: int | None = None,
+    seed: int = 0,
+    workers: int | None = None,
+) -> Plan:
+    """Plan the rest of the day from where the fleet is now.
+
+    Parameters
+    ----------
+    plan
+        The plan being driven (from :func:`plan`, :func:`check_routes` or an earlier
+        :func:`replan`).
+    now
+        The time of the re-plan: a datetime, ``HH:MM`` on the plan date, or seconds.
+    done
+        Order ids already delivered. ``None``: every stop whose planned departure is at or
+        before ``now`` is done (the plan was driven as planned).
+    picked_up
+        Order ids shopped at their store but not yet delivered (beside the pickups that
+        ``done=None`` infers). They stay on the vehicle that carries them.
+    positions
+        ``vehicle_id -> (lat, lon)`` of vehicles on the road. Others continue from their
+        last done stop, or their depot when they have not left it.
+    keep
+        ``none`` (any order may move), ``vehicle`` (orders stay on their vehicle) or
+        ``sequence`` (and in their planned order; new stops may go in between).
+
+    Returns
+    -------
+    Plan
+        A plan of the remaining orders with vehicles starting where they are, no earlier
+        than ``now``; delivered orders are not in it.
+    """
+    if keep not in ("none", "vehicle", "sequence"):
+        raise InputError("--keep", f"must be none, vehicle or sequence, not {keep!r}")
+    p = plan.problem
+    rmap = road_map if isinstance(road_map, RoadMap) else load_map(road_map)
+    eta = eta or FreeFlow()
+    now_s = _seconds_of(now, p)
+    index = {o: i for i, o in enumerate(p.order_id)}
+    unknown = [o for o in [*(done or ()), *picked_up] if o not in index]
+    if unknown:
+        raise InputError("done", f"unknown order '{unknown[0]}'")
+    delivered = {index[o] for o in done} if done is not None else set()
+    carried = {index[o] for o in picked_up}
+    positions = dict(positions or {})
+    bad = [v for v in positions if v not in p.vehicle_id]
+    if bad:
+        raise InputError("positions", f"unknown vehicle '{bad[0]}'")
+
+    start_loc = p.start_loc.copy()
+    ready = np.maximum(p.shift_start_s, now_s)
+    on_vehicle = p.order_vehicle.copy()
+    rank = p.order_rank.copy()
+    for sched in plan.schedules:
+        route, k = sched.route, sched.route.vehicle
+        stops = list(zip(route.kinds, route.orders, strict=True))
+        if done is None:
+            finished = [j for j in range(len(stops)) if sched.departure_s[j + 1] <= now_s]
+            for j in finished:
+                kind, i = stops[j]
+                (delivered if kind == "dropoff" else carried).add(i)
+        else:
+            finished = [
+                j
+                for j, (kind, i) in enumerate(stops)
+                if i in delivered or (i in carried and kind == "pickup")
+            ]
+        if finished:
+            last = max(finished)
+            start_loc[k] = sched.loc[last + 1]
+            ready[k] = max(now_s, int(sched.departure_s[last + 1]))
+        for j, (kind, i) in enumerate(stops):
+            if i in carried and kind == "pickup":
+                on_vehicle[i] = k
+            if keep != "none" and kind == "dropoff" and i not in delivered:
+                on_vehicle[i] = k
+                if keep == "sequence":
+                    rank[i] = j
+    carried -= delivered
+    for i in carried:
+        if on_vehicle[i] < 0:
+            raise InputError("picked_up", f"order '{p.order_id[i]}' is on no vehicle's route")
+
+    names = list(positions)
+    grown, locs, snap_m = _with_places(
+        p, [positions[v][0] for v in names], [positions[v][1] for v in names], rmap, eta
+    )
+    for v, loc, metres in zip(names, locs, snap_m, strict=True):
+        if metres > MAX_SNAP_M:
+            raise InputError("positions", f"vehicle '{v}' is {_km(metres)} from any road")
+        start_loc[p.vehicle_id.index(v)] = loc
+    remaining = [i for i in range(p.n_orders) if i not in delivered]
+    carried_mask = np.isin(np.arange(p.n_orders), list(carried))
+    state = grown.replace(
+        start_loc=start_loc,
+        shift_start_s=np.minimum(ready, p.shift_end_s),
+        order_store=np.where(carried_mask, -1, p.order_store),
+        shop_s=np.where(carried_mask, 0, p.shop_s),
+        order_vehicle=on_vehicle,
+        order_rank=rank,
+    ).with_orders(remaining)
+    options = SolveOptions(
+        time_limit_s=time_limit_s,
+        solution_limit=solution_limit,
+        seed=seed,
+        workers=workers,
+        inputs={**plan.inputs, "replanned_at": format_time(now_s, p.origin), "keep": keep},
+    )
+    result = solve(state, options)
+    extra = plan.order_extra
+    return Plan(
+        state,
+        result.routes,
+        result.unassigned,
+        result.solve_time_s,
+        result.inputs,
+        order_extra=None if extra is None else extra.iloc[remaining].reset_index(drop=True),
+        timings=result.timings,
     )
 
 

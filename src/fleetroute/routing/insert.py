@@ -143,7 +143,10 @@ def _search(
     """The cheapest feasible insertion, and the least-broken infeasible one."""
     best: Insertion | None = None
     closest: tuple[_Check, Route] | None = None
+    locked = int(p.order_vehicle[order])
     for route in _routes_to_try(p, routes):
+        if locked >= 0 and route.vehicle != locked:
+            continue
         current = schedule(p, route) if route.orders else None
         before = _cost(p, current, route.vehicle)
         base = _check(p, current) if current is not None else _FINE

@@ -1,7 +1,8 @@
 """Solve a Problem with OR-Tools' routing library. All OR-Tools code lives here.
 
 OR-Tools is the backend for what only it models here: time-dependent travel (each leg's
-slowest band) and stop limits on routes with store pickups; and the fallback whenever the
+slowest band), dispatch locks (an order's vehicle, the order of locked drop-offs) and stop
+limits on routes with store pickups; and the fallback whenever the
 fleet cannot serve every order, since it drops the orders that fit least.
 
 Model: one node per vehicle start and end, one drop-off node per order and, for orders
@@ -159,6 +160,7 @@ def solve_ortools(
         index = manager.NodeToIndex(node)
         time_dim.CumulVar(index).SetRange(int(nodes.lo[node]), int(nodes.hi[node]))
         model.AddDisjunction([index], int(penalty[node]))
+    _add_locks(p, nodes, model, manager, time_dim)
     # Same vehicle, pickup first: the routing layer's own pickup-and-delivery filters
     # enforce both; extra CP constraints on VehicleVar/CumulVar only slow the search.
     for pick, drop in nodes.pairs:
@@ -192,6 +194,27 @@ def solve_ortools(
         if seq:
             routes.append(Route(k, tuple(kinds), tuple(seq)))
     return routes, timings
+
+
+def _add_locks(p: Problem, nodes: _Nodes, model: Any, manager: Any, time_dim: Any) -> None:
+    """Locked orders ride only their vehicle; locked ranks keep their drop-offs in order."""
+    if not p.has_locks:
+        return
+    ranked: dict[int, list[tuple[int, int]]] = {}
+    for node in range(2 * p.n_vehicles, nodes.loc.shape[0]):
+        order = int(nodes.order[node])
+        k = int(p.order_vehicle[order])
+        if k < 0:
+            continue
+        index = manager.NodeToIndex(node)
+        model.VehicleVar(index).SetValues([-1, k])
+        if nodes.kind[node] == DROPOFF and p.order_rank[order] >= 0:
+            ranked.setdefault(k, []).append((int(p.order_rank[order]), index))
+    solver = model.solver()
+    for chain in ranked.values():
+        chain.sort()
+        for (_, a), (_, b) in zip(chain[:-1], chain[1:], strict=True):
+            solver.Add(time_dim.CumulVar(a) <= time_dim.CumulVar(b))
 
 
 def _first_solution_params(opts: SolveOptions, n_nodes: int) -> Any:

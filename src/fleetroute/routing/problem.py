@@ -25,6 +25,17 @@ UNLIMITED = 1 << 40
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
+#: Per-order fields whose names do not start with ``order_``.
+_ORDER_FIELDS = (
+    "demand",
+    "items",
+    "window_start_s",
+    "window_end_s",
+    "dropoff_s",
+    "shop_s",
+    "priority",
+)
+
 
 def per_store(values: npt.NDArray[Any], stores: IntArray, fill: Any) -> npt.NDArray[Any]:
     """``values[store]`` for each entry of ``stores``, and ``fill`` where it is -1."""
@@ -72,6 +83,10 @@ class Problem:
         Per vehicle costs (cost units) and the most drop-offs of one route.
     excluded
         Order index -> plain-words reason, for orders left out before solving.
+    order_vehicle, order_rank
+        Dispatch locks: the vehicle an order must go on (-1: any), and for orders whose
+        sequence is locked, their rank among that vehicle's locked drop-offs (-1: free).
+        Empty arrays mean no locks.
     band_start_s, band_travel_s
         Optional time-dependent travel: ``band_travel_s[b]`` is the ``(L, L)`` matrix for
         legs that depart from ``band_start_s[b]`` on (until the next band starts). Without
@@ -108,6 +123,8 @@ class Problem:
     cost_per_km: FloatArray
     max_stops: IntArray
     excluded: Mapping[int, str] = field(default_factory=dict)
+    order_vehicle: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    order_rank: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     band_start_s: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     band_travel_s: npt.NDArray[np.int32] | None = None
 
@@ -117,6 +134,8 @@ class Problem:
             value = getattr(self, name)
             if kind == "IntArray":
                 value = _ints(value)
+                if name in ("order_vehicle", "order_rank") and value.size == 0:
+                    value = np.full(len(self.order_id), -1, dtype=np.int64)
             elif kind == "FloatArray":
                 value = _floats(value)
             elif kind == "tuple[str, ...]":
@@ -149,6 +168,8 @@ class Problem:
             ("dropoff_s", n),
             ("shop_s", n),
             ("priority", n),
+            ("order_vehicle", n),
+            ("order_rank", n),
             ("store_loc", m),
             ("store_open_s", m),
             ("store_close_s", m),
@@ -176,6 +197,10 @@ class Problem:
             raise ValueError("a shift ends before it starts")
         if v == 0:
             raise ValueError("a problem needs at least one vehicle")
+        if n and (self.order_vehicle.min() < -1 or self.order_vehicle.max() >= v):
+            raise ValueError("order_vehicle refers to a vehicle that does not exist")
+        if ((self.order_rank >= 0) & (self.order_vehicle < 0)).any():
+            raise ValueError("an order with a locked rank needs a locked vehicle")
         if any(not 0 <= i < n for i in self.excluded):
             raise ValueError("excluded refers to an order that does not exist")
         if self.band_travel_s is not None:
@@ -254,6 +279,28 @@ class Problem:
                 band = self.band_travel_s[b][grid]
                 worst = np.where(overlaps[:, None], np.maximum(worst, band), worst)
         return worst
+
+    @property
+    def has_locks(self) -> bool:
+        """Whether any order is locked to a vehicle."""
+        return bool((self.order_vehicle >= 0).any())
+
+    def with_orders(self, keep: npt.ArrayLike) -> Problem:
+        """The same problem with only the orders ``keep`` (indices, in this order)."""
+        idx = np.asarray(keep, dtype=np.int64)
+        new_index = {int(old): i for i, old in enumerate(idx.tolist())}
+        per_order = {
+            f.name: getattr(self, f.name)[idx]
+            for f in dataclasses.fields(self)
+            if f.type in ("IntArray", "FloatArray")
+            and getattr(self, f.name).shape == (self.n_orders,)
+            and (f.name.startswith("order_") or f.name in _ORDER_FIELDS)
+        }
+        return self.replace(
+            order_id=tuple(self.order_id[i] for i in idx.tolist()),
+            excluded={new_index[i]: r for i, r in self.excluded.items() if i in new_index},
+            **per_order,
+        )
 
     def replace(self, **changes: Any) -> Problem:
         """Return a new problem with some fields changed (and validated again)."""

@@ -6,9 +6,9 @@ store, drop-off at the customer, same vehicle). Identical vehicles form one vehi
 Every order is optional with a prize far above any route cost, so a plan always exists and
 orders are only left out when they cannot be fitted, as with OR-Tools.
 
-What PyVRP cannot express (time-dependent travel, a stop limit on routes with store
-pickups) is decided by :func:`supports`; :func:`fleetroute.routing.solve.solve` then uses
-OR-Tools.
+What PyVRP cannot express (time-dependent travel, orders locked to vehicles, a stop limit
+on routes with store pickups) is decided by :func:`supports`;
+:func:`fleetroute.routing.solve.solve` then uses OR-Tools.
 """
 
 from __future__ import annotations
@@ -43,6 +43,8 @@ def supports(problem: Problem, orders: np.ndarray) -> str | None:
     p = problem
     if p.band_travel_s is not None:
         return "travel times depend on the hour"
+    if p.has_locks:
+        return "orders are locked to vehicles"
     stops_bind = bool((p.max_stops < orders.shape[0]).any())
     if stops_bind and bool(p.has_store[orders].any()):
         return "a stop limit applies to routes with store pickups"

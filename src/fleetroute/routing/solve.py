@@ -3,8 +3,9 @@
 Two backends read the same Problem and matrices: PyVRP (:mod:`.pyvrp_solver`) and OR-Tools
 (:mod:`.ortools_solver`). ``auto`` uses PyVRP where it can model the problem exactly and
 every order can be served, because it plans cheaper in the same time (benchmarks/results/
-vrplib.md); OR-Tools for time-dependent travel, stop limits on store routes, and days on
-which the fleet cannot serve every order (it leaves out the orders that fit least).
+vrplib.md); OR-Tools for time-dependent travel, dispatch locks, stop limits on store
+routes, and days on which the fleet cannot serve every order (it leaves out the orders
+that fit least).
 """
 
 from __future__ import annotations
