@@ -593,6 +593,7 @@ def check_cmd(
 
     Recomputes every ETA with the planner's travel and service times and lists each
     violation with its cause: late, over capacity, shift exceeded, pickup missing, not routed.
+    With --eta-model, also writes risk.csv: each stop's chance of starting after its window.
     """
     road_map = load_map(map_path)
     audited, found = api.check_routes(
@@ -606,9 +607,26 @@ def check_cmd(
         plan_date=plan_date.date() if plan_date else None,
     )
 
+    risk = None
+    if eta_model is not None:
+        from fleetroute.eta_model.model import EtaModel
+
+        risk = api.late_risk(
+            routes,
+            orders,
+            vehicles,
+            road_map=road_map,
+            model=EtaModel.load(eta_model, road_map=road_map),
+            stores=stores,
+            fleet=_fleet(fleet_size, depot, capacity, shift),
+            plan_date=plan_date.date() if plan_date else None,
+        )
+
     def write(folder: Path) -> None:
         audited.routes_table().to_csv(folder / "routes.csv", index=False)
         found.to_csv(folder / "violations.csv", index=False)
+        if risk is not None:
+            risk.to_csv(folder / "risk.csv", index=False)
 
     _atomic_dir(out_dir, write)
     s = audited.summary()
@@ -619,7 +637,16 @@ def check_cmd(
     for rec in found.head(20).to_dict("records"):
         who = f"{rec['vehicle_id'] or '-'} {rec['order_id'] or '-'}"
         click.echo(f"  {who}: {rec['violation']}: {rec['detail']}")
-    click.echo(f"wrote {out_dir}/routes.csv and violations.csv")
+    if risk is not None:
+        risky = risk[risk["p_late"] >= 0.5]
+        click.echo(
+            f"chance of lateness (ETA model): {len(risky)} stops more likely late than not, "
+            f"mean {risk['p_late'].mean():.0%}; see risk.csv"
+        )
+    click.echo(
+        f"wrote {out_dir}/routes.csv and violations.csv"
+        + (" and risk.csv" if risk is not None else "")
+    )
 
 
 def _atomic_dir(out_dir: Path, fill: Callable[[Path], object]) -> None:

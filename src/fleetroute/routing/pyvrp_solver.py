@@ -189,9 +189,13 @@ def _search(
         warnings.simplefilter("ignore", PenaltyBoundWarning)
         warnings.simplefilter("ignore", ScalingWarning)
         types = data.vehicle_types()
+        dropped_fixed = 0
         if len(types) == 1 and types[0].fixed_cost > 0 and types[0].num_available > 1:
             fleet = pyvrp.minimise_fleet(data, stop(_FLEET_SHARE), seed=seed)
-            data = data.replace(vehicle_types=[fleet])
+            # on the smallest fleet found, the fixed cost no longer decides anything and
+            # only blurs PyVRP's penalties: search on the running costs alone
+            data = data.replace(vehicle_types=[fleet.replace(fixed_cost=0)])
+            dropped_fixed = types[0].fixed_cost
             # the rest of the budget: the remaining time, or the remaining iterations
             seconds = max(0.01, seconds - (time.perf_counter() - t0))
             share = 1.0 if iterations is None else 1.0 - _FLEET_SHARE
@@ -209,7 +213,8 @@ def _search(
         )
         for route in result.best.routes()
     ]
-    return bool(result.is_feasible()), float(result.cost()), routes
+    cost = float(result.cost()) + dropped_fixed * len(routes)  # comparable across workers
+    return bool(result.is_feasible()), cost, routes
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
