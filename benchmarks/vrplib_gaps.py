@@ -1,7 +1,7 @@
 """Gaps to best-known solutions on the standard instances in ../shared/data/vrp.
 
     python benchmarks/vrplib_gaps.py --time-limit 10 [--family solomon_vrptw_100 ...]
-        [--backend auto|pyvrp|ortools] [--workers N] [--out FILE]
+        [--instance X-n1001-k43 ...] [--backend auto|pyvrp|ortools] [--workers N] [--out FILE]
 
 Solves each instance with the same core as `route bench vrplib` and compares with bks.csv:
 VRPTW and PDPTW are lexicographic (vehicles first, then distance), so the vehicle
@@ -39,11 +39,15 @@ def main() -> None:
     ap.add_argument("--backend", default="auto", choices=("auto", "pyvrp", "ortools"))
     ap.add_argument("--workers", type=int, default=None, help="parallel searches (default 2)")
     ap.add_argument("--family", nargs="*", default=list(FOLDERS))
+    ap.add_argument("--instance", nargs="*", help="only these instances (default: all)")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "vrplib.json")
     args = ap.parse_args()
     bks = pd.read_csv(VRP / "bks.csv")
     rows = []
-    for _, ref in bks[bks["family"].isin(args.family)].iterrows():
+    chosen = bks["family"].isin(args.family)
+    if args.instance:
+        chosen &= bks["instance"].isin(args.instance)
+    for _, ref in bks[chosen].iterrows():
         folder = VRP / FOLDERS[ref["family"]]
         path = next(
             (

@@ -9,12 +9,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+import pandas as pd
 
 from fleetroute import api
 from fleetroute.cli.params import LAT_LON, SHIFT
 from fleetroute.cli.runner import RouteGroup
 from fleetroute.errors import InputError, ModelBundleError
-from fleetroute.io.readers import DEFAULT_SHIFT_S, FleetSpec
+from fleetroute.io.readers import DEFAULT_SHIFT_S, FleetSpec, read_orders
+from fleetroute.io.tables import Column, read_table
 from fleetroute.io.writers import write_plan
 from fleetroute.maps import RoadMap, write_synthetic_city
 from fleetroute.maps import load as load_map
@@ -153,6 +155,11 @@ def _search_options(command: Callable[..., None]) -> Callable[..., None]:
     show_default=True,
     help="Folder for routes.csv, plan.json and unassigned.csv.",
 )
+@click.option(
+    "--locks",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="locks.csv (vehicle_id, order_id[, seq]): orders tied to vehicles, seq keeps order.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 def plan_cmd(
     orders: Path,
@@ -173,6 +180,7 @@ def plan_cmd(
     workers: int | None,
     max_snap_m: float,
     out_dir: Path,
+    locks: Path | None,
     quiet: bool,
 ) -> None:
     """Plan deliveries of ORDERS (orders.csv): which vehicle, what sequence, what times.
@@ -199,14 +207,20 @@ def plan_cmd(
         backend=backend,
         workers=workers,
         max_snap_m=max_snap_m,
+        locks=locks,
     )
     write_plan(result, out_dir)
     if quiet:
         return
-    s = result.summary()
     click.echo(
         f"map {map_path.name}: {road_map.n_nodes} nodes, {road_map.n_edges} edges ({t_map:.1f} s)"
     )
+    _report(result, out_dir)
+
+
+def _report(result: api.Plan, out_dir: Path) -> None:
+    """The plan's summary line, its unassigned orders, and where it was written."""
+    s = result.summary()
     click.echo(
         f"planned {s['assigned']} of {s['orders']} orders on {s['vehicles_used']} vehicles: "
         f"{s['total_distance_m'] / 1000:.1f} km, {s['total_duration_s'] / 3600:.1f} h, "
@@ -216,6 +230,221 @@ def plan_cmd(
     for order_id, reason in result.unassigned_table().itertuples(index=False):
         click.echo(f"  unassigned {order_id}: {reason}")
     click.echo(f"wrote {out_dir}/routes.csv, plan.json, unassigned.csv")
+
+
+def _driven(
+    routes: Path,
+    orders: Path,
+    map_path: Path,
+    vehicles: Path | None,
+    fleet: FleetSpec | None,
+    stores: Path | None,
+    eta_model: Path | None,
+    eta_quantile: float,
+    plan_date: datetime | None,
+) -> tuple[api.Plan, RoadMap, LearnedEta | None]:
+    """The plan being driven, rebuilt from its routes.csv and the day's inputs."""
+    road_map = load_map(map_path)
+    eta = _eta(eta_model, road_map, eta_quantile)
+    current, _ = api.check_routes(
+        routes,
+        orders,
+        vehicles,
+        road_map=road_map,
+        stores=stores,
+        fleet=fleet,
+        eta=eta,
+        plan_date=plan_date.date() if plan_date else None,
+    )
+    return current, road_map, eta
+
+
+#: Columns of the done-stops file of ``route replan``.
+DONE_COLUMNS = (
+    Column("order_id", "text", required=True),
+    Column("kind", "text", default="dropoff"),
+)
+#: Columns of the vehicle-positions file of ``route replan``.
+POSITION_COLUMNS = (
+    Column("vehicle_id", "text", required=True),
+    Column("lat", "lat", required=True),
+    Column("lon", "lon", required=True),
+)
+
+
+@cli.command("replan")
+@click.argument("routes", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--orders", required=True, type=click.Path(dir_okay=False, path_type=Path), help="orders.csv."
+)
+@_day_options
+@click.option("--now", required=True, help="Time of the re-plan: HH:MM or ISO date-time.")
+@click.option(
+    "--done",
+    "done_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Stops done (order_id[, kind pickup|dropoff]); default: as planned up to --now.",
+)
+@click.option(
+    "--positions",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where vehicles are now (vehicle_id, lat, lon).",
+)
+@click.option(
+    "--keep",
+    type=click.Choice(["none", "vehicle", "sequence"]),
+    default="none",
+    show_default=True,
+    help="Keep orders on their vehicle, or also in their planned order.",
+)
+@_search_options
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("replan"),
+    show_default=True,
+    help="Folder for the new routes.csv, plan.json and unassigned.csv.",
+)
+def replan_cmd(
+    routes: Path,
+    orders: Path,
+    map_path: Path,
+    vehicles: Path | None,
+    fleet_size: int | None,
+    capacity: int | None,
+    depot: tuple[float, float] | None,
+    shift: tuple[int, int] | None,
+    stores: Path | None,
+    eta_model: Path | None,
+    eta_quantile: float,
+    plan_date: datetime | None,
+    now: str,
+    done_path: Path | None,
+    positions: Path | None,
+    keep: str,
+    time_limit: float,
+    solution_limit: int | None,
+    seed: int,
+    backend: str,
+    workers: int | None,
+    out_dir: Path,
+) -> None:
+    """Re-plan the rest of the day of ROUTES (the routes.csv being driven) from --now.
+
+    Delivered orders leave the plan, orders on board stay with their vehicle, vehicles
+    start from their last stop (or --positions), and the rest is planned again.
+    """
+    del backend  # locks and new starts: the solver is chosen per problem
+    current, road_map, eta = _driven(
+        routes,
+        orders,
+        map_path,
+        vehicles,
+        _fleet(fleet_size, depot, capacity, shift),
+        stores,
+        eta_model,
+        eta_quantile,
+        plan_date,
+    )
+    done = picked = None
+    if done_path is not None:
+        table = read_table(done_path, DONE_COLUMNS, origin=current.problem.origin)
+        bad = table.index[~table["kind"].isin(["pickup", "dropoff"])]
+        if len(bad):
+            raise InputError(
+                str(done_path), "kind must be pickup or dropoff", row=int(bad[0]), column="kind"
+            )
+        done = table.loc[table["kind"] == "dropoff", "order_id"].tolist()
+        picked = table.loc[table["kind"] == "pickup", "order_id"].tolist()
+    where = None
+    if positions is not None:
+        table = read_table(positions, POSITION_COLUMNS, origin=current.problem.origin)
+        where = {
+            str(v): (float(a), float(b))
+            for v, a, b in zip(table["vehicle_id"], table["lat"], table["lon"], strict=True)
+        }
+    result = api.replan(
+        current,
+        now=now,
+        road_map=road_map,
+        eta=eta,
+        done=done,
+        picked_up=picked or (),
+        positions=where,
+        keep=keep,
+        time_limit_s=time_limit,
+        solution_limit=solution_limit,
+        seed=seed,
+        workers=workers,
+    )
+    write_plan(result, out_dir)
+    _report(result, out_dir)
+
+
+@cli.command("insert")
+@click.argument("routes", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--orders", required=True, type=click.Path(dir_okay=False, path_type=Path), help="orders.csv."
+)
+@_day_options
+@click.option(
+    "--new",
+    "new_orders",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="New orders (orders.csv columns), put in one by one where each costs least.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("insert"),
+    show_default=True,
+    help="Folder for the new routes.csv, plan.json and unassigned.csv.",
+)
+def insert_cmd(
+    routes: Path,
+    orders: Path,
+    map_path: Path,
+    vehicles: Path | None,
+    fleet_size: int | None,
+    capacity: int | None,
+    depot: tuple[float, float] | None,
+    shift: tuple[int, int] | None,
+    stores: Path | None,
+    eta_model: Path | None,
+    eta_quantile: float,
+    plan_date: datetime | None,
+    new_orders: Path,
+    out_dir: Path,
+) -> None:
+    """Add NEW orders to ROUTES (a routes.csv) without reshuffling the other stops."""
+    current, road_map, eta = _driven(
+        routes,
+        orders,
+        map_path,
+        vehicles,
+        _fleet(fleet_size, depot, capacity, shift),
+        stores,
+        eta_model,
+        eta_quantile,
+        plan_date,
+    )
+    table = read_orders(new_orders, origin=current.problem.origin, name=str(new_orders))
+    raw = pd.read_csv(new_orders, dtype=str, keep_default_na=False)
+    result = current
+    for row in range(len(table)):
+        result = api.insert_order(result, raw.iloc[[row]], road_map=road_map, eta=eta)
+        oid = raw["order_id"].iloc[row]
+        i = result.problem.n_orders - 1
+        if i in result.unassigned:
+            click.echo(f"  {oid}: not inserted: {result.unassigned[i]}")
+        else:
+            vehicle = next(r.vehicle for r in result.routes if i in r.orders)
+            click.echo(f"  {oid}: on vehicle {result.problem.vehicle_id[vehicle]}")
+    write_plan(result, out_dir)
+    _report(result, out_dir)
 
 
 @cli.group("map")
