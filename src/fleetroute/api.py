@@ -280,6 +280,24 @@ def build_problem(
     )
     shop = np.where(order_store >= 0, shop, 0.0)
     capacity = _int64(veh["capacity"].astype("Int64").fillna(UNLIMITED))
+    break_s = _int64(veh["break_s"].astype("Int64").fillna(0))
+    break_start = _int64(
+        veh["break_start"].astype("Int64").fillna(pd.Series(shift_start, index=veh.index))
+    )
+    break_end = _int64(
+        veh["break_end"].astype("Int64").fillna(pd.Series(shift_end, index=veh.index))
+    )
+    outside = (break_s > 0) & ((break_start < shift_start) | (break_end + break_s > shift_end))
+    if outside.any():
+        k = int(np.flatnonzero(outside)[0])
+        early = bool(break_start[k] < shift_start[k])
+        raise InputError(
+            v_label,
+            "the break must fall inside the shift"
+            + (" (it may start before the shift starts)" if early else " (it may end after it)"),
+            row=int(veh.index[k]) if v_label != "--depot" else None,
+            column="break_start" if early else "break_end",
+        )
     max_stops = _int64(veh["max_stops"].astype("Int64").fillna(UNLIMITED))
 
     problem = Problem(
@@ -312,6 +330,9 @@ def build_problem(
         cost_per_hour=veh["cost_per_hour"].to_numpy(float),
         cost_per_km=veh["cost_per_km"].to_numpy(float),
         max_stops=max_stops,
+        break_start_s=break_start,
+        break_end_s=break_end,
+        break_s=break_s,
         excluded=excluded,
         band_start_s=_int64([(b - origin).total_seconds() for b in band_starts]),
         band_travel_s=bands.astype(np.int32) if len(band_starts) > 1 else None,
@@ -671,6 +692,7 @@ def replan(
 
     start_loc = p.start_loc.copy()
     ready = np.maximum(p.shift_start_s, now_s)
+    break_s = p.break_s.copy()
     on_vehicle = p.order_vehicle.copy()
     rank = p.order_rank.copy()
     for sched in plan.schedules:
@@ -680,7 +702,10 @@ def replan(
             finished = [j for j in range(len(stops)) if sched.departure_s[j + 1] <= now_s]
             for j in finished:
                 kind, i = stops[j]
-                (delivered if kind == "dropoff" else carried).add(i)
+                if kind == "break":
+                    break_s[k] = 0  # taken
+                else:
+                    (delivered if kind == "dropoff" else carried).add(i)
         else:
             finished = [
                 j
@@ -692,6 +717,8 @@ def replan(
             start_loc[k] = sched.loc[last + 1]
             ready[k] = max(now_s, int(sched.departure_s[last + 1]))
         for j, (kind, i) in enumerate(stops):
+            if i < 0:
+                continue
             if i in carried and kind == "pickup":
                 on_vehicle[i] = k
             if keep != "none" and kind == "dropoff" and i not in delivered:
@@ -720,6 +747,8 @@ def replan(
         shop_s=np.where(carried_mask, 0, p.shop_s),
         order_vehicle=on_vehicle,
         order_rank=rank,
+        break_s=np.where(ready > p.break_end_s, 0, break_s),  # its window has passed
+        break_start_s=np.maximum(p.break_start_s, np.minimum(ready, p.break_end_s)),
     ).with_orders(remaining)
     options = SolveOptions(
         time_limit_s=time_limit_s,
@@ -939,7 +968,7 @@ def check_routes(
         violation (see :func:`fleetroute.routing.audit.violations`).
     """
     from fleetroute.routing.audit import violations
-    from fleetroute.routing.schedule import DROPOFF, PICKUP, Route
+    from fleetroute.routing.schedule import BREAK, DROPOFF, HERE, PICKUP, Route
 
     rmap = road_map if isinstance(road_map, RoadMap) else load_map(road_map)
     problem, extra = build_problem(
@@ -952,8 +981,8 @@ def check_routes(
     stops: dict[int, list[tuple[int, str, int]]] = {}
     seen: set[int] = set()
     for row, rec in zip(table.index, table.to_dict("records"), strict=True):
-        if rec["kind"] not in (PICKUP, DROPOFF):
-            if rec["kind"] in ("start", "end", "break"):
+        if rec["kind"] not in (PICKUP, DROPOFF, BREAK):
+            if rec["kind"] in ("start", "end"):
                 continue
             raise InputError(
                 label, f"'{rec['kind']}' is not a stop kind", row=int(row), column="kind"
@@ -962,6 +991,11 @@ def check_routes(
             raise InputError(
                 label, f"unknown vehicle '{rec['vehicle_id']}'", row=int(row), column="vehicle_id"
             )
+        if rec["kind"] == BREAK:  # taken where the vehicle is
+            stops.setdefault(vehicle_index[rec["vehicle_id"]], []).append(
+                (int(rec["seq"]), BREAK, HERE)
+            )
+            continue
         if rec["order_id"] not in order_index:
             raise InputError(
                 label, f"unknown order '{rec['order_id']}'", row=int(row), column="order_id"

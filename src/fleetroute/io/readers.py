@@ -64,6 +64,9 @@ VEHICLE_COLUMNS = (
     Column("cost_per_hour", "number", default=DEFAULT_COST_PER_HOUR, minimum=0),
     Column("cost_per_km", "number", default=0.0, minimum=0),
     Column("max_stops", "count"),
+    Column("break_start", "time"),
+    Column("break_end", "time"),
+    Column("break_s", "count"),
 )
 
 STORE_COLUMNS = (
@@ -109,6 +112,7 @@ def read_vehicles(
         missing = "end_lon" if np.isnan(table["end_lon"].to_numpy()[first]) else "end_lat"
         raise InputError(label, "end_lat and end_lon go together", row=row, column=missing)
     _check_order(table, label, "shift_start", "shift_end")
+    _check_order(table, label, "break_start", "break_end")
     return table
 
 
@@ -157,6 +161,9 @@ def fleet_vehicles(spec: FleetSpec) -> pd.DataFrame:
             "cost_per_hour": np.full(n, DEFAULT_COST_PER_HOUR),
             "cost_per_km": np.zeros(n),
             "max_stops": pd.array([None] * n, dtype="Int64"),
+            "break_start": pd.array([None] * n, dtype="Int64"),
+            "break_end": pd.array([None] * n, dtype="Int64"),
+            "break_s": pd.array([None] * n, dtype="Int64"),
         },
         index=pd.Index(np.arange(n) + 2, name="row"),
     )

@@ -6,17 +6,31 @@ import pandas as pd
 
 from fleetroute.io.times import format_clock
 from fleetroute.routing.plan import Plan
-from fleetroute.routing.schedule import PICKUP
+from fleetroute.routing.problem import Problem
+from fleetroute.routing.schedule import BREAK, PICKUP, RouteSchedule
 
 __all__ = ["violations", "VIOLATION_COLUMNS"]
 
 VIOLATION_COLUMNS = ("vehicle_id", "seq", "order_id", "kind", "violation", "amount", "detail")
 
 
+def _needs_break(p: Problem, sched: RouteSchedule) -> bool:
+    """Whether the driver's break falls inside the route: it fits neither before the
+    start nor after the end."""
+    k = sched.route.vehicle
+    if p.break_s[k] == 0:
+        return False
+    before = p.break_start_s[k] + p.break_s[k] <= sched.departure_s[0]
+    after = sched.arrival_s[-1] <= p.break_end_s[k]
+    return not (before or after)
+
+
 def violations(plan: Plan) -> pd.DataFrame:
     """Every violation in the plan's routes, recomputed with its problem's times.
 
-    Kinds: ``late`` (service starts after the window; amount in seconds), ``over_capacity``
+    Kinds: ``late`` (service starts after the window; amount in seconds), ``break_late``
+    and ``break_missing`` (a driver's break started after its window, or not taken),
+    ``over_capacity``
     (load above capacity; amount in units), ``shift_exceeded`` (back after the shift ends;
     seconds), ``pickup_missing`` (a store order dropped off without being picked up before,
     on the same route) and ``not_routed`` (an order in no route).
@@ -33,9 +47,35 @@ def violations(plan: Plan) -> pd.DataFrame:
         r = sched.route
         vid = p.vehicle_id[r.vehicle]
         picked: set[int] = set()
+        if BREAK not in r.kinds and _needs_break(p, sched):
+            add(
+                vid,
+                -1,
+                "",
+                BREAK,
+                "break_missing",
+                int(p.break_s[r.vehicle]),
+                f"no break of {p.break_s[r.vehicle] // 60} min between "
+                f"{format_clock(p.break_start_s[r.vehicle], p.origin)} and "
+                f"{format_clock(p.break_end_s[r.vehicle], p.origin)}",
+            )
         for k in range(1, len(sched.kind) - 1):
             order = r.orders[k - 1]
-            oid, kind = p.order_id[order], sched.kind[k]
+            kind = sched.kind[k]
+            if kind == BREAK:
+                if sched.late_s[k] > 0:
+                    ends = format_clock(sched.window_end_s[k], p.origin)
+                    add(
+                        vid,
+                        k,
+                        "",
+                        kind,
+                        "break_late",
+                        int(sched.late_s[k]),
+                        f"break starts {sched.late_s[k] / 60:.0f} min after {ends}",
+                    )
+                continue
+            oid = p.order_id[order]
             if kind == PICKUP:
                 picked.add(order)
             elif p.order_store[order] >= 0 and order not in picked:

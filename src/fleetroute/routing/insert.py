@@ -67,10 +67,11 @@ _FINE = _Check(0, -1, 0, 0, 0)
 def _check(p: Problem, sched: RouteSchedule) -> _Check:
     late = sched.late_s[1:-1]
     worst = int(np.argmax(late)) if late.size else 0
+    late_order = int(sched.route.orders[worst]) if late.size and late[worst] > 0 else -1
     drops = sum(1 for k in sched.route.kinds if k == DROPOFF)
     return _Check(
         late_s=int(late[worst]) if late.size else 0,
-        late_order=int(sched.route.orders[worst]) if late.size and late[worst] > 0 else -1,
+        late_order=late_order,
         shift_s=int(sched.late_s[-1]),
         over_capacity=max(0, int(sched.load.max()) - int(p.capacity[sched.route.vehicle])),
         over_stops=max(0, drops - int(p.max_stops[sched.route.vehicle])),
@@ -183,7 +184,12 @@ def why_left_out(p: Problem, routes: Sequence[Route], order: int) -> str:
     vehicle = p.vehicle_id[route.vehicle]
     parts = []
     if check.late_s:
-        who = "it" if check.late_order == order else f"order {p.order_id[check.late_order]}"
+        if check.late_order == order:
+            who = "it"
+        elif check.late_order >= 0:
+            who = f"order {p.order_id[check.late_order]}"
+        else:
+            who = "the driver's break"
         parts.append(f"make {who} {_minutes(check.late_s)} late")
     if check.shift_s:
         parts.append(

@@ -27,7 +27,7 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from fleetroute.routing.options import SolveOptions
 from fleetroute.routing.problem import Problem
-from fleetroute.routing.schedule import DROPOFF, PICKUP, Route
+from fleetroute.routing.schedule import BREAK, DROPOFF, HERE, NEXT, PICKUP, Route
 
 __all__ = ["solve_ortools", "COST_SCALE"]
 
@@ -161,6 +161,7 @@ def solve_ortools(
         time_dim.CumulVar(index).SetRange(int(nodes.lo[node]), int(nodes.hi[node]))
         model.AddDisjunction([index], int(penalty[node]))
     _add_locks(p, nodes, model, manager, time_dim)
+    _add_breaks(p, nodes, model, manager, time_dim)
     # Same vehicle, pickup first: the routing layer's own pickup-and-delivery filters
     # enforce both; extra CP constraints on VehicleVar/CumulVar only slow the search.
     for pick, drop in nodes.pairs:
@@ -181,17 +182,31 @@ def solve_ortools(
     }
     if solution is None:
         return None, timings
+    breaks = _break_starts(solution)
     routes = []
     for k in range(v):
-        index = solution.Value(model.NextVar(model.Start(k)))
+        index = model.Start(k)
         kinds: list[str] = []
         seq: list[int] = []
-        while not model.IsEnd(index):
+        b = breaks.get(k)
+        while True:
             node = manager.IndexToNode(index)
-            kinds.append(nodes.kind[node])
-            seq.append(int(nodes.order[node]))
-            index = solution.Value(model.NextVar(index))
-        if seq:
+            if node >= 2 * v:
+                kinds.append(nodes.kind[node])
+                seq.append(int(nodes.order[node]))
+            if model.IsEnd(index):
+                break
+            nxt = solution.Value(model.NextVar(index))
+            departure = solution.Min(time_dim.CumulVar(index)) + int(nodes.service[node])
+            arrive = departure + int(travel[node, manager.IndexToNode(nxt)])
+            if b is not None and b < solution.Min(time_dim.CumulVar(nxt)):
+                # the break falls between this stop and the next: taken here, or after
+                # driving on when the solver's break starts once the vehicle is there
+                kinds.append(BREAK)
+                seq.append(NEXT if b >= arrive else HERE)
+                b = None
+            index = nxt
+        if any(o >= 0 for o in seq):
             routes.append(Route(k, tuple(kinds), tuple(seq)))
     return routes, timings
 
@@ -215,6 +230,34 @@ def _add_locks(p: Problem, nodes: _Nodes, model: Any, manager: Any, time_dim: An
         chain.sort()
         for (_, a), (_, b) in zip(chain[:-1], chain[1:], strict=True):
             solver.Add(time_dim.CumulVar(a) <= time_dim.CumulVar(b))
+
+
+def _add_breaks(p: Problem, nodes: _Nodes, model: Any, manager: Any, time_dim: Any) -> None:
+    """One break per driver with a break: an interval in its window that no service
+    overlaps (the time dimension makes room for it between stops)."""
+    if not p.has_breaks:
+        return
+    solver = model.solver()
+    visit = [0] * model.Size()
+    for index in range(model.Size()):
+        visit[index] = int(nodes.service[manager.IndexToNode(index)])
+    for k in np.flatnonzero(p.break_s > 0).tolist():
+        interval = solver.FixedDurationIntervalVar(
+            int(p.break_start_s[k]), int(p.break_end_s[k]), int(p.break_s[k]), False, f"break {k}"
+        )
+        time_dim.SetBreakIntervalsOfVehicle([interval], k, visit)
+
+
+def _break_starts(solution: Any) -> dict[int, int]:
+    """Vehicle -> start of its break in the solution."""
+    out = {}
+    intervals = solution.IntervalVarContainer()
+    for i in range(intervals.Size()):
+        element = intervals.Element(i)
+        name = element.Var().Name()
+        if name.startswith("break ") and element.PerformedValue():
+            out[int(name.split()[1])] = int(element.StartValue())
+    return out
 
 
 def _first_solution_params(opts: SolveOptions, n_nodes: int) -> Any:

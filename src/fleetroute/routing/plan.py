@@ -79,7 +79,9 @@ class Plan:
         object.__setattr__(self, "timings", MappingProxyType(dict(self.timings)))
         seen: set[int] = set()
         for route in self.routes:
-            dropped = {o for k, o in zip(route.kinds, route.orders, strict=True) if k != PICKUP}
+            dropped = {o for o in route.orders if o >= 0} - {
+                o for k, o in zip(route.kinds, route.orders, strict=True) if k == PICKUP
+            }
             if seen & dropped:
                 raise ValueError("an order is delivered by two routes")
             seen |= dropped

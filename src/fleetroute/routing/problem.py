@@ -83,6 +83,9 @@ class Problem:
         Per vehicle costs (cost units) and the most drop-offs of one route.
     excluded
         Order index -> plain-words reason, for orders left out before solving.
+    break_start_s, break_end_s, break_s
+        Per vehicle: a driver's break of ``break_s`` seconds (0: none) that starts between
+        ``break_start_s`` and ``break_end_s``. Empty arrays mean no breaks.
     order_vehicle, order_rank
         Dispatch locks: the vehicle an order must go on (-1: any), and for orders whose
         sequence is locked, their rank among that vehicle's locked drop-offs (-1: free).
@@ -123,6 +126,9 @@ class Problem:
     cost_per_km: FloatArray
     max_stops: IntArray
     excluded: Mapping[int, str] = field(default_factory=dict)
+    break_start_s: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    break_end_s: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    break_s: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     order_vehicle: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     order_rank: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     band_start_s: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -136,6 +142,8 @@ class Problem:
                 value = _ints(value)
                 if name in ("order_vehicle", "order_rank") and value.size == 0:
                     value = np.full(len(self.order_id), -1, dtype=np.int64)
+                if name.startswith("break_") and value.size == 0:
+                    value = np.zeros(len(self.vehicle_id), dtype=np.int64)
             elif kind == "FloatArray":
                 value = _floats(value)
             elif kind == "tuple[str, ...]":
@@ -182,6 +190,9 @@ class Problem:
             ("cost_per_hour", v),
             ("cost_per_km", v),
             ("max_stops", v),
+            ("break_start_s", v),
+            ("break_end_s", v),
+            ("break_s", v),
         ):
             if getattr(self, name).shape != (size,):
                 raise ValueError(f"{name} must have {size} entries")
@@ -199,6 +210,10 @@ class Problem:
             raise ValueError("a problem needs at least one vehicle")
         if n and (self.order_vehicle.min() < -1 or self.order_vehicle.max() >= v):
             raise ValueError("order_vehicle refers to a vehicle that does not exist")
+        if (self.break_s < 0).any() or (self.break_end_s < self.break_start_s).any():
+            raise ValueError(
+                "a break lasts zero or more seconds, in a window that ends after it starts"
+            )
         if ((self.order_rank >= 0) & (self.order_vehicle < 0)).any():
             raise ValueError("an order with a locked rank needs a locked vehicle")
         if any(not 0 <= i < n for i in self.excluded):
@@ -279,6 +294,11 @@ class Problem:
                 band = self.band_travel_s[b][grid]
                 worst = np.where(overlaps[:, None], np.maximum(worst, band), worst)
         return worst
+
+    @property
+    def has_breaks(self) -> bool:
+        """Whether any driver takes a break."""
+        return bool((self.break_s > 0).any())
 
     @property
     def has_locks(self) -> bool:

@@ -6,7 +6,7 @@ store, drop-off at the customer, same vehicle). Identical vehicles form one vehi
 Every order is optional with a prize far above any route cost, so a plan always exists and
 orders are only left out when they cannot be fitted, as with OR-Tools.
 
-What PyVRP cannot express (time-dependent travel, orders locked to vehicles, a stop limit
+What PyVRP cannot express (time-dependent travel, orders locked to vehicles, breaks, a stop limit
 on routes with store pickups) is decided by :func:`supports`;
 :func:`fleetroute.routing.solve.solve` then uses OR-Tools.
 """
@@ -45,6 +45,8 @@ def supports(problem: Problem, orders: np.ndarray) -> str | None:
         return "travel times depend on the hour"
     if p.has_locks:
         return "orders are locked to vehicles"
+    if p.has_breaks:
+        return "drivers take breaks"
     stops_bind = bool((p.max_stops < orders.shape[0]).any())
     if stops_bind and bool(p.has_store[orders].any()):
         return "a stop limit applies to routes with store pickups"

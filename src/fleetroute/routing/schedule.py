@@ -15,17 +15,26 @@ import numpy.typing as npt
 
 from fleetroute.routing.problem import Problem, per_store
 
-__all__ = ["Route", "RouteSchedule", "schedule", "PICKUP", "DROPOFF"]
+__all__ = ["Route", "RouteSchedule", "schedule", "PICKUP", "DROPOFF", "BREAK", "HERE", "NEXT"]
 
 PICKUP = "pickup"
 DROPOFF = "dropoff"
+BREAK = "break"
+#: A break's entry in ``Route.orders``: taken where the vehicle is (before driving on),
+#: or at the next stop's place (after driving there, before its service).
+HERE = -1
+NEXT = -2
 
 IntArray = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
 class Route:
-    """A vehicle's sequence of stops: ``kinds[i]`` (pickup/dropoff) of order ``orders[i]``."""
+    """A vehicle's sequence of stops: ``kinds[i]`` (pickup/dropoff) of order ``orders[i]``.
+
+    A driver's break is kind ``break`` with order :data:`HERE` or :data:`NEXT` (where the
+    break is taken).
+    """
 
     vehicle: int
     kinds: tuple[str, ...]
@@ -34,9 +43,12 @@ class Route:
     def __post_init__(self) -> None:
         if len(self.kinds) != len(self.orders):
             raise ValueError("kinds and orders must have the same length")
-        bad = set(self.kinds) - {PICKUP, DROPOFF}
+        bad = set(self.kinds) - {PICKUP, DROPOFF, BREAK}
         if bad:
             raise ValueError(f"unknown stop kinds: {sorted(bad)}")
+        for kind, order in zip(self.kinds, self.orders, strict=True):
+            if (kind == BREAK) != (order < 0) or order < NEXT:
+                raise ValueError("a break has order HERE or NEXT; a stop an order index")
 
 
 @dataclass(frozen=True)
@@ -96,6 +108,17 @@ def _forward(
     return travel, arrival, wait, departure, late
 
 
+def _break_places(stop_loc: IntArray, raw: IntArray, start: int, end: int) -> IntArray:
+    """Each break's place: the row before it (HERE) or the row after it (NEXT)."""
+    out = stop_loc.copy()
+    n = raw.shape[0]
+    for i in np.flatnonzero(raw == HERE).tolist():
+        out[i] = out[i - 1] if i > 0 else start
+    for i in np.flatnonzero(raw == NEXT)[::-1].tolist():
+        out[i] = out[i + 1] if i + 1 < n else end
+    return out
+
+
 def schedule(problem: Problem, route: Route) -> RouteSchedule:
     """Compute the times, loads and lateness of one route.
 
@@ -116,9 +139,11 @@ def schedule(problem: Problem, route: Route) -> RouteSchedule:
     """
     p = problem
     v = route.vehicle
-    orders = np.asarray(route.orders, dtype=np.int64)
+    raw = np.asarray(route.orders, dtype=np.int64)
+    is_break = raw < 0
+    orders = np.maximum(raw, 0)
     is_pickup = np.array([k == PICKUP for k in route.kinds], dtype=bool)
-    stores = p.order_store[orders]
+    stores = np.where(is_break, -1, p.order_store[orders])
     stop_loc = np.where(is_pickup, per_store(p.store_loc, stores, 0), p.order_loc[orders])
     stop_service = np.where(is_pickup, p.shop_s[orders], p.dropoff_s[orders])
     stop_lo = np.where(is_pickup, per_store(p.store_open_s, stores, 0), p.window_start_s[orders])
@@ -126,6 +151,11 @@ def schedule(problem: Problem, route: Route) -> RouteSchedule:
         is_pickup, per_store(p.store_close_s, stores, 0) - p.shop_s[orders], p.window_end_s[orders]
     )
     shift = (int(p.shift_start_s[v]), int(p.shift_end_s[v]))
+    if is_break.any():
+        stop_service = np.where(is_break, p.break_s[v], stop_service)
+        stop_lo = np.where(is_break, p.break_start_s[v], stop_lo)
+        stop_hi = np.where(is_break, p.break_end_s[v], stop_hi)
+        stop_loc = _break_places(stop_loc, raw, int(p.start_loc[v]), int(p.end_loc[v]))
     loc = np.concatenate([[p.start_loc[v]], stop_loc, [p.end_loc[v]]]).astype(np.int64)
     service = np.concatenate([[0], stop_service, [0]]).astype(np.int64)
     lo = np.concatenate([[shift[0]], stop_lo, [shift[0]]]).astype(np.int64)
@@ -146,7 +176,7 @@ def schedule(problem: Problem, route: Route) -> RouteSchedule:
         if (later[4] <= late).all() and later[1][-1] <= arrival[-1]:
             travel, arrival, wait, departure, late = later
 
-    demand = p.demand[orders]
+    demand = np.where(is_break, 0, p.demand[orders])
     change = np.where(is_pickup, demand, -demand)
     depot_loaded = int(demand[(~is_pickup) & (stores < 0)].sum())
     load = np.empty(loc.shape[0], dtype=np.int64)
