@@ -70,20 +70,33 @@ def _scale(p: Problem) -> float:
     return _UNIT / float(rates.min()) if rates.size else 1.0
 
 
+def _same_place(p: Problem, locs: np.ndarray) -> np.ndarray:
+    """Each location replaced by the first location at the same coordinates: vehicles
+    whose depots are separate rows at one place share one PyVRP depot (and vehicle type)."""
+    _, first, inverse = np.unique(
+        np.column_stack([p.loc_lat[locs], p.loc_lon[locs]]),
+        axis=0,
+        return_index=True,
+        return_inverse=True,
+    )
+    return np.asarray(locs[first[inverse.ravel()]], dtype=np.int64)
+
+
 def _model(p: Problem, orders: np.ndarray) -> _Model:
     plain = orders[~p.has_store[orders]]
     shopped = orders[p.has_store[orders]]
     stores = p.order_store[shopped]
+    v = p.n_vehicles
+    ends = _same_place(p, np.concatenate([p.start_loc, p.end_loc]))
+    start_loc, end_loc = ends[:v], ends[v:]
     used = np.unique(
-        np.concatenate([p.start_loc, p.end_loc, p.order_loc[orders], p.store_loc[stores]]).astype(
-            np.int64
-        )
+        np.concatenate([ends, p.order_loc[orders], p.store_loc[stores]]).astype(np.int64)
     )
     where = {int(loc): i for i, loc in enumerate(used.tolist())}
     locations = [
         pyvrp.Location(float(p.loc_lon[loc]), float(p.loc_lat[loc])) for loc in used.tolist()
     ]
-    depot_locs = sorted({*p.start_loc.tolist(), *p.end_loc.tolist()})
+    depot_locs = sorted(set(ends.tolist()))
     depot_of = {loc: i for i, loc in enumerate(depot_locs)}
     depots = [pyvrp.Depot(where[loc]) for loc in depot_locs]
 
@@ -125,8 +138,8 @@ def _model(p: Problem, orders: np.ndarray) -> _Model:
     keys: dict[tuple[int, ...], list[int]] = {}
     for k in range(p.n_vehicles):
         key = (
-            int(p.start_loc[k]),
-            int(p.end_loc[k]),
+            int(start_loc[k]),
+            int(end_loc[k]),
             int(capacity[k]),
             int(stops[k]) if stops_bind else 0,
             int(p.shift_start_s[k]),

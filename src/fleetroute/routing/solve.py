@@ -4,8 +4,8 @@ Two backends read the same Problem and matrices: PyVRP (:mod:`.pyvrp_solver`) an
 (:mod:`.ortools_solver`). ``auto`` uses PyVRP where it can model the problem exactly and
 every order can be served, because it plans cheaper in the same time (benchmarks/results/
 vrplib.md); OR-Tools for time-dependent travel, dispatch locks, stop limits on store
-routes, and days on which the fleet cannot serve every order (it leaves out the orders
-that fit least).
+routes, days with many store orders (PyVRP's shipment moves are slow at that size), and
+days on which the fleet cannot serve every order (it leaves out the orders that fit least).
 """
 
 from __future__ import annotations
@@ -25,7 +25,13 @@ from fleetroute.routing.pyvrp_solver import default_workers, solve_pyvrp, suppor
 from fleetroute.routing.schedule import Route
 from fleetroute.routing.screen import screen
 
-__all__ = ["SolveOptions", "solve"]
+__all__ = ["SolveOptions", "solve", "PYVRP_MAX_STORE_ORDERS"]
+
+#: ``auto`` leaves days with more store orders than this to OR-Tools. Measured on the
+#: 10k-node city at 10 s (benchmarks/results/dispatch.md): PyVRP planned 100 and 300-order
+#: days 2% and 25% cheaper than OR-Tools, but its shipment moves are slow at 500 orders
+#: (a third from stores: 157 iterations in 10 s) and it found no plan at all.
+PYVRP_MAX_STORE_ORDERS = 150
 
 
 def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
@@ -71,7 +77,8 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
     routes: list[Route] | None = None
     timings: dict[str, float] = {}
     backend = "ortools"
-    if opts.backend != "ortools" and why_not is None:
+    too_many = int(p.has_store[orders].sum()) > PYVRP_MAX_STORE_ORDERS
+    if opts.backend == "pyvrp" or (opts.backend == "auto" and why_not is None and not too_many):
         iterations = (
             None if opts.solution_limit is None else opts.solution_limit * ITERATIONS_PER_SOLUTION
         )
@@ -86,8 +93,13 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
         if routes is not None:
             backend = "pyvrp"
         elif opts.backend == "pyvrp":
-            backend = "pyvrp"
-            routes = []
+            inputs["backend"] = "pyvrp"
+            reason = (
+                "PyVRP found no plan serving every order within the time limit; give it more "
+                "time, or use the OR-Tools backend, which leaves out the orders that fit least"
+            )
+            unassigned.update(dict.fromkeys(orders.tolist(), reason))
+            return Plan(p, (), unassigned, time.perf_counter() - t0, inputs, timings=timings)
     if routes is None:
         routes, more = solve_ortools(p, orders, opts)
         # after a PyVRP search that could not serve every order, both searches count
