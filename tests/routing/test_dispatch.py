@@ -85,7 +85,7 @@ def test_replan_from_a_gps_position_and_keeping_sequences(tiny_city):
     node = 250
     second = replan(
         first,
-        now="12:00",
+        now="09:00",  # before any window opens: every order can still be served
         done=[],
         positions={vehicle: (tiny_city.lat[node], tiny_city.lon[node])},
         keep="sequence",
@@ -96,7 +96,8 @@ def test_replan_from_a_gps_position_and_keeping_sequences(tiny_city):
     after = assert_plan_valid(second)
     start = after[(after["vehicle_id"] == vehicle) & (after["kind"] == "start")].iloc[0]
     assert start["lat"] == pytest.approx(tiny_city.lat[node])
-    assert start["departure"] >= f"{PLAN_DATE.isoformat()}T12:00:00"
+    assert start["departure"] >= f"{PLAN_DATE.isoformat()}T09:00:00"
+    assert not second.unassigned
     # with keep="sequence", every order stays on its vehicle in the same relative order
     before = first.routes_table()
     for vid, rows in after[after["kind"] == "dropoff"].groupby("vehicle_id"):
