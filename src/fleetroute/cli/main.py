@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 import pandas as pd
@@ -42,8 +45,71 @@ def cli(debug: bool) -> None:
     del debug
 
 
+@dataclass(frozen=True)
+class Day:
+    """What the day options say: the map, the fleet, stores, ETA source and date."""
+
+    map_path: Path
+    vehicles: Path | None
+    fleet: FleetSpec | None
+    stores: Path | None
+    eta_model: Path | None
+    eta_quantile: float
+    plan_date: date | None
+
+    @cached_property
+    def road_map(self) -> RoadMap:
+        """The map, loaded once."""
+        return load_map(self.map_path)
+
+    @cached_property
+    def eta(self) -> LearnedEta | None:
+        """The learned ETA provider of --eta-model/--eta-quantile (None: free-flow)."""
+        return _eta(self.eta_model, self.road_map, self.eta_quantile)
+
+    def kwargs(self) -> dict[str, Any]:
+        """The keyword arguments every day-reading API function takes."""
+        return {
+            "road_map": self.road_map,
+            "stores": self.stores,
+            "fleet": self.fleet,
+            "eta": self.eta,
+            "plan_date": self.plan_date,
+        }
+
+
+_DAY_PARAMS = (
+    "map_path",
+    "vehicles",
+    "fleet_size",
+    "capacity",
+    "depot",
+    "shift",
+    "stores",
+    "eta_model",
+    "eta_quantile",
+    "plan_date",
+)
+
+
 def _day_options(command: Callable[..., None]) -> Callable[..., None]:
-    """The options that describe a day to plan or check: map, fleet, stores, ETA source, date."""
+    """The options that describe a day to plan or check: map, fleet, stores, ETA source,
+    date. The command receives them as one ``day: Day`` argument."""
+
+    @functools.wraps(command)
+    def packed(**kwargs: Any) -> None:
+        d = {name: kwargs.pop(name) for name in _DAY_PARAMS}
+        day = Day(
+            map_path=d["map_path"],
+            vehicles=d["vehicles"],
+            fleet=_fleet(d["fleet_size"], d["depot"], d["capacity"], d["shift"]),
+            stores=d["stores"],
+            eta_model=d["eta_model"],
+            eta_quantile=d["eta_quantile"],
+            plan_date=d["plan_date"].date() if d["plan_date"] else None,
+        )
+        command(day=day, **kwargs)
+
     options = [
         click.option(
             "--map",
@@ -96,9 +162,10 @@ def _day_options(command: Callable[..., None]) -> Callable[..., None]:
             help="Plan date for HH:MM times (default: today).",
         ),
     ]
+    wrapped: Callable[..., None] = packed
     for option in reversed(options):
-        command = option(command)
-    return command
+        wrapped = option(wrapped)
+    return wrapped
 
 
 def _search_options(command: Callable[..., None]) -> Callable[..., None]:
@@ -163,16 +230,7 @@ def _search_options(command: Callable[..., None]) -> Callable[..., None]:
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 def plan_cmd(
     orders: Path,
-    map_path: Path,
-    vehicles: Path | None,
-    fleet_size: int | None,
-    capacity: int | None,
-    depot: tuple[float, float] | None,
-    shift: tuple[int, int] | None,
-    stores: Path | None,
-    eta_model: Path | None,
-    eta_quantile: float,
-    plan_date: datetime | None,
+    day: Day,
     time_limit: float,
     solution_limit: int | None,
     seed: int,
@@ -188,19 +246,13 @@ def plan_cmd(
     Writes routes.csv (one row per stop), plan.json (summary, routes, unassigned orders
     with reasons, inputs) and unassigned.csv into --out.
     """
-    fleet = _fleet(fleet_size, depot, capacity, shift)
     t0 = time.perf_counter()
-    road_map = load_map(map_path)
+    road_map = day.road_map
     t_map = time.perf_counter() - t0
-    eta = _eta(eta_model, road_map, eta_quantile)
     result = api.plan(
         orders,
-        vehicles,
-        road_map=road_map,
-        stores=stores,
-        fleet=fleet,
-        eta=eta,
-        plan_date=plan_date.date() if plan_date else None,
+        day.vehicles,
+        **day.kwargs(),
         time_limit_s=time_limit,
         solution_limit=solution_limit,
         seed=seed,
@@ -213,7 +265,8 @@ def plan_cmd(
     if quiet:
         return
     click.echo(
-        f"map {map_path.name}: {road_map.n_nodes} nodes, {road_map.n_edges} edges ({t_map:.1f} s)"
+        f"map {day.map_path.name}: {road_map.n_nodes} nodes, {road_map.n_edges} edges "
+        f"({t_map:.1f} s)"
     )
     _report(result, out_dir)
 
@@ -232,31 +285,10 @@ def _report(result: api.Plan, out_dir: Path) -> None:
     click.echo(f"wrote {out_dir}/routes.csv, plan.json, unassigned.csv")
 
 
-def _driven(
-    routes: Path,
-    orders: Path,
-    map_path: Path,
-    vehicles: Path | None,
-    fleet: FleetSpec | None,
-    stores: Path | None,
-    eta_model: Path | None,
-    eta_quantile: float,
-    plan_date: datetime | None,
-) -> tuple[api.Plan, RoadMap, LearnedEta | None]:
+def _driven(routes: Path, orders: Path, day: Day) -> api.Plan:
     """The plan being driven, rebuilt from its routes.csv and the day's inputs."""
-    road_map = load_map(map_path)
-    eta = _eta(eta_model, road_map, eta_quantile)
-    current, _ = api.check_routes(
-        routes,
-        orders,
-        vehicles,
-        road_map=road_map,
-        stores=stores,
-        fleet=fleet,
-        eta=eta,
-        plan_date=plan_date.date() if plan_date else None,
-    )
-    return current, road_map, eta
+    current, _ = api.check_routes(routes, orders, day.vehicles, **day.kwargs())
+    return current
 
 
 #: Columns of the done-stops file of ``route replan``.
@@ -309,16 +341,7 @@ POSITION_COLUMNS = (
 def replan_cmd(
     routes: Path,
     orders: Path,
-    map_path: Path,
-    vehicles: Path | None,
-    fleet_size: int | None,
-    capacity: int | None,
-    depot: tuple[float, float] | None,
-    shift: tuple[int, int] | None,
-    stores: Path | None,
-    eta_model: Path | None,
-    eta_quantile: float,
-    plan_date: datetime | None,
+    day: Day,
     now: str,
     done_path: Path | None,
     positions: Path | None,
@@ -336,17 +359,7 @@ def replan_cmd(
     start from their last stop (or --positions), and the rest is planned again.
     """
     del backend  # locks and new starts: the solver is chosen per problem
-    current, road_map, eta = _driven(
-        routes,
-        orders,
-        map_path,
-        vehicles,
-        _fleet(fleet_size, depot, capacity, shift),
-        stores,
-        eta_model,
-        eta_quantile,
-        plan_date,
-    )
+    current = _driven(routes, orders, day)
     done = picked = None
     if done_path is not None:
         table = read_table(done_path, DONE_COLUMNS, origin=current.problem.origin)
@@ -367,8 +380,8 @@ def replan_cmd(
     result = api.replan(
         current,
         now=now,
-        road_map=road_map,
-        eta=eta,
+        road_map=day.road_map,
+        eta=day.eta,
         done=done,
         picked_up=picked or (),
         positions=where,
@@ -406,36 +419,17 @@ def replan_cmd(
 def insert_cmd(
     routes: Path,
     orders: Path,
-    map_path: Path,
-    vehicles: Path | None,
-    fleet_size: int | None,
-    capacity: int | None,
-    depot: tuple[float, float] | None,
-    shift: tuple[int, int] | None,
-    stores: Path | None,
-    eta_model: Path | None,
-    eta_quantile: float,
-    plan_date: datetime | None,
+    day: Day,
     new_orders: Path,
     out_dir: Path,
 ) -> None:
     """Add NEW orders to ROUTES (a routes.csv) without reshuffling the other stops."""
-    current, road_map, eta = _driven(
-        routes,
-        orders,
-        map_path,
-        vehicles,
-        _fleet(fleet_size, depot, capacity, shift),
-        stores,
-        eta_model,
-        eta_quantile,
-        plan_date,
-    )
+    current = _driven(routes, orders, day)
     table = read_orders(new_orders, origin=current.problem.origin, name=str(new_orders))
     raw = pd.read_csv(new_orders, dtype=str, keep_default_na=False)
     result = current
     for row in range(len(table)):
-        result = api.insert_order(result, raw.iloc[[row]], road_map=road_map, eta=eta)
+        result = api.insert_order(result, raw.iloc[[row]], road_map=day.road_map, eta=day.eta)
         oid = raw["order_id"].iloc[row]
         i = result.problem.n_orders - 1
         if i in result.unassigned:
@@ -806,16 +800,7 @@ def _eta(model_dir: Path | None, road_map: RoadMap, quantile: float) -> LearnedE
 def check_cmd(
     routes: Path,
     orders: Path,
-    map_path: Path,
-    vehicles: Path | None,
-    fleet_size: int | None,
-    capacity: int | None,
-    depot: tuple[float, float] | None,
-    shift: tuple[int, int] | None,
-    stores: Path | None,
-    eta_model: Path | None,
-    eta_quantile: float,
-    plan_date: datetime | None,
+    day: Day,
     out_dir: Path,
 ) -> None:
     """Audit ROUTES (routes.csv made elsewhere; times may be absent) without re-solving.
@@ -824,32 +809,11 @@ def check_cmd(
     violation with its cause: late, over capacity, shift exceeded, pickup missing, not routed.
     With --eta-model, also writes risk.csv: each stop's chance of starting after its window.
     """
-    road_map = load_map(map_path)
-    audited, found = api.check_routes(
-        routes,
-        orders,
-        vehicles,
-        road_map=road_map,
-        stores=stores,
-        fleet=_fleet(fleet_size, depot, capacity, shift),
-        eta=_eta(eta_model, road_map, eta_quantile),
-        plan_date=plan_date.date() if plan_date else None,
-    )
-
+    audited, found = api.check_routes(routes, orders, day.vehicles, **day.kwargs())
     risk = None
-    if eta_model is not None:
-        from fleetroute.eta_model.model import EtaModel
-
-        risk = api.late_risk(
-            routes,
-            orders,
-            vehicles,
-            road_map=road_map,
-            model=EtaModel.load(eta_model, road_map=road_map),
-            stores=stores,
-            fleet=_fleet(fleet_size, depot, capacity, shift),
-            plan_date=plan_date.date() if plan_date else None,
-        )
+    if day.eta is not None:
+        inputs = {k: v for k, v in day.kwargs().items() if k != "eta"}
+        risk = api.late_risk(routes, orders, day.vehicles, model=day.eta.model, **inputs)
 
     def write(folder: Path) -> None:
         audited.routes_table().to_csv(folder / "routes.csv", index=False)
