@@ -131,6 +131,9 @@ def _routes_to_try(p: Problem, routes: Sequence[Route]) -> list[Route]:
             float(p.cost_per_km[k]),
             float(p.cost_per_hour[k]),
             int(p.max_stops[k]),
+            int(p.break_start_s[k]),
+            int(p.break_end_s[k]),
+            int(p.break_s[k]),
         )
         if k not in used and key not in seen:
             seen.add(key)

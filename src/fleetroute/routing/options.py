@@ -29,8 +29,9 @@ class SolveOptions:
         ``auto`` (PyVRP where it can model the problem, OR-Tools otherwise and whenever
         PyVRP cannot serve every order), ``pyvrp`` or ``ortools``.
     workers
-        Independent searches run side by side, the cheapest plan kept (PyVRP: different
-        seeds). ``None``: one per core, at most two.
+        Independent PyVRP searches run side by side (different seeds; every other one
+        minimises the fleet first), the cheapest plan kept. ``None``: one per core, at
+        most two. OR-Tools runs one search.
     first_solution
         OR-Tools ``FirstSolutionStrategy`` name. Parallel cheapest insertion finds plans on
         tight-window days where path-cheapest-arc with mandatory visits does not.

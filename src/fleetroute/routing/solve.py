@@ -28,10 +28,11 @@ from fleetroute.routing.screen import screen
 __all__ = ["SolveOptions", "solve", "PYVRP_MAX_STORE_ORDERS"]
 
 #: ``auto`` leaves days with more store orders than this to OR-Tools. Measured on the
-#: 10k-node city at 10 s (benchmarks/results/dispatch.md): PyVRP planned 100 and 300-order
-#: days 2% and 25% cheaper than OR-Tools, but its shipment moves are slow at 500 orders
-#: (a third from stores: 157 iterations in 10 s) and it found no plan at all.
-PYVRP_MAX_STORE_ORDERS = 150
+#: 10k-node city at 10 s (benchmarks/results/dispatch.md; a third of orders from stores):
+#: PyVRP planned the 100-order day 2% cheaper than OR-Tools, but its shipment moves are
+#: slow with ~100 store orders (300 iterations in 10 s on the 300-order day) and it found
+#: a plan there only in some runs; Li & Lim's ~50 pickup-delivery pairs it solves to +0.5%.
+PYVRP_MAX_STORE_ORDERS = 60
 
 
 def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
