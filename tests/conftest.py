@@ -17,6 +17,19 @@ VRP_DIR = SHARED / "data" / "vrp"
 EXAMPLES = ROOT / "examples"
 DATA = Path(__file__).parent / "data"
 PLAN_DATE = date(2026, 3, 2)
+#: The CLI options of the bundled example day (orders, map, vehicles, stores, date).
+EXAMPLE_DAY = [
+    "--orders",
+    str(EXAMPLES / "orders.csv"),
+    "--map",
+    str(EXAMPLES / "city.graphml"),
+    "--vehicles",
+    str(EXAMPLES / "vehicles.csv"),
+    "--stores",
+    str(EXAMPLES / "stores.csv"),
+    "--date",
+    PLAN_DATE.isoformat(),
+]
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -7,21 +7,10 @@ import pytest
 from click.testing import CliRunner
 
 import fleetroute
-from conftest import EXAMPLES, PLAN_DATE
+from conftest import EXAMPLE_DAY, EXAMPLES, PLAN_DATE
 from fleetroute.cli import cli
 
-ARGS = [
-    "--orders",
-    str(EXAMPLES / "orders.csv"),
-    "--map",
-    str(EXAMPLES / "city.graphml"),
-    "--vehicles",
-    str(EXAMPLES / "vehicles.csv"),
-    "--stores",
-    str(EXAMPLES / "stores.csv"),
-    "--date",
-    "2026-03-02",
-]
+ARGS = EXAMPLE_DAY
 
 
 @pytest.fixture(scope="module")

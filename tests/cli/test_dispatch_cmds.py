@@ -9,21 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 import fleetroute
-from conftest import EXAMPLES, PLAN_DATE
+from conftest import EXAMPLE_DAY, EXAMPLES, PLAN_DATE
 from fleetroute.cli import cli
 
-DAY = [
-    "--orders",
-    str(EXAMPLES / "orders.csv"),
-    "--map",
-    str(EXAMPLES / "city.graphml"),
-    "--vehicles",
-    str(EXAMPLES / "vehicles.csv"),
-    "--stores",
-    str(EXAMPLES / "stores.csv"),
-    "--date",
-    "2026-03-02",
-]
+DAY = EXAMPLE_DAY
 
 
 @pytest.fixture(scope="module")

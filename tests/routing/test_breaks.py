@@ -12,17 +12,19 @@ from fleetroute import InputError, check_routes, plan
 from spec_checks import assert_plan_valid
 
 
-def _plan(city, vehicles, **kw):
-    return plan(
-        day_orders(city, 18, store_share=0.3, window=(9, 15)),
+def _plan(city, vehicles):
+    """A plan of 18 orders (some from stores, windows 09-15) and the orders it serves."""
+    orders = day_orders(city, 18, store_share=0.3, window=(9, 15))
+    made = plan(
+        orders,
         vehicles,
         road_map=city,
         stores=day_stores(city),
         plan_date=PLAN_DATE,
         solution_limit=20,
         workers=1,
-        **kw,
     )
+    return made, orders
 
 
 def _seconds(text: str) -> float:
@@ -35,7 +37,7 @@ def test_every_used_vehicle_takes_its_break_inside_the_window(tiny_city):
     vehicles = day_vehicles(
         tiny_city, 3, capacity=25, break_start="12:00", break_end="13:00", break_s=1800
     )
-    result = _plan(tiny_city, vehicles)
+    result, _ = _plan(tiny_city, vehicles)
     table = assert_plan_valid(result)
     assert result.inputs["backend"] == "ortools"
     assert not result.unassigned
@@ -62,16 +64,7 @@ def test_a_route_without_its_break_is_reported(tiny_city):
     vehicles = day_vehicles(  # one van through the whole day: it must break
         tiny_city, 1, capacity=100, break_start="12:00", break_end="13:00", break_s=1800
     )
-    orders = day_orders(tiny_city, 18, store_share=0.3, window=(9, 15))
-    made = plan(
-        orders,
-        vehicles,
-        road_map=tiny_city,
-        stores=day_stores(tiny_city),
-        plan_date=PLAN_DATE,
-        solution_limit=20,
-        workers=1,
-    )
+    made, orders = _plan(tiny_city, vehicles)
     routes = made.routes_table()
     routes = routes[routes["kind"] != "break"]
     audited, found = check_routes(
