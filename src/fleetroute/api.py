@@ -643,6 +643,7 @@ def replan(
     time_limit_s: float = 10.0,
     solution_limit: int | None = None,
     seed: int = 0,
+    backend: str = "auto",
     workers: int | None = None,
 ) -> Plan:
     """Plan the rest of the day from where the fleet is now.
@@ -754,6 +755,7 @@ def replan(
         time_limit_s=time_limit_s,
         solution_limit=solution_limit,
         seed=seed,
+        backend=backend,
         workers=workers,
         inputs={**plan.inputs, "replanned_at": format_time(now_s, p.origin), "keep": keep},
     )

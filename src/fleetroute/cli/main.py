@@ -358,7 +358,6 @@ def replan_cmd(
     Delivered orders leave the plan, orders on board stay with their vehicle, vehicles
     start from their last stop (or --positions), and the rest is planned again.
     """
-    del backend  # locks and new starts: the solver is chosen per problem
     current = _driven(routes, orders, day)
     done = picked = None
     if done_path is not None:
@@ -389,6 +388,7 @@ def replan_cmd(
         time_limit_s=time_limit,
         solution_limit=solution_limit,
         seed=seed,
+        backend=backend,
         workers=workers,
     )
     write_plan(result, out_dir)
