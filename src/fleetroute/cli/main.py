@@ -752,6 +752,49 @@ def bench_vrplib_cmd(
     click.echo(f"wrote {json_path}")
 
 
+@bench_group.command("suite")
+@click.option(
+    "--scenarios",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("benchmarks/scenarios.toml"),
+    show_default=True,
+    help="The versioned scenarios file.",
+)
+@click.option(
+    "--profile",
+    default="quick",
+    show_default=True,
+    help="Which scenarios: quick (about 2 minutes, CI's smoke test) or full.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("bench-suite"),
+    show_default=True,
+    help="Folder for results.json, results.csv, report.md and plots.",
+)
+@click.option(
+    "--cache",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("benchmarks/.cache"),
+    show_default=True,
+    help="Where generated cities are kept between runs.",
+)
+def bench_suite_cmd(scenarios: Path, profile: str, out_dir: Path, cache: Path) -> None:
+    """Plan scenario days on synthetic cities; record stage times, memory, cost, on-time
+    rates (free-flow and ETA model, replayed in the simulated true world) and model error."""
+    from fleetroute.suite import load_scenarios, run_suite
+
+    chosen = load_scenarios(scenarios, profile)
+    click.echo(f"{len(chosen)} scenarios of profile {profile} from {scenarios}")
+    table = run_suite(chosen, out_dir, cache=cache, echo=click.echo)
+    click.echo(f"wrote {out_dir}/report.md, results.json, results.csv")
+    failed = int((table["error"] != "").sum())
+    if failed:  # every scenario must end with a plan; slow or costly is not a failure
+        raise click.exceptions.Exit(1)
+
+
 def _fleet(
     size: int | None,
     depot: tuple[float, float] | None,

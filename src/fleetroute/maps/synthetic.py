@@ -1,6 +1,10 @@
 """Synthetic cities: OSMnx-compatible road graphs of any size, for tests and benchmarks.
 
-A city is a jittered grid of streets around a centre. Every 10th street is a two-way
+Three layouts share one street pattern. ``grid``: a jittered grid of streets around a
+centre. ``radial``: the same streets bent into rings round the centre (every 10th ring a
+ring road) crossed by spokes. ``organic``: a more irregular grid with more missing blocks
+and a river across the middle that only every 8th street bridges.
+In ``grid``, Every 10th street is a two-way
 ``primary`` arterial (50 km/h), every 5th a ``secondary`` road (40 km/h), the rest
 ``residential`` (30 km/h) of which a share are one-way, alternating in direction like a
 real grid. A share of intersections is missing (parks, blocks, water). The graph carries
@@ -38,6 +42,7 @@ def synthetic_city(
     block_m: float = 120.0,
     one_way_share: float = 0.35,
     missing_share: float = 0.05,
+    layout: str = "grid",
 ) -> nx.MultiDiGraph:
     """Generate a synthetic city as an OSMnx-style ``MultiDiGraph``.
 
@@ -54,7 +59,10 @@ def synthetic_city(
     one_way_share
         Share of residential streets that are one-way.
     missing_share
-        Share of intersections removed (missing blocks).
+        Share of intersections removed (missing blocks); ``organic`` removes three times
+        as many.
+    layout
+        ``grid``, ``radial`` or ``organic`` (see the module).
 
     Returns
     -------
@@ -64,21 +72,36 @@ def synthetic_city(
     """
     if n_nodes < 4:
         raise ValueError("a city needs at least 4 nodes")
+    if layout not in ("grid", "radial", "organic"):
+        raise ValueError(f"layout must be grid, radial or organic, not {layout!r}")
     rng = np.random.default_rng(seed)
+    if layout == "organic":
+        missing_share = min(0.5, 3 * missing_share)
     side = max(2, math.ceil(math.sqrt(n_nodes / (1.0 - missing_share))))
     rows, cols = np.divmod(np.arange(side * side), side)
     dlat = block_m / (EARTH_RADIUS_M * math.pi / 180.0)
     dlon = dlat / math.cos(math.radians(center[0]))
-    jitter = rng.normal(0.0, 0.12, size=(side * side, 2))
-    lat = center[0] + (rows - side / 2 + jitter[:, 0]) * dlat
-    lon = center[1] + (cols - side / 2 + jitter[:, 1]) * dlon
+    jitter = rng.normal(0.0, 0.3 if layout == "organic" else 0.12, size=(side * side, 2))
+    if layout == "radial":
+        # row r is ring r, column c the spoke at angle c / side; rings are spaced so the
+        # disc covers the same area as the grid would
+        radius = (rows + 1 + jitter[:, 0]) / math.sqrt(math.pi)
+        angle = 2 * math.pi * (cols + jitter[:, 1]) / side
+        lat = center[0] + radius * np.sin(angle) * dlat
+        lon = center[1] + radius * np.cos(angle) * dlon
+    else:
+        lat = center[0] + (rows - side / 2 + jitter[:, 0]) * dlat
+        lon = center[1] + (cols - side / 2 + jitter[:, 1]) * dlon
     keep = rng.random(side * side) >= missing_share
     grid = np.arange(side * side).reshape(side, side)
 
-    # horizontal segments run along row r (street index r), vertical along column c
-    h_u, h_v = grid[:, :-1].ravel(), grid[:, 1:].ravel()
+    # horizontal segments run along row r (street index r), vertical along column c;
+    # in the radial layout rows close into rings
+    wrap = layout == "radial"
+    h_u = (grid if wrap else grid[:, :-1]).ravel()
+    h_v = (np.roll(grid, -1, axis=1) if wrap else grid[:, 1:]).ravel()
     v_u, v_v = grid[:-1, :].ravel(), grid[1:, :].ravel()
-    h_street = np.repeat(np.arange(side), side - 1)
+    h_street = np.repeat(np.arange(side), side if wrap else side - 1)
     v_street = np.tile(np.arange(side), side - 1)
     seg_u = np.concatenate([h_u, v_u])
     seg_v = np.concatenate([h_v, v_v])
@@ -91,6 +114,12 @@ def synthetic_city(
     a = np.where(flip, seg_v, seg_u)
     b = np.where(flip, seg_u, seg_v)
     ok = keep[a] & keep[b]
+    if layout == "organic":
+        # a river between the middle rows: only every 8th street crosses it, on a bridge
+        crossing = np.concatenate([np.zeros(h_u.shape[0], bool), v_u // side == side // 2 - 1])
+        bridge = np.concatenate([np.zeros(h_u.shape[0], bool), v_street % 8 == 0])
+        ok &= ~crossing | bridge
+        highway = np.where(crossing & bridge, "primary", highway)
     a, b, highway, one_way = a[ok], b[ok], highway[ok], one_way[ok]
 
     length = haversine_m(lat[a], lon[a], lat[b], lon[b])
@@ -117,7 +146,7 @@ def synthetic_city(
 
 
 def write_synthetic_city(
-    path: str | Path, n_nodes: int = 2_500, *, seed: int = 0, **options: float
+    path: str | Path, n_nodes: int = 2_500, *, seed: int = 0, **options: float | str
 ) -> Path:
     """Generate a synthetic city and save it as GraphML that ``osmnx.load_graphml`` reads.
 

@@ -1,0 +1,73 @@
+"""`route bench suite`: scenario days on synthetic cities, recorded and reported."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+from click.testing import CliRunner
+
+from fleetroute.cli import cli
+
+SCENARIOS = """
+version = 7
+[profiles]
+tiny = ["grid-tiny", "organic-tiny-model"]
+
+[[scenario]]
+name = "grid-tiny"
+nodes = 400
+orders = 12
+vehicles = 3
+time_limit_s = 1
+
+[[scenario]]
+name = "organic-tiny-model"
+nodes = 400
+layout = "organic"
+orders = 12
+stores = 2
+vehicles = 3
+time_limit_s = 1
+model_days = 2
+"""
+
+
+def test_suite_runs_each_scenario_and_writes_the_report(tmp_path):
+    (tmp_path / "s.toml").write_text(SCENARIOS)
+    out = tmp_path / "out"
+    r = CliRunner().invoke(
+        cli,
+        ["bench", "suite", "--scenarios", str(tmp_path / "s.toml"), "--profile", "tiny",
+         "--out", str(out), "--cache", str(tmp_path / "cache")],
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    rows = pd.read_csv(out / "results.csv")
+    assert list(rows["scenario"]) == ["grid-tiny", "organic-tiny-model"]
+    assert rows["error"].isna().all()  # no scenario failed
+    assert (rows["assigned"] == 12).all()  # every scenario ends with a plan
+    assert (rows[["load_s", "snap_s", "matrix_s", "solve_s", "write_s"]] >= 0).all().all()
+    assert (rows["peak_mb"] > 0).all()
+    model = rows.set_index("scenario").loc["organic-tiny-model"]
+    assert 0 <= model["on_time_model"] <= 1
+    assert model["eta_travel_mae_s"] > 0 and model["free_flow_travel_mae_s"] > 0
+    doc = json.loads((out / "results.json").read_text())
+    assert {"commit", "machine", "command", "rows"} <= set(doc)
+    assert doc["rows"][0]["version"] == 7
+    report = (out / "report.md").read_text()
+    assert "grid-tiny" in report and "![on_time](on_time.png)" in report
+    assert (out / "stage_time_vs_nodes.png").stat().st_size > 0
+
+
+def test_a_bad_scenarios_file_is_one_line_and_exit_2(tmp_path):
+    (tmp_path / "s.toml").write_text(SCENARIOS.replace("time_limit_s = 1\n", "time_limt = 1\n", 1))
+    r = CliRunner().invoke(
+        cli, ["bench", "suite", "--scenarios", str(tmp_path / "s.toml"), "--profile", "tiny"]
+    )
+    assert r.exit_code == 2
+    assert "unknown key time_limt" in r.output and "Traceback" not in r.output
+    (tmp_path / "s.toml").write_text(SCENARIOS)
+    r = CliRunner().invoke(
+        cli, ["bench", "suite", "--scenarios", str(tmp_path / "s.toml"), "--profile", "huge"]
+    )
+    assert r.exit_code == 2 and "no profile 'huge'" in r.output
