@@ -27,6 +27,7 @@ from fleetroute.eta_model.features import travel_features
 from fleetroute.eta_model.learned import LearnedEta
 from fleetroute.eta_model.world import TrueWorld, replay, simulate_history, simulate_orders
 from fleetroute.io.readers import read_stops, read_trips
+from fleetroute.suite import vans
 
 CACHE = Path(__file__).parent / ".cache"
 
@@ -114,20 +115,7 @@ def main() -> None:
 
         stores = pd.read_csv(train["stores"])
         orders = simulate_orders(road_map, stores, n_orders=n_orders, seed=5)
-        depot = (float(np.median(road_map.lat)), float(np.median(road_map.lon)))
-        vehicles = pd.DataFrame(
-            {
-                "vehicle_id": [f"van{i:02d}" for i in range(n_orders // 10)],
-                "depot_lat": depot[0],
-                "depot_lon": depot[1],
-                "capacity": 30,
-                "shift_start": "08:00",
-                "shift_end": "22:00",
-                "fixed_cost": 40.0,
-                "cost_per_hour": 25.0,
-                "cost_per_km": 0.3,
-            }
-        )
+        vehicles = vans(road_map, n_orders // 10)
         plans = {}
         for name, eta in (
             ("free-flow", None),

@@ -79,15 +79,9 @@ def day(road_map, n_orders: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFr
 
 def one(nodes: int, n_orders: int, time_limit: float) -> dict:
     import fleetroute
+    from fleetroute.suite import timed_load
 
-    path = city_path(nodes)
-    t0 = time.perf_counter()
-    fleetroute.maps.load(path, cache=False)
-    cold_s = time.perf_counter() - t0
-    fleetroute.maps.load(path)  # make sure the cache entry exists
-    t0 = time.perf_counter()
-    road_map = fleetroute.maps.load(path)
-    load_s = time.perf_counter() - t0
+    road_map, cold_s, load_s = timed_load(city_path(nodes))
     orders, vehicles, stores = day(road_map, n_orders)
     plan = fleetroute.plan(
         orders,
