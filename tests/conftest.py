@@ -76,6 +76,25 @@ def example_map() -> maps.RoadMap:
 
 
 @pytest.fixture(scope="session")
+def example_routes(example_map, tmp_path_factory) -> Path:
+    """routes.csv of a plan of the example day: the routes being driven or checked."""
+    import fleetroute
+
+    plan = fleetroute.plan(
+        EXAMPLES / "orders.csv",
+        EXAMPLES / "vehicles.csv",
+        road_map=example_map,
+        stores=EXAMPLES / "stores.csv",
+        plan_date=PLAN_DATE,
+        solution_limit=10,
+        workers=1,
+    )
+    path = tmp_path_factory.mktemp("example") / "routes.csv"
+    plan.routes_table().to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="session")
 def tiny_history(tiny_city, tmp_path_factory) -> dict[str, Path]:
     """Ten simulated days on the tiny city (training) and two later days (held out)."""
     from datetime import date as _date

@@ -3,44 +3,27 @@
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 from click.testing import CliRunner
 
 import fleetroute
 from conftest import EXAMPLE_DAY, EXAMPLES, PLAN_DATE
 from fleetroute.cli import cli
 
-ARGS = EXAMPLE_DAY
 
-
-@pytest.fixture(scope="module")
-def our_routes(example_map, tmp_path_factory):
-    plan = fleetroute.plan(
-        EXAMPLES / "orders.csv",
-        EXAMPLES / "vehicles.csv",
-        road_map=example_map,
-        stores=EXAMPLES / "stores.csv",
-        plan_date=PLAN_DATE,
-        time_limit_s=5,
-        solution_limit=10,
+def test_our_own_plan_checks_clean_with_the_same_times(example_routes, tmp_path):
+    r = CliRunner().invoke(
+        cli, ["check", str(example_routes), *EXAMPLE_DAY, "--out", str(tmp_path / "c")]
     )
-    path = tmp_path_factory.mktemp("check") / "routes.csv"
-    plan.routes_table().to_csv(path, index=False)
-    return path
-
-
-def test_our_own_plan_checks_clean_with_the_same_times(our_routes, tmp_path):
-    r = CliRunner().invoke(cli, ["check", str(our_routes), *ARGS, "--out", str(tmp_path / "c")])
     assert r.exit_code == 0, r.output
     assert "0 violations" in r.output
-    theirs = pd.read_csv(our_routes)
+    theirs = pd.read_csv(example_routes)
     again = pd.read_csv(tmp_path / "c" / "routes.csv")
     pd.testing.assert_series_equal(theirs["arrival"], again["arrival"])
 
 
-def test_a_dispatchers_plan_without_times_gets_every_violation_named(our_routes, example_map):
+def test_a_dispatchers_plan_without_times_gets_every_violation_named(example_routes, example_map):
     """Swap two drop-offs, drop the times, overload and cut one order: each is reported."""
-    routes = pd.read_csv(our_routes)[["vehicle_id", "seq", "kind", "order_id"]].fillna("")
+    routes = pd.read_csv(example_routes)[["vehicle_id", "seq", "kind", "order_id"]].fillna("")
     first_van = routes[routes["vehicle_id"] == routes["vehicle_id"].iloc[0]]
     drops = first_van.index[first_van["kind"] == "dropoff"]
     left_out = routes.loc[drops[0], "order_id"]
@@ -71,13 +54,13 @@ def test_unknown_order_in_routes_is_bad_input(tmp_path):
     pd.DataFrame(
         {"vehicle_id": ["van1"], "seq": [1], "kind": ["dropoff"], "order_id": ["ZZZ"]}
     ).to_csv(bad, index=False)
-    r = CliRunner().invoke(cli, ["check", str(bad), *ARGS, "--out", str(tmp_path / "c")])
+    r = CliRunner().invoke(cli, ["check", str(bad), *EXAMPLE_DAY, "--out", str(tmp_path / "c")])
     assert r.exit_code == 2 and "row 2, column 'order_id': unknown order 'ZZZ'" in r.stderr
     assert not (tmp_path / "c").exists()
 
 
-def test_a_window_that_cannot_be_met_is_reported_late_with_its_delay(our_routes, example_map):
-    routes = pd.read_csv(our_routes)[["vehicle_id", "seq", "kind", "order_id"]].fillna("")
+def test_a_window_that_cannot_be_met_is_reported_late_with_its_delay(example_routes, example_map):
+    routes = pd.read_csv(example_routes)[["vehicle_id", "seq", "kind", "order_id"]].fillna("")
     target = routes.loc[routes["kind"] == "dropoff", "order_id"].iloc[0]
     orders = pd.read_csv(EXAMPLES / "orders.csv", dtype=str, keep_default_na=False)
     orders.loc[orders["order_id"] == target, ["window_start", "window_end"]] = ["07:00", "07:01"]

@@ -8,30 +8,11 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-import fleetroute
-from conftest import EXAMPLE_DAY, EXAMPLES, PLAN_DATE
+from conftest import EXAMPLE_DAY
 from fleetroute.cli import cli
 
-DAY = EXAMPLE_DAY
 
-
-@pytest.fixture(scope="module")
-def driven(example_map, tmp_path_factory):
-    plan = fleetroute.plan(
-        EXAMPLES / "orders.csv",
-        EXAMPLES / "vehicles.csv",
-        road_map=example_map,
-        stores=EXAMPLES / "stores.csv",
-        plan_date=PLAN_DATE,
-        solution_limit=10,
-        workers=1,
-    )
-    path = tmp_path_factory.mktemp("driven") / "routes.csv"
-    plan.routes_table().to_csv(path, index=False)
-    return path
-
-
-def test_replan_at_noon_plans_only_what_is_left(driven, tmp_path, example_map):
+def test_replan_at_noon_plans_only_what_is_left(example_routes, tmp_path, example_map):
     done = pd.DataFrame({"order_id": ["A001"], "kind": ["dropoff"]})
     done.to_csv(tmp_path / "done.csv", index=False)
     pos = pd.DataFrame({"vehicle_id": ["van1"], "lat": [52.37], "lon": [4.89]})
@@ -39,9 +20,9 @@ def test_replan_at_noon_plans_only_what_is_left(driven, tmp_path, example_map):
     out = tmp_path / "re"
     r = CliRunner().invoke(
         cli,
-        ["replan", str(driven), *DAY, "--now", "12:00", "--done", str(tmp_path / "done.csv"),
-         "--positions", str(tmp_path / "pos.csv"), "--solution-limit", "10", "--workers", "1",
-         "--out", str(out)],
+        ["replan", str(example_routes), *EXAMPLE_DAY, "--now", "12:00",
+         "--done", str(tmp_path / "done.csv"), "--positions", str(tmp_path / "pos.csv"),
+         "--solution-limit", "10", "--workers", "1", "--out", str(out)],
     )  # fmt: skip
     assert r.exit_code == 0, r.output
     routes = pd.read_csv(out / "routes.csv")
@@ -55,19 +36,28 @@ def test_replan_at_noon_plans_only_what_is_left(driven, tmp_path, example_map):
     assert doc["inputs"]["replanned_at"] == "2026-03-02T12:00:00"
 
 
-def test_replan_names_a_bad_done_row(driven, tmp_path):
+def test_replan_names_a_bad_done_row(example_routes, tmp_path):
     pd.DataFrame({"order_id": ["A001"], "kind": ["delivered"]}).to_csv(
         tmp_path / "done.csv", index=False
     )
     r = CliRunner().invoke(
-        cli, ["replan", str(driven), *DAY, "--now", "12:00", "--done", str(tmp_path / "done.csv")]
+        cli,
+        [
+            "replan",
+            str(example_routes),
+            *EXAMPLE_DAY,
+            "--now",
+            "12:00",
+            "--done",
+            str(tmp_path / "done.csv"),
+        ],
     )
     assert r.exit_code == 2
     assert "row 2, column 'kind'" in r.output
     assert "Traceback" not in r.output
 
 
-def test_insert_puts_new_orders_in_and_leaves_the_rest(driven, tmp_path):
+def test_insert_puts_new_orders_in_and_leaves_the_rest(example_routes, tmp_path):
     new = pd.DataFrame(
         {
             "order_id": ["N1", "N2"],
@@ -81,11 +71,20 @@ def test_insert_puts_new_orders_in_and_leaves_the_rest(driven, tmp_path):
     new.to_csv(tmp_path / "new.csv", index=False)
     out = tmp_path / "ins"
     r = CliRunner().invoke(
-        cli, ["insert", str(driven), *DAY, "--new", str(tmp_path / "new.csv"), "--out", str(out)]
+        cli,
+        [
+            "insert",
+            str(example_routes),
+            *EXAMPLE_DAY,
+            "--new",
+            str(tmp_path / "new.csv"),
+            "--out",
+            str(out),
+        ],
     )
     assert r.exit_code == 0, r.output
     after = pd.read_csv(out / "routes.csv")
-    before = pd.read_csv(driven)
+    before = pd.read_csv(example_routes)
     assert {"N1", "N2"} <= set(after["order_id"].dropna()) | set(
         pd.read_csv(out / "unassigned.csv")["order_id"]
     )
