@@ -168,6 +168,30 @@ def _day_options(command: Callable[..., None]) -> Callable[..., None]:
     return wrapped
 
 
+def _driven_options(command: Callable[..., None]) -> Callable[..., None]:
+    """ROUTES (a routes.csv being driven or checked), the --orders it serves, and the day."""
+    command = _day_options(command)
+    command = click.option(
+        "--orders",
+        required=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="orders.csv the routes serve.",
+    )(command)
+    return click.argument("routes", type=click.Path(dir_okay=False, path_type=Path))(command)
+
+
+def _out_dir(default: str, what: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """The --out folder option of a command that writes ``what``."""
+    return click.option(
+        "--out",
+        "out_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path(default),
+        show_default=True,
+        help=f"Folder for {what}.",
+    )
+
+
 def _search_options(command: Callable[..., None]) -> Callable[..., None]:
     """How the solver searches: time, effort limit, seed, backend, parallel searches."""
     options = [
@@ -214,14 +238,7 @@ def _search_options(command: Callable[..., None]) -> Callable[..., None]:
     show_default=True,
     help="Metres from the nearest road beyond which an order is not planned.",
 )
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("out"),
-    show_default=True,
-    help="Folder for routes.csv, plan.json and unassigned.csv.",
-)
+@_out_dir("out", "routes.csv, plan.json and unassigned.csv")
 @click.option(
     "--locks",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -305,11 +322,7 @@ POSITION_COLUMNS = (
 
 
 @cli.command("replan")
-@click.argument("routes", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--orders", required=True, type=click.Path(dir_okay=False, path_type=Path), help="orders.csv."
-)
-@_day_options
+@_driven_options
 @click.option("--now", required=True, help="Time of the re-plan: HH:MM or ISO date-time.")
 @click.option(
     "--done",
@@ -330,14 +343,7 @@ POSITION_COLUMNS = (
     help="Keep orders on their vehicle, or also in their planned order.",
 )
 @_search_options
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("replan"),
-    show_default=True,
-    help="Folder for the new routes.csv, plan.json and unassigned.csv.",
-)
+@_out_dir("replan", "the new routes.csv, plan.json and unassigned.csv")
 def replan_cmd(
     routes: Path,
     orders: Path,
@@ -396,11 +402,7 @@ def replan_cmd(
 
 
 @cli.command("insert")
-@click.argument("routes", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--orders", required=True, type=click.Path(dir_okay=False, path_type=Path), help="orders.csv."
-)
-@_day_options
+@_driven_options
 @click.option(
     "--new",
     "new_orders",
@@ -408,14 +410,7 @@ def replan_cmd(
     type=click.Path(dir_okay=False, path_type=Path),
     help="New orders (orders.csv columns), put in one by one where each costs least.",
 )
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("insert"),
-    show_default=True,
-    help="Folder for the new routes.csv, plan.json and unassigned.csv.",
-)
+@_out_dir("insert", "the new routes.csv, plan.json and unassigned.csv")
 def insert_cmd(
     routes: Path,
     orders: Path,
@@ -766,14 +761,7 @@ def bench_vrplib_cmd(
     show_default=True,
     help="Which scenarios: quick (about 2 minutes, CI's smoke test) or full.",
 )
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("bench-suite"),
-    show_default=True,
-    help="Folder for results.json, results.csv, report.md and plots.",
-)
+@_out_dir("bench-suite", "results.json, results.csv, report.md and plots")
 @click.option(
     "--cache",
     type=click.Path(file_okay=False, path_type=Path),
@@ -824,22 +812,8 @@ def _eta(model_dir: Path | None, road_map: RoadMap, quantile: float) -> LearnedE
 
 
 @cli.command("check")
-@click.argument("routes", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--orders",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="orders.csv the routes serve.",
-)
-@_day_options
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("check"),
-    show_default=True,
-    help="Folder for the recomputed routes.csv and violations.csv.",
-)
+@_driven_options
+@_out_dir("check", "the recomputed routes.csv and violations.csv")
 def check_cmd(
     routes: Path,
     orders: Path,
