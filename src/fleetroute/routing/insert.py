@@ -88,8 +88,10 @@ def _cost(p: Problem, sched: RouteSchedule | None, vehicle: int) -> float:
     )
 
 
-def _candidates(p: Problem, route: Route, order: int) -> Iterator[Route]:
-    """Routes with ``order`` added: drop-off anywhere, a store pickup at its cheapest spots."""
+def _candidates(p: Problem, sched: RouteSchedule, order: int) -> Iterator[Route]:
+    """The route of ``sched`` with ``order`` added: drop-off anywhere, a store pickup at
+    its cheapest spots (by detour from the scheduled route)."""
+    route = sched.route
     kinds, orders = list(route.kinds), list(route.orders)
     n = len(orders)
     if p.order_store[order] < 0:
@@ -100,7 +102,6 @@ def _candidates(p: Problem, route: Route, order: int) -> Iterator[Route]:
                 (*orders[:j], order, *orders[j:]),
             )
         return
-    sched = schedule(p, route)
     store = int(p.store_loc[p.order_store[order]])
     loc = sched.loc
     detour = p.distance_m[loc[:-1], store] + p.distance_m[store, loc[1:]] - sched.distance_m[1:]
@@ -151,10 +152,11 @@ def _search(
     for route in _routes_to_try(p, routes):
         if locked >= 0 and route.vehicle != locked:
             continue
-        current = schedule(p, route) if route.orders else None
-        before = _cost(p, current, route.vehicle)
-        base = _check(p, current) if current is not None else _FINE
-        for cand in _candidates(p, route, order):
+        current = schedule(p, route)
+        used = bool(route.orders)
+        before = _cost(p, current if used else None, route.vehicle)  # idle: no fixed cost
+        base = _check(p, current) if used else _FINE
+        for cand in _candidates(p, current, order):
             sched = schedule(p, cand)
             check = _check(p, sched)
             if check.no_worse_than(base):
