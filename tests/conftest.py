@@ -75,20 +75,24 @@ def example_map() -> maps.RoadMap:
     return maps.load(EXAMPLES / "city.graphml")
 
 
+def example_plan(road_map, **options):
+    """A plan of the bundled example day (files as given), with search ``options``."""
+    import fleetroute
+
+    return fleetroute.plan(
+        EXAMPLES / "orders.csv",
+        EXAMPLES / "vehicles.csv",
+        road_map=road_map,
+        stores=EXAMPLES / "stores.csv",
+        plan_date=PLAN_DATE,
+        **options,
+    )
+
+
 @pytest.fixture(scope="session")
 def example_routes(example_map, tmp_path_factory) -> Path:
     """routes.csv of a plan of the example day: the routes being driven or checked."""
-    import fleetroute
-
-    plan = fleetroute.plan(
-        EXAMPLES / "orders.csv",
-        EXAMPLES / "vehicles.csv",
-        road_map=example_map,
-        stores=EXAMPLES / "stores.csv",
-        plan_date=PLAN_DATE,
-        solution_limit=10,
-        workers=1,
-    )
+    plan = example_plan(example_map, solution_limit=10, workers=1)
     path = tmp_path_factory.mktemp("example") / "routes.csv"
     plan.routes_table().to_csv(path, index=False)
     return path

@@ -6,22 +6,13 @@ import pandas as pd
 import pytest
 
 import fleetroute
-from conftest import DATA, EXAMPLES, PLAN_DATE
+from conftest import DATA, EXAMPLES, PLAN_DATE, example_plan
 from fleetroute import FleetSpec, InputError
 from spec_checks import assert_plan_valid
 
 
 def _example_plan(road_map, **kw):
-    return fleetroute.plan(
-        EXAMPLES / "orders.csv",
-        EXAMPLES / "vehicles.csv",
-        road_map=road_map,
-        stores=EXAMPLES / "stores.csv",
-        plan_date=PLAN_DATE,
-        time_limit_s=5,
-        solution_limit=20,
-        **kw,
-    )
+    return example_plan(road_map, time_limit_s=5, solution_limit=20, **kw)
 
 
 def test_example_day_is_fully_planned_with_every_spec_identity(example_map):
