@@ -369,12 +369,14 @@ def plan(
     backend: str = "auto",
     workers: int | None = None,
     locks: TableSource | None = None,
+    zone_orders: int | None = SolveOptions.zone_orders,
 ) -> Plan:
     """Plan a day: which vehicle takes which order, in what sequence, at what times.
 
     Parameters are those of :func:`build_problem`, plus the search: ``time_limit_s``
     (wall clock), ``solution_limit`` (a deterministic effort limit instead), ``seed``,
-    ``backend`` (``auto``, ``pyvrp`` or ``ortools``) and ``workers`` (parallel searches);
+    ``backend`` (``auto``, ``pyvrp`` or ``ortools``), ``workers`` (parallel searches) and
+    ``zone_orders`` (big OR-Tools days are searched in sectors of about this many orders);
     see :class:`fleetroute.SolveOptions`. ``locks`` (``vehicle_id, order_id[, seq]``) ties
     orders to vehicles and, where ``seq`` is given, keeps those drop-offs in that order.
 
@@ -426,6 +428,7 @@ def plan(
         seed=seed,
         backend=backend,
         workers=workers,
+        zone_orders=zone_orders,
         inputs=inputs,
     )
     result = solve(problem, options)

@@ -29,7 +29,16 @@ import pandas as pd
 
 from fleetroute.errors import InputError
 
-__all__ = ["load_scenarios", "run_suite", "run_scenario", "write_report", "timed_load", "vans"]
+__all__ = [
+    "compare",
+    "load_scenarios",
+    "read_results",
+    "run_suite",
+    "run_scenario",
+    "write_report",
+    "timed_load",
+    "vans",
+]
 
 PLAN_DATE = date(2026, 3, 2)
 #: Scenario keys and their defaults.
@@ -45,8 +54,11 @@ DEFAULTS: dict[str, Any] = {
 _REQUIRED = ("name", "nodes", "orders")
 
 
-def load_scenarios(path: str | Path, profile: str) -> list[dict[str, Any]]:
-    """The scenarios of ``profile`` in a scenarios file, defaults filled in."""
+def load_scenarios(
+    path: str | Path, profile: str, names: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """The scenarios of ``profile`` in a scenarios file, defaults filled in; or, given
+    ``names``, those scenarios of the file whatever their profile."""
     source = Path(path)
     if not source.is_file():
         raise InputError(str(source), "no such scenarios file")
@@ -65,6 +77,11 @@ def load_scenarios(path: str | Path, profile: str) -> list[dict[str, Any]]:
                 str(source), f"scenario {sc['name']}: unknown key {sorted(unknown)[0]}"
             )
         by_name[sc["name"]] = {**DEFAULTS, **sc, "version": doc.get("version", 0)}
+    if names:
+        missing_names = [n for n in names if n not in by_name]
+        if missing_names:
+            raise InputError(str(source), f"has no scenario '{missing_names[0]}'")
+        return [by_name[n] for n in names]
     profiles = doc.get("profiles", {})
     if profile not in profiles:
         have = ", ".join(sorted(profiles)) or "none"
@@ -182,6 +199,7 @@ def run_scenario(sc: dict[str, Any], cache: Path) -> dict[str, Any]:
         solve_s=s["solve_time_s"],
         write_s=write_s,
         backend=plan.inputs["backend"],
+        zones=plan.inputs.get("zones", 1),
         assigned=s["assigned"],
         vehicles_used=s["vehicles_used"],
         km=s["total_distance_m"] / 1000.0,
@@ -240,7 +258,12 @@ def _machine() -> dict[str, Any]:
 
 
 def run_suite(
-    scenarios: list[dict[str, Any]], out_dir: Path, *, cache: Path, echo: Any = print
+    scenarios: list[dict[str, Any]],
+    out_dir: Path,
+    *,
+    cache: Path,
+    echo: Any = print,
+    baseline: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Run each scenario in its own process; write results and the report into ``out_dir``.
 
@@ -264,7 +287,7 @@ def run_suite(
         rows.append(row)
         echo(_line(row))
     table = pd.DataFrame(rows)
-    write_report(table, out_dir, _machine())
+    write_report(table, out_dir, _machine(), baseline=baseline)
     return table
 
 
@@ -299,8 +322,66 @@ HEADLINE = (
 )
 
 
-def write_report(table: pd.DataFrame, out_dir: Path, meta: dict[str, Any]) -> None:
-    """results.json, results.csv and report.md (with PNG plots when matplotlib is there)."""
+def read_results(path: str | Path) -> pd.DataFrame:
+    """The rows of a suite's ``results.json`` (the file, or the folder that holds it)."""
+    source = Path(path)
+    if source.is_dir():
+        source = source / "results.json"
+    try:
+        return pd.DataFrame(json.loads(source.read_text())["rows"])
+    except (OSError, ValueError, KeyError, TypeError):
+        raise InputError(str(source), "is not a suite results.json") from None
+
+
+#: What the baseline comparison looks at: column, how a change is judged worse (ratio or
+#: difference), and the margin beyond which it is flagged (noise stays below it).
+_WATCH: tuple[tuple[str, str, float, str], ...] = (
+    ("non_solver_s", "ratio", 1.25, "slower"),
+    ("solve_s", "ratio", 1.25, "slower search"),
+    ("peak_mb", "ratio", 1.20, "more memory"),
+    ("cost_per_order", "ratio", 1.03, "costlier"),
+    ("on_time_free_flow", "drop", 0.03, "less on time"),
+    ("on_time_model", "drop", 0.03, "less on time with the model"),
+)
+
+
+def compare(table: pd.DataFrame, baseline: pd.DataFrame) -> pd.DataFrame:
+    """Each scenario of both runs: its watched figures then and now, and what got worse
+    beyond the noise margins (times by 25% and 0.5 s, memory 20%, cost per order 3%,
+    on-time rates 3 points)."""
+    base = baseline.set_index("scenario")
+    rows = []
+    for row in table.to_dict("records"):
+        name = row["scenario"]
+        if row.get("error") or name not in base.index:
+            continue
+        then = base.loc[name]
+        out: dict[str, Any] = {"scenario": name}
+        worse = []
+        for col, how, margin, word in _WATCH:
+            old, new = then.get(col), row.get(col)
+            if old is None or new is None or pd.isna(old) or pd.isna(new):
+                continue
+            out[f"{col} then"], out[f"{col} now"] = old, new
+            at_least = 0.5 if col.endswith("_s") else 0.0  # seconds: ignore sub-second jitter
+            if how == "ratio" and new > old * margin and new - old > at_least:
+                worse.append(f"{word} ({col} {old:.3g} -> {new:.3g})")
+            if how == "drop" and old - new > margin:
+                worse.append(f"{word} ({old:.0%} -> {new:.0%})")
+        out["worse"] = "; ".join(worse)
+        rows.append(out)
+    return pd.DataFrame(rows)
+
+
+def write_report(
+    table: pd.DataFrame,
+    out_dir: Path,
+    meta: dict[str, Any],
+    *,
+    baseline: pd.DataFrame | None = None,
+) -> None:
+    """results.json, results.csv and report.md (with PNG plots when matplotlib is there);
+    with a ``baseline`` (an earlier run's rows), a section on what changed."""
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "results.json").write_text(
         json.dumps({**meta, "rows": json.loads(table.to_json(orient="records"))}, indent=1) + "\n"
@@ -325,6 +406,20 @@ def write_report(table: pd.DataFrame, out_dir: Path, meta: dict[str, Any]) -> No
         "",
         *[f"![{name}]({name}.png)" for name in plots],
     ]
+    if baseline is not None:
+        lines += ["", "## Against the baseline", ""]
+        diff = compare(table, baseline)
+        if diff.empty:
+            lines.append("No scenario of this run is in the baseline.")
+        else:
+            flagged = diff[diff["worse"] != ""]
+            lines.append(
+                f"{len(diff)} scenarios compared; {len(flagged)} worse beyond the noise "
+                "margins (times +25% and +0.5 s, memory +20%, cost per order +3%, on-time "
+                "-3 points)."
+            )
+            lines += [f"- **{r.scenario}**: {r.worse}" for r in flagged.itertuples()]
+            diff.to_csv(out_dir / "compare.csv", index=False)
     failed = table[table.get("error", pd.Series(dtype=str)).fillna("") != ""]
     if len(failed):
         lines += [

@@ -8,6 +8,7 @@ import pandas as pd
 from click.testing import CliRunner
 
 from fleetroute.cli import cli
+from fleetroute.suite import compare
 
 SCENARIOS = """
 version = 7
@@ -58,6 +59,20 @@ def test_suite_runs_each_scenario_and_writes_the_report(tmp_path):
     assert "grid-tiny" in report and "![on_time](on_time.png)" in report
     assert (out / "stage_time_vs_nodes.png").stat().st_size > 0
 
+    # one named scenario, against the run above as the baseline
+    again = tmp_path / "again"
+    r = CliRunner().invoke(
+        cli,
+        ["bench", "suite", "--scenarios", str(tmp_path / "s.toml"), "--scenario", "grid-tiny",
+         "--baseline", str(out), "--out", str(again), "--cache", str(tmp_path / "cache")],
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert list(pd.read_csv(again / "results.csv")["scenario"]) == ["grid-tiny"]
+    assert "## Against the baseline" in (again / "report.md").read_text()
+    compared = pd.read_csv(again / "compare.csv")
+    assert list(compared["scenario"]) == ["grid-tiny"]
+    assert compared.loc[0, "cost_per_order then"] == rows.loc[0, "cost_per_order"]
+
 
 def test_a_bad_scenarios_file_is_one_line_and_exit_2(tmp_path):
     (tmp_path / "s.toml").write_text(SCENARIOS.replace("time_limit_s = 1\n", "time_limt = 1\n", 1))
@@ -71,3 +86,23 @@ def test_a_bad_scenarios_file_is_one_line_and_exit_2(tmp_path):
         cli, ["bench", "suite", "--scenarios", str(tmp_path / "s.toml"), "--profile", "huge"]
     )
     assert r.exit_code == 2 and "no profile 'huge'" in r.output
+
+
+def test_the_baseline_comparison_flags_only_changes_beyond_the_noise():
+    base = pd.DataFrame(
+        [
+            {"scenario": "a", "non_solver_s": 10.0, "peak_mb": 500.0, "cost_per_order": 8.0,
+             "on_time_free_flow": 0.90},
+            {"scenario": "b", "non_solver_s": 0.2, "peak_mb": 500.0, "cost_per_order": 8.0,
+             "on_time_free_flow": 0.90},
+        ]
+    )  # fmt: skip
+    now = base.copy()
+    now["error"] = ""
+    now.loc[0, ["non_solver_s", "cost_per_order", "on_time_free_flow"]] = [14.0, 8.4, 0.80]
+    now.loc[1, ["non_solver_s", "peak_mb", "cost_per_order"]] = [0.5, 590.0, 8.2]
+    diff = compare(now, base).set_index("scenario")
+    worse = diff.loc["a", "worse"]
+    assert "slower" in worse and "costlier" in worse and "less on time (90% -> 80%)" in worse
+    # 0.2 s -> 0.5 s is jitter; +18% memory and +2.5% cost are within the margins
+    assert diff.loc["b", "worse"] == ""

@@ -23,7 +23,7 @@ from fleetroute.io.tables import Column, read_table
 from fleetroute.io.writers import write_plan
 from fleetroute.maps import RoadMap, write_synthetic_city
 from fleetroute.maps import load as load_map
-from fleetroute.routing.options import BACKENDS
+from fleetroute.routing.options import BACKENDS, SolveOptions
 
 if TYPE_CHECKING:
     from fleetroute.eta_model.learned import LearnedEta
@@ -244,6 +244,13 @@ def _search_options(command: Callable[..., None]) -> Callable[..., None]:
     type=click.Path(dir_okay=False, path_type=Path),
     help="locks.csv (vehicle_id, order_id[, seq]): orders tied to vehicles, seq keeps order.",
 )
+@click.option(
+    "--zone-orders",
+    type=click.IntRange(min=1),
+    default=SolveOptions.zone_orders,
+    show_default=True,
+    help="Days OR-Tools plans with more orders are searched in sectors of about this many.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 def plan_cmd(
     orders: Path,
@@ -256,6 +263,7 @@ def plan_cmd(
     max_snap_m: float,
     out_dir: Path,
     locks: Path | None,
+    zone_orders: int,
     quiet: bool,
 ) -> None:
     """Plan deliveries of ORDERS (orders.csv): which vehicle, what sequence, what times.
@@ -277,6 +285,7 @@ def plan_cmd(
         workers=workers,
         max_snap_m=max_snap_m,
         locks=locks,
+        zone_orders=zone_orders,
     )
     write_plan(result, out_dir)
     if quiet:
@@ -761,6 +770,18 @@ def bench_vrplib_cmd(
     show_default=True,
     help="Which scenarios: quick (about 2 minutes, CI's smoke test) or full.",
 )
+@click.option(
+    "--scenario",
+    "names",
+    multiple=True,
+    metavar="NAME",
+    help="Run only this scenario of the file, whatever the profile (repeatable).",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(exists=True, path_type=Path),
+    help="An earlier run (its folder or results.json): report.md says what got worse.",
+)
 @_out_dir("bench-suite", "results.json, results.csv, report.md and plots")
 @click.option(
     "--cache",
@@ -769,14 +790,31 @@ def bench_vrplib_cmd(
     show_default=True,
     help="Where generated cities are kept between runs.",
 )
-def bench_suite_cmd(scenarios: Path, profile: str, out_dir: Path, cache: Path) -> None:
+def bench_suite_cmd(
+    scenarios: Path,
+    profile: str,
+    names: tuple[str, ...],
+    baseline: Path | None,
+    out_dir: Path,
+    cache: Path,
+) -> None:
     """Plan scenario days on synthetic cities; record stage times, memory, cost, on-time
-    rates (free-flow and ETA model, replayed in the simulated true world) and model error."""
-    from fleetroute.suite import load_scenarios, run_suite
+    rates (free-flow and ETA model, replayed in the simulated true world) and model error.
 
-    chosen = load_scenarios(scenarios, profile)
-    click.echo(f"{len(chosen)} scenarios of profile {profile} from {scenarios}")
-    table = run_suite(chosen, out_dir, cache=cache, echo=click.echo)
+    Slower or worse than the baseline is reported, never an error: only a scenario that
+    ends without a plan (or crashes) makes the exit status 1.
+    """
+    from fleetroute.suite import compare, load_scenarios, read_results, run_suite
+
+    chosen = load_scenarios(scenarios, profile, list(names))
+    before = read_results(baseline) if baseline is not None else None
+    what = f"profile {profile}" if not names else "the named scenarios"
+    click.echo(f"{len(chosen)} scenarios of {what} from {scenarios}")
+    table = run_suite(chosen, out_dir, cache=cache, echo=click.echo, baseline=before)
+    if before is not None:
+        for r in compare(table, before).to_dict("records"):
+            if r["worse"]:
+                click.echo(f"worse than the baseline: {r['scenario']}: {r['worse']}")
     click.echo(f"wrote {out_dir}/report.md, results.json, results.csv")
     failed = int((table["error"] != "").sum())
     if failed:  # every scenario must end with a plan; slow or costly is not a failure

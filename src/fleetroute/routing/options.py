@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["SolveOptions", "BACKENDS"]
+__all__ = ["SolveOptions", "BACKENDS", "default_workers", "pool_context"]
 
 #: Solver backends: ``auto`` picks per problem (see :func:`fleetroute.routing.solve.solve`).
 BACKENDS = ("auto", "pyvrp", "ortools")
@@ -37,6 +39,11 @@ class SolveOptions:
         tight-window days where path-cheapest-arc with mandatory visits does not.
     metaheuristic
         OR-Tools ``LocalSearchMetaheuristic`` name.
+    zone_orders
+        Days OR-Tools searches with more orders than this are cut into compass sectors of
+        about this many orders, searched side by side (:mod:`fleetroute.routing.zones`);
+        ``None`` never cuts. Days with dispatch locks, and days PyVRP takes whole (it
+        scales), are not cut.
     seed
         PyVRP's random seed (the first worker's); OR-Tools' routing search has none and is
         deterministic for the same inputs and a solution limit.
@@ -51,6 +58,7 @@ class SolveOptions:
     first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
     metaheuristic: str = "GUIDED_LOCAL_SEARCH"
     seed: int = 0
+    zone_orders: int | None = 500
     inputs: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -58,7 +66,22 @@ class SolveOptions:
             raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {self.backend!r}")
         if self.workers is not None and self.workers < 1:
             raise ValueError("workers must be at least 1")
+        if self.zone_orders is not None and self.zone_orders < 1:
+            raise ValueError("zone_orders must be at least 1")
 
 
 #: PyVRP iterations per unit of ``solution_limit``.
 ITERATIONS_PER_SOLUTION = 50
+
+
+def default_workers() -> int:
+    """Searches to run side by side: one per core, at most two."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(2, cores or 1))
+
+
+def pool_context() -> multiprocessing.context.BaseContext:
+    """Worker processes are forked where the OS can (they inherit the problem's matrices
+    instead of receiving a pickled copy)."""
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")

@@ -36,6 +36,22 @@ _ORDER_FIELDS = (
     "priority",
 )
 
+#: Per-vehicle fields.
+_VEHICLE_FIELDS = (
+    "start_loc",
+    "end_loc",
+    "capacity",
+    "shift_start_s",
+    "shift_end_s",
+    "fixed_cost",
+    "cost_per_hour",
+    "cost_per_km",
+    "max_stops",
+    "break_start_s",
+    "break_end_s",
+    "break_s",
+)
+
 
 def per_store(values: npt.NDArray[Any], stores: IntArray, fill: Any) -> npt.NDArray[Any]:
     """``values[store]`` for each entry of ``stores``, and ``fill`` where it is -1."""
@@ -320,6 +336,22 @@ class Problem:
             order_id=tuple(self.order_id[i] for i in idx.tolist()),
             excluded={new_index[i]: r for i, r in self.excluded.items() if i in new_index},
             **per_order,
+        )
+
+    def with_vehicles(self, keep: npt.ArrayLike) -> Problem:
+        """The same problem with only the vehicles ``keep`` (indices, in this order).
+
+        Orders locked to a vehicle that is not kept lose their lock.
+        """
+        idx = np.asarray(keep, dtype=np.int64)
+        new_index = np.full(self.n_vehicles + 1, -1, dtype=np.int64)  # [-1] stays -1
+        new_index[idx] = np.arange(idx.shape[0])
+        locked = new_index[self.order_vehicle]
+        return self.replace(
+            vehicle_id=tuple(self.vehicle_id[i] for i in idx.tolist()),
+            order_vehicle=locked,
+            order_rank=np.where(locked >= 0, self.order_rank, -1),
+            **{name: getattr(self, name)[idx] for name in _VEHICLE_FIELDS},
         )
 
     def replace(self, **changes: Any) -> Problem:

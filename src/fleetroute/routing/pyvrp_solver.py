@@ -13,8 +13,6 @@ on routes with store pickups) is decided by :func:`supports`;
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor
@@ -26,6 +24,7 @@ import pyvrp
 from pyvrp.exceptions import PenaltyBoundWarning, ScalingWarning
 from pyvrp.stop import MaxIterations, MaxRuntime
 
+from fleetroute.routing.options import pool_context
 from fleetroute.routing.problem import Problem
 from fleetroute.routing.schedule import DROPOFF, PICKUP, Route
 
@@ -235,11 +234,6 @@ def _search(
     return bool(result.is_feasible()), cost, routes
 
 
-def _pool_context() -> multiprocessing.context.BaseContext:
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-
-
 def solve_pyvrp(
     problem: Problem,
     orders: np.ndarray,
@@ -262,7 +256,7 @@ def solve_pyvrp(
     if workers <= 1:
         results = [_search(model.data, seconds, iterations, seed, False)]
     else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=pool_context()) as pool:
             futures = [  # every other worker minimises the fleet first
                 pool.submit(_search, model.data, seconds, iterations, seed + w, w % 2 == 1)
                 for w in range(workers)
@@ -286,8 +280,3 @@ def solve_pyvrp(
                 seq.append(int(model.shipment_order[idx]))
         routes.append(Route(free[vehicle_type].pop(0), tuple(kinds), tuple(seq)))
     return sorted(routes, key=lambda r: r.vehicle), timings
-
-
-def default_workers() -> int:
-    """Searches to run side by side: one per core, at most two."""
-    return max(1, min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1))

@@ -17,13 +17,14 @@ import numpy as np
 
 from fleetroute.errors import InputError
 from fleetroute.routing.insert import why_left_out
-from fleetroute.routing.options import ITERATIONS_PER_SOLUTION, SolveOptions
+from fleetroute.routing.options import ITERATIONS_PER_SOLUTION, SolveOptions, default_workers
 from fleetroute.routing.ortools_solver import solve_ortools
 from fleetroute.routing.plan import Plan
 from fleetroute.routing.problem import Problem
-from fleetroute.routing.pyvrp_solver import default_workers, solve_pyvrp, supports
+from fleetroute.routing.pyvrp_solver import solve_pyvrp, supports
 from fleetroute.routing.schedule import Route
 from fleetroute.routing.screen import screen
+from fleetroute.routing.zones import n_zones, solve_in_zones
 
 __all__ = ["SolveOptions", "solve", "PYVRP_MAX_STORE_ORDERS"]
 
@@ -75,11 +76,45 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
     why_not = supports(p, orders)
     if opts.backend == "pyvrp" and why_not:
         raise InputError("--backend", f"PyVRP cannot solve this problem: {why_not}")
-    routes: list[Route] | None = None
-    timings: dict[str, float] = {}
-    backend = "ortools"
+    zones = 1 if _picks_pyvrp(p, orders, opts) else n_zones(p, orders, opts)
+    if zones > 1:
+        routes, backend, timings = solve_in_zones(p, orders, opts, workers, _search)
+        inputs["zones"] = zones
+    else:
+        routes, backend, timings = _search(p, orders, opts, workers)
+    elapsed = time.perf_counter() - t0
+    inputs["backend"] = backend
+    if routes is None:
+        reason = (
+            "PyVRP found no plan serving every order within the time limit; give it more "
+            "time, or use the OR-Tools backend, which leaves out the orders that fit least"
+            if opts.backend == "pyvrp"
+            else "the solver found no plan within the time limit; give it more time"
+        )
+        unassigned.update(dict.fromkeys(orders.tolist(), reason))
+        return Plan(p, (), unassigned, elapsed, inputs, timings=timings)
+    routed = {i for route in routes for i in route.orders}
+    dropped = [i for i in orders.tolist() if i not in routed]
+    unassigned.update(_dropped_reasons(p, orders, routes, dropped))
+    return Plan(p, tuple(routes), unassigned, elapsed, inputs, timings=timings)
+
+
+def _picks_pyvrp(p: Problem, orders: np.ndarray, opts: SolveOptions) -> bool:
+    """Whether PyVRP searches these orders first (asked for, or ``auto`` and it models them
+    exactly with few enough store orders)."""
+    if opts.backend != "auto":
+        return opts.backend == "pyvrp"
     too_many = int(p.has_store[orders].sum()) > PYVRP_MAX_STORE_ORDERS
-    if opts.backend == "pyvrp" or (opts.backend == "auto" and why_not is None and not too_many):
+    return not too_many and supports(p, orders) is None
+
+
+def _search(
+    p: Problem, orders: np.ndarray, opts: SolveOptions, workers: int
+) -> tuple[list[Route] | None, str, dict[str, float]]:
+    """One search of ``orders`` by the backend the options ask for or ``auto`` picks:
+    the routes (None: no plan), the backend that made them, and seconds per stage."""
+    timings: dict[str, float] = {}
+    if _picks_pyvrp(p, orders, opts):
         iterations = (
             None if opts.solution_limit is None else opts.solution_limit * ITERATIONS_PER_SOLUTION
         )
@@ -91,31 +126,11 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
             seed=opts.seed,
             workers=workers,
         )
-        if routes is not None:
-            backend = "pyvrp"
-        elif opts.backend == "pyvrp":
-            inputs["backend"] = "pyvrp"
-            reason = (
-                "PyVRP found no plan serving every order within the time limit; give it more "
-                "time, or use the OR-Tools backend, which leaves out the orders that fit least"
-            )
-            unassigned.update(dict.fromkeys(orders.tolist(), reason))
-            return Plan(p, (), unassigned, time.perf_counter() - t0, inputs, timings=timings)
-    if routes is None:
-        routes, more = solve_ortools(p, orders, opts)
-        # after a PyVRP search that could not serve every order, both searches count
-        timings = {k: timings.get(k, 0.0) + more[k] for k in more}
-    elapsed = time.perf_counter() - t0
-    inputs["backend"] = backend
-
-    if routes is None:
-        for i in orders.tolist():
-            unassigned[i] = "the solver found no plan within the time limit; give it more time"
-        return Plan(p, (), unassigned, elapsed, inputs, timings=timings)
-    routed = {i for route in routes for i in route.orders}
-    dropped = [i for i in orders.tolist() if i not in routed]
-    unassigned.update(_dropped_reasons(p, orders, routes, dropped))
-    return Plan(p, tuple(routes), unassigned, elapsed, inputs, timings=timings)
+        if routes is not None or opts.backend == "pyvrp":
+            return routes, "pyvrp", timings
+    routes, more = solve_ortools(p, orders, opts)
+    # after a PyVRP search that could not serve every order, both searches count
+    return routes, "ortools", {k: timings.get(k, 0.0) + more[k] for k in more}
 
 
 #: Beyond this many left-out orders, one shared reason instead of one search each.

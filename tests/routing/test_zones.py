@@ -1,0 +1,73 @@
+"""Big days in zones: sectors of equal size, the fleet shared by demand, plans joined."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import PLAN_DATE
+from days import day_orders, day_stores, day_vehicles
+from fleetroute import build_problem, plan
+from fleetroute.routing.zones import sectors, share_fleet
+from spec_checks import assert_plan_valid
+
+
+def _problem(city, n_orders, n_vehicles, seed=0):
+    problem, _ = build_problem(
+        day_orders(city, n_orders, seed=seed, store_share=0.3),
+        day_vehicles(city, n_vehicles, capacity=40),
+        road_map=city,
+        stores=day_stores(city),
+        plan_date=PLAN_DATE,
+    )
+    return problem
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    n_orders=st.integers(2, 60),
+    n_vehicles=st.integers(1, 12),
+    k=st.integers(1, 12),
+    seed=st.integers(0, 99),
+)
+def test_sectors_split_every_order_once_and_the_fleet_by_demand(
+    tiny_city, n_orders, n_vehicles, k, seed
+):
+    p = _problem(tiny_city, n_orders, n_vehicles, seed)
+    k = min(k, n_orders, n_vehicles)
+    orders = np.arange(p.n_orders)
+    zones = sectors(p, orders, k)
+    assert len(zones) == k
+    np.testing.assert_array_equal(np.sort(np.concatenate(zones)), orders)
+    assert max(len(z) for z in zones) - min(len(z) for z in zones) <= 1
+    fleets = share_fleet(p, zones)
+    used = np.concatenate(fleets)
+    assert len(used) == n_vehicles and len(set(used.tolist())) == n_vehicles
+    assert all(len(f) >= 1 for f in fleets)
+    demand = np.array([p.demand[z].sum() for z in zones], dtype=float)
+    fair = 1 + (n_vehicles - k) * demand / demand.sum()
+    assert all(abs(len(f) - share) < 1 for f, share in zip(fleets, fair, strict=True))
+
+
+def test_a_zoned_day_is_one_valid_plan_with_every_order(tiny_city):
+    """A day cut into four sectors (zone_orders=6 for 24 orders): one valid plan, every
+    order served, and no route crosses from one sector into another."""
+    kwargs = dict(
+        road_map=tiny_city, stores=day_stores(tiny_city), plan_date=PLAN_DATE,
+        solution_limit=10, backend="ortools", workers=2,
+    )  # fmt: skip
+    orders = day_orders(tiny_city, 24, seed=4, store_share=0.3)
+    vehicles = day_vehicles(tiny_city, 8, capacity=40)
+    zoned = plan(orders, vehicles, zone_orders=6, **kwargs)
+    table = assert_plan_valid(zoned)
+    assert zoned.inputs["zones"] == 4 and not zoned.unassigned
+    p = zoned.problem
+    zone_of = {
+        int(o): z for z, part in enumerate(sectors(p, np.arange(p.n_orders), 4)) for o in part
+    }
+    for route in zoned.routes:
+        assert len({zone_of[o] for o in route.orders if o >= 0}) == 1
+    whole = plan(orders, vehicles, zone_orders=None, **kwargs)
+    assert "zones" not in whole.inputs
+    assert set(table["order_id"]) == set(assert_plan_valid(whole)["order_id"])
