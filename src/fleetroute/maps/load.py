@@ -64,7 +64,7 @@ ARTERIALS = (
 
 MAP_SUFFIXES = (".osm", ".osm.bz2", ".xml", ".osm.pbf", ".graphml")
 # Bump when loading rules change, so cached frozen maps are rebuilt.
-_CACHE_VERSION = "fleetroute-map-1"
+_CACHE_VERSION = "fleetroute-map-2"  # 2: edge geometry
 
 # OSMnx's "drive" network: these road classes, without the service ways and access
 # restrictions its Overpass filter leaves out. Needed here because an OSM XML file holds
@@ -185,6 +185,7 @@ def from_graph(G: nx.MultiDiGraph, *, source: str = "memory", copy: bool = True)
     t = np.empty(m, dtype=np.float64)
     length = np.empty(m, dtype=np.float64)
     highway = np.empty(m, dtype=object)
+    shape = np.empty(m, dtype=object)  # the points between each edge's two nodes, (lon, lat)
     for i, (a, b, d) in enumerate(G.edges(data=True)):
         u[i] = index[a]
         v[i] = index[b]
@@ -192,12 +193,14 @@ def from_graph(G: nx.MultiDiGraph, *, source: str = "memory", copy: bool = True)
         length[i] = float(d["length"])
         hw = d.get("highway", "")
         highway[i] = hw[0] if isinstance(hw, list) else str(hw)
+        geometry = d.get("geometry")
+        shape[i] = list(geometry.coords)[1:-1] if geometry is not None else []
 
     keep = _largest_strong_component(node_ids.shape[0], u, v)
     new_index = np.cumsum(keep) - 1
     inside = keep[u] & keep[v]
     u, v = new_index[u[inside]], new_index[v[inside]]
-    t, length, highway = t[inside], length[inside], highway[inside]
+    t, length, highway, shape = t[inside], length[inside], highway[inside], shape[inside]
     if u.shape[0] == 0:
         raise MapError(f"{source}: the road graph has no two-way connected part")
     # keep the fastest of parallel edges; sort by (u, v)
@@ -205,6 +208,10 @@ def from_graph(G: nx.MultiDiGraph, *, source: str = "memory", copy: bool = True)
     u, v, t, length, highway = u[order], v[order], t[order], length[order], highway[order]
     first = np.ones(u.shape[0], dtype=bool)
     first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
+    points = [p for pts in shape[order][first] for p in pts]
+    coords = np.array(points, dtype=np.float64).reshape(-1, 2)
+    ptr = np.zeros(int(first.sum()) + 1, dtype=np.int64)
+    np.cumsum([len(pts) for pts in shape[order][first]], out=ptr[1:])
     return RoadMap(
         node_id=node_ids[keep],
         lat=lat[keep],
@@ -215,6 +222,9 @@ def from_graph(G: nx.MultiDiGraph, *, source: str = "memory", copy: bool = True)
         edge_length_m=length[first],
         source=source,
         edge_highway=highway[first].astype(str),
+        geom_ptr=ptr,
+        geom_lat=coords[:, 1],
+        geom_lon=coords[:, 0],
     )
 
 

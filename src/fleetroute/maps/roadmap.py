@@ -68,6 +68,10 @@ class RoadMap:
         Free-flow travel time and length of each edge.
     source
         Where the map came from (a path, or a description).
+    geom_ptr, geom_lat, geom_lon
+        The shape of curved edges (OSMnx's edge ``geometry``): the points between edge
+        ``e``'s two nodes are ``geom_lat/lon[geom_ptr[e]:geom_ptr[e + 1]]``. Empty: every
+        edge is straight.
     """
 
     node_id: IntArray
@@ -79,9 +83,16 @@ class RoadMap:
     edge_length_m: FloatArray
     source: str = "memory"
     edge_highway: npt.NDArray[np.str_] | None = field(default=None, repr=False)
+    geom_ptr: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
+    geom_lat: FloatArray = field(default_factory=lambda: np.zeros(0), repr=False)
+    geom_lon: FloatArray = field(default_factory=lambda: np.zeros(0), repr=False)
 
     def __post_init__(self) -> None:
-        for name in ("node_id", "lat", "lon", "edge_u", "edge_v", "edge_travel_s", "edge_length_m"):
+        if self.geom_ptr.shape[0] == 0:
+            object.__setattr__(self, "geom_ptr", np.zeros(self.n_edges + 1, dtype=np.int64))
+        if self.geom_ptr.shape != (self.n_edges + 1,) or self.geom_ptr[-1] != self.geom_lat.size:
+            raise ValueError("geom_ptr must have one entry per edge, plus one")
+        for name in (*self._ARRAYS, *self._GEOMETRY):
             getattr(self, name).setflags(write=False)
 
     _ARRAYS: ClassVar[tuple[str, ...]] = (
@@ -93,13 +104,14 @@ class RoadMap:
         "edge_travel_s",
         "edge_length_m",
     )
+    _GEOMETRY: ClassVar[tuple[str, ...]] = ("geom_ptr", "geom_lat", "geom_lon")
 
     def write_npz(self, path: str | Path) -> None:
         """Save the frozen arrays (atomically) for :meth:`read_npz`."""
         out = Path(path)
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp.npz")
-        arrays = {name: getattr(self, name) for name in self._ARRAYS}
+        arrays = {name: getattr(self, name) for name in (*self._ARRAYS, *self._GEOMETRY)}
         if self.edge_highway is not None:
             arrays["edge_highway"] = np.asarray(self.edge_highway, dtype=str)
         np.savez(tmp, **arrays)
@@ -110,6 +122,7 @@ class RoadMap:
         """Load arrays saved by :meth:`write_npz`."""
         with np.load(path, allow_pickle=False) as data:
             arrays = {name: data[name] for name in cls._ARRAYS}
+            arrays.update({name: data[name] for name in cls._GEOMETRY if name in data})
             highway = data.get("edge_highway")
         return cls(**arrays, source=source or str(path), edge_highway=highway)
 
@@ -279,15 +292,60 @@ class RoadMap:
             travel_cs, sums = pairs(indptr, heads, weight_cs, values[order], rank[o], rank[d])
         return travel_cs / 100.0, sums
 
+    def edge_index(self, u: npt.ArrayLike, v: npt.ArrayLike) -> IntArray:
+        """The index of edge ``u -> v`` for each pair of node indices (-1: no such edge)."""
+        a = np.asarray(u, dtype=np.int64)
+        b = np.asarray(v, dtype=np.int64)
+        keys = self.edge_u * self.n_nodes + self.edge_v  # edges are sorted by (u, v)
+        want = a * self.n_nodes + b
+        at = np.minimum(np.searchsorted(keys, want), max(self.n_edges - 1, 0))
+        return np.where(keys[at] == want, at, -1)
+
+    def paths(self, origins: npt.ArrayLike, dests: npt.ArrayLike) -> list[IntArray]:
+        """The node indices of the fastest path of each ``(origin, destination)`` pair.
+
+        One scipy Dijkstra (with predecessors) per distinct origin, 64 origins per call.
+        """
+        o = np.asarray(origins, dtype=np.int64)
+        d = np.asarray(dests, dtype=np.int64)
+        out: list[IntArray] = [np.zeros(0, dtype=np.int64)] * o.shape[0]
+        sources = np.unique(o)
+        for start in range(0, sources.shape[0], 64):
+            chunk = sources[start : start + 64]
+            _, pred = dijkstra(
+                self._search_graph, directed=True, indices=chunk, return_predecessors=True
+            )
+            row = {int(s): i for i, s in enumerate(chunk.tolist())}
+            for i in np.flatnonzero(np.isin(o, chunk)).tolist():
+                out[i] = _walk_back(pred[row[int(o[i])]], int(o[i]), int(d[i]))
+        return out
+
+    def polyline(self, nodes: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
+        """``(lat, lon)`` of a path of node indices along the roads' own shapes."""
+        path = np.asarray(nodes, dtype=np.int64)
+        if path.shape[0] < 2:
+            return self.lat[path], self.lon[path]
+        edges = self.edge_index(path[:-1], path[1:])
+        if (edges < 0).any():
+            raise ValueError("consecutive path nodes must be joined by an edge")
+        lat, lon = [self.lat[path[:1]]], [self.lon[path[:1]]]
+        for e, node in zip(edges.tolist(), path[1:].tolist(), strict=True):
+            a, b = self.geom_ptr[e], self.geom_ptr[e + 1]
+            lat += [self.geom_lat[a:b], self.lat[node : node + 1]]
+            lon += [self.geom_lon[a:b], self.lon[node : node + 1]]
+        return np.concatenate(lat), np.concatenate(lon)
+
     def path(self, source: int, target: int) -> IntArray:
         """The node indices of the fastest path from ``source`` to ``target``."""
-        _, pred = dijkstra(
-            self._search_graph, directed=True, indices=[int(source)], return_predecessors=True
-        )
-        nodes = [int(target)]
-        while nodes[-1] != source:
-            prev = int(pred[0, nodes[-1]])
-            if prev < 0:
-                raise ValueError(f"no path from node {source} to node {target}")
-            nodes.append(prev)
-        return np.array(nodes[::-1], dtype=np.int64)
+        return self.paths([source], [target])[0]
+
+
+def _walk_back(pred: npt.NDArray[np.int32], source: int, target: int) -> IntArray:
+    """The path to ``target`` from a predecessor row of a search from ``source``."""
+    nodes = [target]
+    while nodes[-1] != source:
+        prev = int(pred[nodes[-1]])
+        if prev < 0:
+            raise ValueError(f"no path from node {source} to node {target}")
+        nodes.append(prev)
+    return np.array(nodes[::-1], dtype=np.int64)
