@@ -128,3 +128,18 @@ def test_a_depot_off_the_map_is_bad_input_naming_the_vehicle_row(example_map, tm
             stores=EXAMPLES / "stores.csv",
             plan_date=PLAN_DATE,
         )
+
+
+def test_progress_hears_each_step_and_the_search_costs_as_they_improve(example_map):
+    heard = []
+    example_plan(
+        example_map, solution_limit=15, backend="ortools", workers=1,
+        progress=lambda step, cost: heard.append((step, cost)),
+    )  # fmt: skip
+    steps = [s for s, c in heard if c is None]
+    assert steps[0] == "reading the orders, fleet and stores"
+    assert steps[1] == "snapping places to the map"
+    assert steps[2].startswith("travel times between")
+    assert steps[-1].startswith("searching")
+    costs = [c for _, c in heard if c is not None]
+    assert len(costs) >= 2 and costs == sorted(costs, reverse=True)

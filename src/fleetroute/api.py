@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,11 +38,13 @@ __all__ = [
     "train_eta",
     "predict_eta",
     "evaluate_eta",
+    "monitor_eta",
     "bench_vrplib",
     "check_routes",
     "insert_order",
     "replan",
     "late_risk",
+    "plan_report",
     "MAX_SNAP_M",
 ]
 
@@ -64,18 +66,27 @@ def _label(source: TableSource | None, default: str) -> str:
     return str(source)
 
 
-class _Stopwatch:
-    """Records the seconds between laps into a dict, when one is given."""
+#: A progress display: called with what is being done now and, while the solver searches,
+#: the cost of its best plan so far (None otherwise).
+Progress = Callable[[str, "float | None"], None]
 
-    def __init__(self, into: dict[str, float] | None) -> None:
+
+class _Stopwatch:
+    """Records the seconds between laps into a dict, when one is given, and tells a
+    progress display what comes next."""
+
+    def __init__(self, into: dict[str, float] | None, progress: Progress | None = None) -> None:
         self.into = into
+        self.progress = progress
         self.last = time.perf_counter()
 
-    def lap(self, stage: str) -> None:
+    def lap(self, stage: str, next_step: str | None = None) -> None:
         now = time.perf_counter()
         if self.into is not None:
             self.into[stage] = self.into.get(stage, 0.0) + now - self.last
         self.last = now
+        if next_step is not None and self.progress is not None:
+            self.progress(next_step, None)
 
 
 def _int64(values: Any) -> np.ndarray[Any, np.dtype[np.int64]]:
@@ -97,6 +108,7 @@ def build_problem(
     eta: EtaProvider | None = None,
     max_snap_m: float = MAX_SNAP_M,
     timings: dict[str, float] | None = None,
+    progress: Progress | None = None,
 ) -> tuple[Problem, pd.DataFrame]:
     """Read and check the inputs, snap them to the map and build the :class:`Problem`.
 
@@ -132,7 +144,9 @@ def build_problem(
         For bad cells, unknown stores, depots off the map, or orders none of which lie on
         the map; the message names the file, row and column.
     """
-    clock = _Stopwatch(timings)
+    clock = _Stopwatch(timings, progress)
+    if progress is not None:
+        progress("reading the orders, fleet and stores", None)
     origin = origin_of(plan_date or date.today())
     eta = eta or FreeFlow()
     rmap = road_map if isinstance(road_map, RoadMap) else load_map(road_map)
@@ -192,9 +206,9 @@ def build_problem(
             o["lon"].to_numpy(float),
         ]
     )
-    clock.lap("read")
+    clock.lap("read", "snapping places to the map")
     node, snap_m = rmap.snap(loc_lat, loc_lon)
-    clock.lap("snap")
+    clock.lap("snap", f"travel times between {np.unique(node).size} places ({eta.name})")
 
     for k in range(2 * v):
         if snap_m[k] > max_snap_m:
@@ -370,6 +384,7 @@ def plan(
     workers: int | None = None,
     locks: TableSource | None = None,
     zone_orders: int | None = SolveOptions.zone_orders,
+    progress: Progress | None = None,
 ) -> Plan:
     """Plan a day: which vehicle takes which order, in what sequence, at what times.
 
@@ -377,8 +392,10 @@ def plan(
     (wall clock), ``solution_limit`` (a deterministic effort limit instead), ``seed``,
     ``backend`` (``auto``, ``pyvrp`` or ``ortools``), ``workers`` (parallel searches) and
     ``zone_orders`` (big OR-Tools days are searched in sectors of about this many orders);
-    see :class:`fleetroute.SolveOptions`. ``locks`` (``vehicle_id, order_id[, seq]``) ties
-    orders to vehicles and, where ``seq`` is given, keeps those drop-offs in that order.
+    see :class:`fleetroute.SolveOptions`. ``progress`` is called with each step as it
+    starts and, while OR-Tools searches, with the cost of each better plan. ``locks``
+    (``vehicle_id, order_id[, seq]``) ties orders to vehicles and, where ``seq`` is given,
+    keeps those drop-offs in that order.
 
     Returns
     -------
@@ -406,6 +423,7 @@ def plan(
         eta=eta,
         max_snap_m=max_snap_m,
         timings=timings,
+        progress=progress,
     )
     if locks is not None:
         vehicle, rank = _read_locks(locks, problem)
@@ -430,7 +448,10 @@ def plan(
         workers=workers,
         zone_orders=zone_orders,
         inputs=inputs,
+        on_solution=None if progress is None else lambda cost: progress("searching", cost),
     )
+    if progress is not None:
+        progress(f"searching ({time_limit_s:g} s at most)", None)
     result = solve(problem, options)
     return Plan(
         problem=result.problem,
@@ -793,8 +814,12 @@ def train_eta(
     *,
     quantiles: tuple[float, ...] = (0.5, 0.9),
     seed: int = 0,
+    last_days: int | None = None,
 ) -> EtaModel:
     """Train the LightGBM ETA model on a history of trips and stops on ``road_map``.
+
+    ``last_days`` keeps only the latest that many days of the history (the day of its
+    newest row counts as one): retraining from the latest actuals when the model drifts.
 
     Returns the fitted :class:`~fleetroute.eta_model.EtaModel`; save it with ``.save(dir)``.
     """
@@ -802,7 +827,37 @@ def train_eta(
 
     rmap = road_map if isinstance(road_map, RoadMap) else load_map(road_map)
     t, s = _history(trips, stops, need_duration=True)
+    if last_days is not None:
+        newest = max(t["departure_time"].max(), s["arrival_time"].max())
+        since = (newest // 86400 - (last_days - 1)) * 86400
+        t, s = t[t["departure_time"] >= since], s[s["arrival_time"] >= since]
     return EtaModel(quantiles=quantiles, seed=seed).fit(rmap, history_features(rmap, t, s))
+
+
+def monitor_eta(
+    model: EtaModel | str | Path,
+    road_map: RoadMap | str | Path,
+    trips: TableSource,
+    stops: TableSource,
+    *,
+    threshold: float | None = None,
+    plot: str | Path | None = None,
+) -> dict[str, Any]:
+    """The model's error on actuals that arrived after training, by day and hour, against
+    its training error; whether it has drifted and should be retrained
+    (:func:`fleetroute.eta_model.monitor.monitor`). With ``plot``, a PNG of the trend."""
+    from fleetroute.eta_model.model import EtaModel, history_features
+    from fleetroute.eta_model.monitor import DEFAULT_THRESHOLD, monitor, plot_trend
+
+    rmap = road_map if isinstance(road_map, RoadMap) else load_map(road_map)
+    m = model if isinstance(model, EtaModel) else EtaModel.load(model, road_map=rmap)
+    t, s = _history(trips, stops, need_duration=True)
+    report = monitor(
+        m, history_features(rmap, t, s, stores=m.stores_), threshold=threshold or DEFAULT_THRESHOLD
+    )
+    if plot is not None:
+        plot_trend(plot, report)
+    return report
 
 
 def predict_eta(
@@ -1106,3 +1161,41 @@ def late_risk(
             "p_late": np.round(p_late, 4),
         }
     )
+
+
+def plan_report(
+    plan_dir: str | Path, *, road_map: RoadMap | str | Path | None = None, tiles: bool = True
+) -> str:
+    """The one-page HTML report of a plan folder (routes.csv, plan.json, unassigned.csv):
+    KPIs, the map, the vehicle table, each route's timeline and the unassigned orders.
+
+    The map's legs follow the roads of ``road_map`` when it is given; otherwise those of
+    the folder's routes.geojson (``route plan --format geojson``) when there is one; else
+    they are straight lines between stops.
+    """
+    import json
+
+    from fleetroute.views import plan_report as render
+    from fleetroute.views import routes_geojson
+
+    folder = Path(plan_dir)
+    paths = {name: folder / name for name in ("routes.csv", "plan.json", "unassigned.csv")}
+    for path in paths.values():
+        if not path.is_file():
+            raise InputError(str(path), "no such file (is this a folder `route plan` wrote?)")
+    routes = pd.read_csv(
+        paths["routes.csv"], dtype={"order_id": str, "store_id": str}, keep_default_na=False
+    )
+    unassigned = pd.read_csv(paths["unassigned.csv"], dtype=str, keep_default_na=False)
+    try:
+        summary = json.loads(paths["plan.json"].read_text())["summary"]
+    except (ValueError, KeyError):
+        raise InputError(str(paths["plan.json"]), "is not a plan.json (no summary)") from None
+    if road_map is not None:
+        road = road_map if isinstance(road_map, RoadMap) else load_map(road_map)
+        geojson = routes_geojson(routes, road_map=road)
+    elif (folder / "routes.geojson").is_file():
+        geojson = json.loads((folder / "routes.geojson").read_text())
+    else:
+        geojson = routes_geojson(routes)
+    return render(routes, summary, unassigned, geojson, title=f"Plan {folder.name}", tiles=tiles)

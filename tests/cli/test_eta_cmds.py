@@ -230,3 +230,53 @@ def test_bad_history_row_is_named(loop, tmp_path):
     )
     assert r.exit_code == 2 and "row 9, column 'kind': 'lunch' is not shop or dropoff" in r.stderr
     assert not (tmp_path / "m").exists()
+
+
+def test_monitor_keeps_a_model_that_is_still_right(loop, tmp_path):
+    later = loop / "later"
+    r = _run("eta", "monitor", "--model", loop / "model", "--map", loop / "city.graphml",
+             "--trips", later / "trips.csv", "--stops", later / "stops.csv",
+             "--out", tmp_path / "mon")  # fmt: skip
+    doc = json.loads((tmp_path / "mon" / "monitor.json").read_text())
+    assert doc["drift"] is False and doc["verdict"].startswith("keep the model")
+    assert doc["latest_day"] == "2026-02-02"
+    assert "keep the model" in r.output
+
+
+def test_monitor_flags_drift_and_train_restarts_from_the_latest_actuals(loop, tmp_path):
+    """Traffic got 70% slower after training: the monitor says retrain; a model trained on
+    the latest days only (--last-days) fits the new world again."""
+    _run("simulate", "history", "--map", loop / "city.graphml", "--days", 3,
+         "--trips-per-day", 300, "--stops-per-day", 200, "--start", "2026-02-02",
+         "--seed", 5, "--out", tmp_path / "after")  # fmt: skip
+    slow = tmp_path / "slow"
+    slow.mkdir()
+    for name, key in (("trips", "trip_id"), ("stops", "stop_id")):
+        frame = pd.read_csv(tmp_path / "after" / f"{name}.csv")
+        frame["duration_s"] = (frame["duration_s"] * 1.7).round(1)
+        frame[key] = "new-" + frame[key].astype(str)  # ids stay unique beside the old history
+        frame.to_csv(slow / f"{name}.csv", index=False)
+    watch = ["--map", loop / "city.graphml", "--trips", slow / "trips.csv",
+             "--stops", slow / "stops.csv"]  # fmt: skip
+    _run("eta", "monitor", "--model", loop / "model", *watch, "--out", tmp_path / "mon")
+    doc = json.loads((tmp_path / "mon" / "monitor.json").read_text())
+    assert doc["drift"] is True and doc["verdict"].startswith("retrain: on 2026-02-04")
+    assert [d["day"] for d in doc["by_day"]] == ["2026-02-02", "2026-02-03", "2026-02-04"]
+    assert all(d["travel_ratio"] > 1.25 for d in doc["by_day"])
+    assert (tmp_path / "mon" / "error_trend.png").stat().st_size > 0
+    by_hour = pd.read_csv(tmp_path / "mon" / "by_hour.csv")
+    assert by_hour["trips"].sum() == len(pd.read_csv(slow / "trips.csv"))
+
+    both = tmp_path / "both"
+    both.mkdir()
+    for name in ("trips", "stops"):
+        pd.concat(
+            [pd.read_csv(loop / "hist" / f"{name}.csv"), pd.read_csv(slow / f"{name}.csv")]
+        ).to_csv(both / f"{name}.csv", index=False)
+    _run("eta", "train", "--map", loop / "city.graphml", "--trips", both / "trips.csv",
+         "--stops", both / "stops.csv", "--last-days", 3, "--out", tmp_path / "new")  # fmt: skip
+    manifest = json.loads((tmp_path / "new" / "manifest.json").read_text())
+    assert manifest["training_period"][0].startswith("2026-02-02")
+    _run("eta", "monitor", "--model", tmp_path / "new", *watch, "--out", tmp_path / "mon2")
+    again = json.loads((tmp_path / "mon2" / "monitor.json").read_text())
+    assert again["by_day"][-1]["travel_ratio"] < 1.25

@@ -58,6 +58,10 @@ def test_plan_example_writes_spec_files(tmp_path):
     assert set(doc["summary"]) >= SUMMARY_KEYS
     assert doc["summary"]["assigned"] == (routes["kind"] == "dropoff").sum()
     assert doc["inputs"]["date"] == "2026-03-02"
+    # the terminal summary: a row per used vehicle and the day's KPIs
+    for van in routes["vehicle_id"].unique():
+        assert van in r.output
+    assert "cost per order" in r.output and "fleet utilisation" in r.output
 
 
 def test_plan_with_shorthand_fleet_on_a_real_osm_map(tmp_path):
@@ -211,3 +215,19 @@ def test_map_synth_writes_a_loadable_city(tmp_path):
     from fleetroute import maps
 
     assert maps.load(tmp_path / "c.graphml").n_nodes > 100
+
+
+def test_plan_json_is_for_machines_and_quiet_prints_nothing(tmp_path):
+    day = [EXAMPLES / "orders.csv", "--map", EXAMPLES / "city.graphml", "--vehicles",
+           EXAMPLES / "vehicles.csv", "--stores", EXAMPLES / "stores.csv", "--date",
+           "2026-03-02", "--solution-limit", "5", "--workers", "1"]  # fmt: skip
+    r = _run("plan", *day, "--json", "--out", tmp_path / "a")
+    assert r.exit_code == 0
+    doc = json.loads(r.output)
+    assert set(doc) == {"summary", "kpis", "vehicles", "unassigned", "out"}
+    assert doc["summary"]["assigned"] == 40
+    assert sum(v["stops"] for v in doc["vehicles"]) == 40
+    assert {"on time", "cost per order", "km per order", "fleet utilisation"} <= set(doc["kpis"])
+    r = _run("plan", *day, "--quiet", "--out", tmp_path / "b")
+    assert r.exit_code == 0 and r.output == ""
+    assert (tmp_path / "b" / "routes.csv").is_file()

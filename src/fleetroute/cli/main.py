@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ import click
 import pandas as pd
 
 from fleetroute import api
-from fleetroute.cli.params import LAT_LON, SHIFT
+from fleetroute.cli.params import LAT_LON, SHIFT, VIEWS
 from fleetroute.cli.runner import RouteGroup
 from fleetroute.errors import InputError, ModelBundleError
 from fleetroute.io.readers import DEFAULT_SHIFT_S, FleetSpec, read_orders
@@ -245,6 +246,14 @@ def _search_options(command: Callable[..., None]) -> Callable[..., None]:
     help="locks.csv (vehicle_id, order_id[, seq]): orders tied to vehicles, seq keeps order.",
 )
 @click.option(
+    "--format",
+    "views",
+    type=VIEWS,
+    default="",
+    help="Also write views: geojson (routes.geojson, road-following legs), html (map.html, "
+    "a self-contained map); comma-separated.",
+)
+@click.option(
     "--zone-orders",
     type=click.IntRange(min=1),
     default=SolveOptions.zone_orders,
@@ -252,6 +261,12 @@ def _search_options(command: Callable[..., None]) -> Callable[..., None]:
     help="Days OR-Tools plans with more orders are searched in sectors of about this many.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the summary, KPIs, vehicles and unassigned orders as JSON (for machines).",
+)
 def plan_cmd(
     orders: Path,
     day: Day,
@@ -263,38 +278,83 @@ def plan_cmd(
     max_snap_m: float,
     out_dir: Path,
     locks: Path | None,
+    views: tuple[str, ...],
     zone_orders: int,
     quiet: bool,
+    as_json: bool,
 ) -> None:
     """Plan deliveries of ORDERS (orders.csv): which vehicle, what sequence, what times.
 
     Writes routes.csv (one row per stop), plan.json (summary, routes, unassigned orders
-    with reasons, inputs) and unassigned.csv into --out.
+    with reasons, inputs) and unassigned.csv into --out; with --format, routes.geojson
+    and map.html too. Shows progress on a terminal, then a table per vehicle and the day's
+    KPIs (--quiet: nothing; --json: machine-readable).
     """
-    t0 = time.perf_counter()
-    road_map = day.road_map
-    t_map = time.perf_counter() - t0
-    result = api.plan(
-        orders,
-        day.vehicles,
-        **day.kwargs(),
-        time_limit_s=time_limit,
-        solution_limit=solution_limit,
-        seed=seed,
-        backend=backend,
-        workers=workers,
-        max_snap_m=max_snap_m,
-        locks=locks,
-        zone_orders=zone_orders,
-    )
-    write_plan(result, out_dir)
-    if quiet:
+    from fleetroute.cli.show import Status, plan_tables
+
+    with Status(enabled=not (quiet or as_json)) as status:
+        status(f"loading map {day.map_path.name}")
+        t0 = time.perf_counter()
+        road_map = day.road_map
+        t_map = time.perf_counter() - t0
+        result = api.plan(
+            orders,
+            day.vehicles,
+            **day.kwargs(),
+            time_limit_s=time_limit,
+            solution_limit=solution_limit,
+            seed=seed,
+            backend=backend,
+            workers=workers,
+            max_snap_m=max_snap_m,
+            locks=locks,
+            zone_orders=zone_orders,
+            progress=status,
+        )
+        if views:
+            status("drawing the views")
+        write_plan(result, out_dir, views=_views(result, road_map, views))
+        status("")
+    if as_json:
+        click.echo(json.dumps(_plan_json(result, out_dir), indent=1))
+    if quiet or as_json:
         return
     click.echo(
         f"map {day.map_path.name}: {road_map.n_nodes} nodes, {road_map.n_edges} edges "
         f"({t_map:.1f} s)"
     )
+    plan_tables(result)
     _report(result, out_dir)
+
+
+def _plan_json(result: api.Plan, out_dir: Path) -> dict[str, Any]:
+    """What --json prints: summary, KPIs, one object per vehicle, unassigned orders."""
+    from fleetroute.views import kpis, vehicle_table
+
+    routes = result.routes_table()
+    summary = result.summary()
+    return {
+        "summary": summary,
+        "kpis": kpis(routes, summary),
+        "vehicles": vehicle_table(routes).to_dict("records") if len(routes) else [],
+        "unassigned": result.unassigned_table().to_dict("records"),
+        "out": str(out_dir),
+    }
+
+
+def _views(result: api.Plan, road_map: RoadMap, names: tuple[str, ...]) -> dict[str, str]:
+    """The view files asked for with --format, by file name."""
+    if not names:
+        return {}
+    from fleetroute.views import map_html, plan_geojson
+
+    geojson = plan_geojson(result, road_map)
+    out = {}
+    if "geojson" in names:
+        out["routes.geojson"] = json.dumps(geojson, ensure_ascii=False)
+    if "html" in names:
+        out["map.html"] = map_html(geojson, title=f"fleetroute plan: {road_map.source}")
+    return out
 
 
 def _report(result: api.Plan, out_dir: Path) -> None:
@@ -534,14 +594,36 @@ def eta_group() -> None:
     help="Quantiles to learn besides the median (default 0.9); repeatable.",
 )
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--last-days",
+    type=click.IntRange(min=1),
+    help="Train on the latest N days of the history only (retraining after drift).",
+)
 def eta_train_cmd(
-    map_path: Path, trips: Path, stops: Path, out_dir: Path, quantiles: tuple[float, ...], seed: int
+    map_path: Path,
+    trips: Path,
+    stops: Path,
+    out_dir: Path,
+    quantiles: tuple[float, ...],
+    seed: int,
+    last_days: int | None,
 ) -> None:
     """Learn travel and shop/drop-off times from history; write the model bundle."""
-    road_map = load_map(map_path)
-    model = api.train_eta(
-        road_map, trips, stops, quantiles=(0.5, *(quantiles or (0.9,))), seed=seed
-    )
+    from fleetroute.cli.show import Status
+
+    with Status() as status:
+        status(f"loading map {map_path.name}")
+        road_map = load_map(map_path)
+        status("computing features and training the LightGBM boosters")
+        model = api.train_eta(
+            road_map,
+            trips,
+            stops,
+            quantiles=(0.5, *(quantiles or (0.9,))),
+            seed=seed,
+            last_days=last_days,
+        )
+        status("")
     _atomic_dir(out_dir, model.save)
     m = model.metrics_
     share = f"{model.validation_share:.0%}"
@@ -551,6 +633,65 @@ def eta_train_cmd(
         f"travel MAE {travel:.0f} s (free-flow {free:.0f} s), "
         f"service MAE {m['service']['mae_s']:.0f} s"
     )
+    click.echo(f"wrote {out_dir}")
+
+
+@eta_group.command("monitor")
+@click.option(
+    "--model",
+    "model_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The model bundle in service.",
+)
+@_MAP
+@_TRIPS
+@_STOPS
+@click.option(
+    "--threshold",
+    type=click.FloatRange(min=1.0),
+    default=1.25,
+    show_default=True,
+    help="A day drifts when its MAE exceeds the training MAE by this factor.",
+)
+@_out_dir("monitor", "monitor.json, by_day.csv, by_hour.csv and error_trend.png")
+def eta_monitor_cmd(
+    model_dir: Path, map_path: Path, trips: Path, stops: Path, threshold: float, out_dir: Path
+) -> None:
+    """How the model does on actuals that came after training: error by day and hour
+    against its training error, drift, and whether to retrain. Drift is not an error:
+    the exit status is 0 either way (read `drift` in monitor.json)."""
+    report = api.monitor_eta(model_dir, map_path, trips, stops, threshold=threshold)
+
+    def write(tmp: Path) -> None:
+        plot = None
+        try:
+            from fleetroute.eta_model.monitor import plot_trend
+
+            plot = plot_trend(tmp / "error_trend.png", report)
+        except ImportError:  # matplotlib is optional (extra "plot")
+            pass
+        report["by_day"].to_csv(tmp / "by_day.csv", index=False)
+        report["by_hour"].to_csv(tmp / "by_hour.csv", index=False)
+        doc = {k: v for k, v in report.items() if k not in ("by_day", "by_hour")}
+        doc["by_day"] = json.loads(report["by_day"].to_json(orient="records"))
+        doc["plot"] = plot.name if plot else None
+        (tmp / "monitor.json").write_text(json.dumps(doc, indent=1) + "\n")
+
+    _atomic_dir(out_dir, write)
+    ref = report["reference"]
+    click.echo(
+        f"training error: travel MAE {ref['travel_mae_s']:.0f} s, "
+        f"service MAE {ref['service_mae_s']:.0f} s"
+    )
+    for row in report["by_day"].to_dict("records"):
+        flag = "  DRIFT" if row["drift"] else ""
+        click.echo(
+            f"  {row['day']}: {row['trips']} trips, travel MAE {row['travel_mae_s']:.0f} s "
+            f"({row['travel_ratio']:.2f}x), service {row['service_ratio']:.2f}x, "
+            f"P90 coverage {row['p90_coverage']:.0%}{flag}"
+        )
+    click.echo(report["verdict"])
     click.echo(f"wrote {out_dir}")
 
 
@@ -847,6 +988,34 @@ def _eta(model_dir: Path | None, road_map: RoadMap, quantile: float) -> LearnedE
         raise
     except ValueError as exc:  # a quantile the model did not learn
         raise InputError("--eta-quantile", str(exc)) from None
+
+
+@cli.command("report")
+@click.argument("plan_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--map",
+    "map_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The map planned on: legs follow its roads (default: the folder's routes.geojson "
+    "if there is one, else straight lines).",
+)
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the page [default: PLAN_DIR/report.html].",
+)
+@click.option("--no-tiles", is_flag=True, help="No OpenStreetMap background tiles.")
+def report_cmd(
+    plan_dir: Path, map_path: Path | None, out_file: Path | None, no_tiles: bool
+) -> None:
+    """A one-page HTML report of a plan folder: KPIs, map, vehicle table, route timeline."""
+    page = api.plan_report(plan_dir, road_map=map_path, tiles=not no_tiles)
+    target = out_file or plan_dir / "report.html"
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(target)
+    click.echo(f"wrote {target}")
 
 
 @cli.command("check")

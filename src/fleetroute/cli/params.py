@@ -8,7 +8,7 @@ import click
 
 from fleetroute.io.times import origin_of, parse_time_s
 
-__all__ = ["LAT_LON", "SHIFT"]
+__all__ = ["LAT_LON", "SHIFT", "VIEWS"]
 
 
 class LatLonType(click.ParamType):
@@ -51,5 +51,22 @@ class ShiftType(click.ParamType):
         return (start, end)
 
 
+class ViewsType(click.ParamType):
+    """A comma-separated list of view formats (``geojson``, ``html``)."""
+
+    name = "geojson,html"
+    choices = ("geojson", "html")
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, tuple):
+            return value
+        names = tuple(dict.fromkeys(v.strip().lower() for v in str(value).split(",") if v.strip()))
+        unknown = [n for n in names if n not in self.choices]
+        if unknown:
+            self.fail(f"unknown format '{unknown[0]}' (choose from geojson, html)", param, ctx)
+        return names
+
+
 LAT_LON = LatLonType()
+VIEWS = ViewsType()
 SHIFT = ShiftType()

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,11 +19,14 @@ __all__ = ["write_plan", "PLAN_FILES"]
 PLAN_FILES = ("routes.csv", "plan.json", "unassigned.csv")
 
 
-def write_plan(plan: Plan, out_dir: str | Path) -> list[Path]:
+def write_plan(
+    plan: Plan, out_dir: str | Path, *, views: Mapping[str, str] | None = None
+) -> list[Path]:
     """Write routes.csv, plan.json and unassigned.csv into ``out_dir``, all or nothing.
 
     Files are written to a temporary folder beside ``out_dir`` and moved in only when all
-    of them are complete; other files already in ``out_dir`` are left alone.
+    of them are complete; other files already in ``out_dir`` are left alone. ``views``
+    (file name -> text, e.g. routes.geojson and map.html) are written with them.
 
     Returns
     -------
@@ -38,9 +42,11 @@ def write_plan(plan: Plan, out_dir: str | Path) -> list[Path]:
             json.dump(plan.to_dict(), fh, indent=2, ensure_ascii=False)
             fh.write("\n")
         plan.unassigned_table().to_csv(tmp / "unassigned.csv", index=False)
+        for name, text in (views or {}).items():
+            (tmp / name).write_text(text, encoding="utf-8")
         out.mkdir(exist_ok=True)
         written = []
-        for name in PLAN_FILES:
+        for name in (*PLAN_FILES, *(views or {})):
             os.replace(tmp / name, out / name)
             written.append(out / name)
         return written

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +49,10 @@ class SolveOptions:
         deterministic for the same inputs and a solution limit.
     inputs
         What the plan was made from, recorded in plan.json.
+    on_solution
+        Called with the search's cost (cost units, penalties for left-out orders included)
+        each time OR-Tools finds a better plan, for progress displays. PyVRP's searches
+        run in other processes and do not call it.
     """
 
     time_limit_s: float = 10.0
@@ -60,6 +64,7 @@ class SolveOptions:
     seed: int = 0
     zone_orders: int | None = 500
     inputs: Mapping[str, Any] = field(default_factory=dict)
+    on_solution: Callable[[float], None] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:

@@ -19,6 +19,7 @@ plus the time dimension's slack cost).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -167,6 +168,8 @@ def solve_ortools(
     for pick, drop in nodes.pairs:
         model.AddPickupAndDelivery(manager.NodeToIndex(pick), manager.NodeToIndex(drop))
 
+    if opts.on_solution is not None:
+        _report_costs(model, opts.on_solution)
     t_first = time.perf_counter()
     first = model.SolveWithParameters(_first_solution_params(opts, n_nodes))
     t_improve = time.perf_counter()
@@ -209,6 +212,19 @@ def solve_ortools(
         if any(o >= 0 for o in seq):
             routes.append(Route(k, tuple(kinds), tuple(seq)))
     return routes, timings
+
+
+def _report_costs(model: Any, report: Callable[[float], None]) -> None:
+    """Call ``report`` with the cost of every plan better than the last one reported."""
+    best = [float("inf")]
+
+    def at_solution() -> None:
+        cost = model.CostVar().Max() / COST_SCALE
+        if cost < best[0]:
+            best[0] = cost
+            report(cost)
+
+    model.AddAtSolutionCallback(at_solution)
 
 
 def _add_locks(p: Problem, nodes: _Nodes, model: Any, manager: Any, time_dim: Any) -> None:

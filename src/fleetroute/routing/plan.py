@@ -191,9 +191,16 @@ class Plan:
             "total_travel_s": int(t["travel_s"].sum()),
             "total_duration_s": int(sum(s.duration_s for s in self.schedules)),
             "on_time_rate": round(on_time, 4),
+            "fleet_utilisation": round(self._utilisation(), 4),
             "objective": self.objective,
             "solve_time_s": round(self.solve_time_s, 3),
         }
+
+    def _utilisation(self) -> float:
+        """The used vehicles' route time over the whole fleet's shift time."""
+        p = self.problem
+        shift = float((p.shift_end_s - p.shift_start_s).sum())
+        return sum(s.duration_s for s in self.schedules) / shift if shift > 0 else 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """plan.json as a dict: summary, routes, unassigned and inputs."""

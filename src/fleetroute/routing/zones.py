@@ -113,8 +113,8 @@ def solve_in_zones(
     t0 = time.perf_counter()
     problems = [p.with_vehicles(f).with_orders(z) for z, f in zip(zones, fleets, strict=True)]
     rounds = int(np.ceil(k / workers))
-    each = dataclasses.replace(
-        opts, time_limit_s=opts.time_limit_s * _SECTOR_SHARE / rounds, workers=1
+    each = dataclasses.replace(  # progress callbacks stay in this process
+        opts, time_limit_s=opts.time_limit_s * _SECTOR_SHARE / rounds, workers=1, on_solution=None
     )
     timings: dict[str, float] = {"zones": time.perf_counter() - t0}
     _ZONES = problems
@@ -139,7 +139,10 @@ def solve_in_zones(
     idle = np.setdiff1d(np.arange(p.n_vehicles), [r.vehicle for r in routes])
     if left.size and idle.size:
         rest = dataclasses.replace(
-            opts, time_limit_s=max(1.0, opts.time_limit_s * (1 - _SECTOR_SHARE)), workers=1
+            opts,
+            time_limit_s=max(1.0, opts.time_limit_s * (1 - _SECTOR_SHARE)),
+            workers=1,
+            on_solution=None,
         )
         more, backend, _ = search(
             p.with_vehicles(idle).with_orders(left), np.arange(left.size), rest, 1
