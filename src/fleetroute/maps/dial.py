@@ -4,9 +4,11 @@ Why not scipy alone: scipy's ``dijkstra`` holds the GIL and takes ~15 ms per sou
 100k-node city, so a 2,000-stop matrix takes ~30 s on one core. Edge times here are whole
 centiseconds, which makes a bucket queue (Dial's algorithm) exact and far cheaper than a
 heap; sources run in parallel threads (numba, no GIL). Each search stops once it has
-settled every target. Buckets are a power of two centiseconds wide (at most the shortest
-edge, so still exact) and there is a power of two of them: shifts and masks, not integer
-divisions, in the inner loop (division was a fifth of the time on a 200k-node city).
+settled every target. Buckets are a power of two centiseconds wide, about a quarter of the
+median edge, and there is a power of two of them: shifts and masks, not integer divisions,
+in the inner loop (division was a fifth of the time on a 200k-node city). Edges shorter
+than a bucket make it delta-stepping: a node may be improved again within its bucket, so
+it is queued again, and a bucket's distances are final once it is empty.
 Ties in time are broken by length, and the length of the chosen path is carried along, so
 one search gives both matrices.
 
@@ -71,10 +73,15 @@ def many_to_many(
 
 @nb.njit(cache=True)
 def _buckets(w_cs):  # pragma: no cover - compiled
-    """log2 of the bucket width (a power of two <= the shortest edge) and the bucket count."""
-    shortest = w_cs.min() if w_cs.shape[0] else 1
+    """log2 of the bucket width and the bucket count (a power of two).
+
+    The width is a power of two near a quarter of the median edge, not the shortest edge:
+    a few very short edges (4 cs on the radial city) would otherwise make hundreds of
+    thousands of near-empty buckets per search.
+    """
+    typical = np.median(w_cs) / 4 if w_cs.shape[0] else 1
     shift = 0
-    while (2 << shift) <= shortest:
+    while (2 << shift) <= typical:
         shift += 1
     span = ((w_cs.max() if w_cs.shape[0] else 1) >> shift) + 2
     n_buckets = 1
@@ -97,22 +104,34 @@ def _pair_search(  # pragma: no cover - compiled
     n_targets,
     dist,
     acc,
-    settled,
+    counted,
+    expanded,
     head,
     entry_node,
+    entry_dist,
     entry_next,
 ):
+    """One search from ``source`` until every marked target is final.
+
+    Buckets may be wider than the shortest edge, so a node can improve another of its own
+    bucket (delta-stepping): a bucket is worked until it is empty, an improved node is
+    queued again, and distances below the next bucket are final only once it is empty.
+    Returns False when the entry arrays ran out (the caller grows them and searches again;
+    growing them in here would slow every access in the loop).
+    """
     n = dist.shape[0]
     k_acc = acc.shape[1]
     for i in range(n):
         dist[i] = _INF
-        settled[i] = False
+        counted[i] = False
+        expanded[i] = False
     for b in range(n_buckets):
         head[b] = -1
     dist[source] = 0
     for j in range(k_acc):
         acc[source, j] = 0.0
     entry_node[0] = source
+    entry_dist[0] = 0
     entry_next[0] = -1
     head[0] = 0
     n_entries = 1
@@ -124,19 +143,20 @@ def _pair_search(  # pragma: no cover - compiled
         b = cur & mask
         e = head[b]
         if e == -1:
+            if found == n_targets:  # this bucket is done: every target is final
+                break
             cur += 1
             continue
         head[b] = entry_next[e]
         queued -= 1
         u = entry_node[e]
-        if settled[u] or (dist[u] >> shift) != cur:
-            continue
-        settled[u] = True
-        if mark[u] == stamp:
-            found += 1
-            if found == n_targets:
-                break
         du = dist[u]
+        if entry_dist[e] != du or expanded[u]:  # a newer entry stands, or already done
+            continue
+        expanded[u] = True
+        if mark[u] == stamp and not counted[u]:
+            counted[u] = True
+            found += 1
         lu = acc[u, 0]
         for k in range(indptr[u], indptr[u + 1]):
             v = indices[k]
@@ -144,18 +164,28 @@ def _pair_search(  # pragma: no cover - compiled
             dv = dist[v]
             if nd > dv:
                 continue
-            if nd == dv and lu + edge_acc[k, 0] >= acc[v, 0]:
-                continue
-            if nd < dv:
-                entry_node[n_entries] = v
-                bb = (nd >> shift) & mask
-                entry_next[n_entries] = head[bb]
-                head[bb] = n_entries
-                n_entries += 1
-                queued += 1
-                dist[v] = nd
+            if nd == dv:
+                if lu + edge_acc[k, 0] >= acc[v, 0]:
+                    continue
+                if not expanded[v]:  # as fast, shorter in metres, not yet expanded
+                    for j in range(k_acc):
+                        acc[v, j] = acc[u, j] + edge_acc[k, j]
+                    continue
+            # faster (or shorter after v was expanded): (re)queue v with its new labels
+            expanded[v] = False
+            if n_entries == entry_node.shape[0]:
+                return False  # pragma: no cover - more re-queued nodes than edges
+            entry_node[n_entries] = v
+            entry_dist[n_entries] = nd
+            bb = (nd >> shift) & mask
+            entry_next[n_entries] = head[bb]
+            head[bb] = n_entries
+            n_entries += 1
+            queued += 1
+            dist[v] = nd
             for j in range(k_acc):
                 acc[v, j] = acc[u, j] + edge_acc[k, j]
+    return True
 
 
 @nb.njit(parallel=True, cache=True)
@@ -171,10 +201,12 @@ def _pairs(
     for t in nb.prange(n_threads):
         dist = np.empty(n, dtype=np.int32)
         acc = np.empty((n, k_acc), dtype=np.float64)
-        settled = np.empty(n, dtype=np.bool_)
+        counted = np.empty(n, dtype=np.bool_)
+        expanded = np.empty(n, dtype=np.bool_)
         mark = np.zeros(n, dtype=np.int32)
         head = np.empty(n_buckets, dtype=np.int32)
         entry_node = np.empty(indices.shape[0] + 1, dtype=np.int32)
+        entry_dist = np.empty(indices.shape[0] + 1, dtype=np.int32)
         entry_next = np.empty(indices.shape[0] + 1, dtype=np.int32)
         for g in range(t, origins.shape[0], n_threads):
             stamp = g + 1
@@ -183,7 +215,7 @@ def _pairs(
                 if mark[dests[p]] != stamp:
                     mark[dests[p]] = stamp
                     n_targets += 1
-            _pair_search(
+            while not _pair_search(
                 indptr,
                 indices,
                 w_cs,
@@ -196,11 +228,17 @@ def _pairs(
                 n_targets,
                 dist,
                 acc,
-                settled,
+                counted,
+                expanded,
                 head,
                 entry_node,
+                entry_dist,
                 entry_next,
-            )
+            ):  # more re-queued nodes than edges (rare): grow the queue and search again
+                size = 2 * entry_node.shape[0]
+                entry_node = np.empty(size, dtype=np.int32)
+                entry_dist = np.empty(size, dtype=np.int32)
+                entry_next = np.empty(size, dtype=np.int32)
             for p in range(dest_ptr[g], dest_ptr[g + 1]):
                 d = dests[p]
                 out_cs[p] = dist[d]
@@ -220,7 +258,8 @@ def _matrix(indptr, indices, w_cs, edge_acc, sources, targets, n_threads):  # pr
     for t in nb.prange(n_threads):
         dist = np.empty(n, dtype=np.int32)
         acc = np.empty((n, 1), dtype=np.float64)
-        settled = np.empty(n, dtype=np.bool_)
+        counted = np.empty(n, dtype=np.bool_)
+        expanded = np.empty(n, dtype=np.bool_)
         mark = np.zeros(n, dtype=np.int32)
         n_targets = 0
         for j in range(n_dst):
@@ -229,9 +268,10 @@ def _matrix(indptr, indices, w_cs, edge_acc, sources, targets, n_threads):  # pr
                 n_targets += 1
         head = np.empty(n_buckets, dtype=np.int32)
         entry_node = np.empty(indices.shape[0] + 1, dtype=np.int32)
+        entry_dist = np.empty(indices.shape[0] + 1, dtype=np.int32)
         entry_next = np.empty(indices.shape[0] + 1, dtype=np.int32)
         for s in range(t, n_src, n_threads):
-            _pair_search(
+            while not _pair_search(
                 indptr,
                 indices,
                 w_cs,
@@ -244,11 +284,17 @@ def _matrix(indptr, indices, w_cs, edge_acc, sources, targets, n_threads):  # pr
                 n_targets,
                 dist,
                 acc,
-                settled,
+                counted,
+                expanded,
                 head,
                 entry_node,
+                entry_dist,
                 entry_next,
-            )
+            ):  # more re-queued nodes than edges (rare): grow the queue and search again
+                size = 2 * entry_node.shape[0]
+                entry_node = np.empty(size, dtype=np.int32)
+                entry_dist = np.empty(size, dtype=np.int32)
+                entry_next = np.empty(size, dtype=np.int32)
             for j in range(n_dst):
                 out_cs[s, j] = dist[targets[j]]
                 out_len[s, j] = acc[targets[j], 0]

@@ -80,11 +80,11 @@ def timeline_svg(routes: pd.DataFrame, *, width: int = 1000, row_h: int = 18) ->
     depart = _seconds(routes["departure"], day)
     t0 = np.floor(np.nanmin(arrive) / 3600) * 3600
     t1 = np.ceil(np.nanmax(depart) / 3600) * 3600
-    label_w, top = 110, 22
+    label_w, top = 110, 22  # room for vehicle names on the left, hours on top
     span = max(t1 - t0, 3600.0)
 
     def x(t: float) -> float:
-        return label_w + (t - t0) / span * (width - label_w - 10)
+        return label_w + (t - t0) / span * (width - label_w - 30)
 
     vids = list(dict.fromkeys(routes["vehicle_id"].astype(str)))
     colours = vehicle_colours(vids)
