@@ -990,6 +990,70 @@ def _eta(model_dir: Path | None, road_map: RoadMap, quantile: float) -> LearnedE
         raise InputError("--eta-quantile", str(exc)) from None
 
 
+@cli.command("batch")
+@click.argument("orders_dir", type=click.Path(file_okay=False, path_type=Path))
+@_day_options
+@_search_options
+@_out_dir("batch", "one folder per order file, and batch.json")
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="A running Dask scheduler (tcp://host:8786) [default: a local cluster].",
+)
+@click.option(
+    "--dask-workers",
+    type=click.IntRange(min=1),
+    help="Worker processes of the local cluster [default: one per core].",
+)
+def batch_cmd(
+    orders_dir: Path,
+    day: Day,
+    time_limit: float,
+    solution_limit: int | None,
+    seed: int,
+    backend: str,
+    workers: int | None,
+    out_dir: Path,
+    scheduler: str | None,
+    dask_workers: int | None,
+) -> None:
+    """Plan every order file of ORDERS_DIR (*.csv, one day or scenario each) as one Dask
+    job: OUT/<file name>/ gets the usual files. Rerunning skips the days already planned;
+    a day that fails is named and the others still complete (exit status 1 then).
+    The vehicles, stores and order files must be readable by the workers."""
+    from fleetroute.batch import order_files, plan_batch
+
+    if day.eta_model is not None:
+        raise InputError("--eta-model", "batch mode plans with free-flow times for now")
+    days = plan_batch(
+        order_files(orders_dir),
+        out_dir,
+        road_map=day.road_map,
+        scheduler=scheduler,
+        n_workers=dask_workers,
+        vehicles=day.vehicles,
+        stores=day.stores,
+        fleet=day.fleet,
+        plan_date=day.plan_date,
+        time_limit_s=time_limit,
+        solution_limit=solution_limit,
+        seed=seed,
+        backend=backend,
+        workers=workers or 1,
+    )
+    for d in days:
+        if d.status == "planned":
+            s = d.summary
+            click.echo(f"{d.name}: planned {s['assigned']} of {s['orders']} orders -> {d.out}")
+        elif d.status == "skipped":
+            click.echo(f"{d.name}: already planned in {d.out} (skipped)")
+        else:
+            click.echo(f"{d.name}: FAILED: {d.error}", err=True)
+    click.echo(f"wrote {out_dir}/batch.json")
+    if any(d.status == "failed" for d in days):
+        raise click.exceptions.Exit(1)
+
+
 @cli.command("report")
 @click.argument("plan_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option(
