@@ -19,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from fleetroute.batch import _lean, plan_batch
+from fleetroute.batch import plan_batch
+from fleetroute.cluster import lean_map
 from fleetroute.eta_model.world import simulate_orders
 from fleetroute.maps import load
 from fleetroute.suite import PLAN_DATE, _city, _stores, vans
@@ -61,7 +62,7 @@ def main() -> None:
             rows.append({"workers": workers, "wall_s": round(wall, 1), "days": planned,
                          "assigned": assigned})  # fmt: skip
             print(rows[-1])
-    map_bytes = len(pickle.dumps(_lean(road_map)))
+    map_bytes = len(pickle.dumps(lean_map(road_map)))
     doc = {"days": args.days, "orders_per_day": args.orders, "time_limit_s": args.time_limit,
            "nodes": road_map.n_nodes, "map_bytes_per_worker": map_bytes, "runs": rows}  # fmt: skip
     args.out.write_text(json.dumps(doc, indent=1) + "\n")

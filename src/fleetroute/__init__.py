@@ -8,6 +8,9 @@ The Python API for dispatch systems::
     plan.routes_table()      # routes.csv as a DataFrame
     plan.summary()           # the summary of plan.json
     plan.unassigned_table()  # orders left out, with reasons
+
+    # many depots or zones at once, each its own problem, in parallel on Dask
+    day = fleetroute.plan_partitioned("orders.csv", "vehicles.csv", road_map=city, by="zone")
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -37,7 +40,16 @@ from fleetroute.eta_model import EtaModel, EtaProvider, FreeFlow, LearnedEta
 from fleetroute.io.readers import FleetSpec
 from fleetroute.io.writers import write_plan
 from fleetroute.maps import RoadMap
-from fleetroute.routing import Plan, Problem, Route, SolveOptions, schedule, solve
+from fleetroute.partition import plan_partitioned
+from fleetroute.routing import (
+    PartitionedPlan,
+    Plan,
+    Problem,
+    Route,
+    SolveOptions,
+    schedule,
+    solve,
+)
 
 try:
     __version__ = version("fleetroute")
@@ -56,6 +68,7 @@ __all__ = [
     "MapError",
     "ModelBundleError",
     "NotFittedError",
+    "PartitionedPlan",
     "Plan",
     "Problem",
     "RoadMap",
@@ -73,6 +86,7 @@ __all__ = [
     "train_eta",
     "maps",
     "plan",
+    "plan_partitioned",
     "schedule",
     "solve",
     "write_plan",

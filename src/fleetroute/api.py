@@ -61,8 +61,10 @@ MAX_SNAP_M = 1000.0
 
 
 def _label(source: TableSource | None, default: str) -> str:
-    if source is None or isinstance(source, pd.DataFrame):
+    if source is None:
         return default
+    if isinstance(source, pd.DataFrame):
+        return str(source.attrs.get("source", default))
     return str(source)
 
 

@@ -11,12 +11,13 @@ fails is reported by name while the others complete.
 from __future__ import annotations
 
 import json
-import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fleetroute.errors import FleetrouteError, InputError
+from fleetroute.cluster import TaskError, dask_client, lean_map, run_named
+from fleetroute.errors import InputError
+from fleetroute.eta_model.baseline import EtaProvider
 from fleetroute.maps.load import load as load_map
 from fleetroute.maps.roadmap import RoadMap
 
@@ -46,18 +47,13 @@ def order_files(folder: str | Path) -> list[Path]:
     return files
 
 
-def _lean(road_map: RoadMap) -> RoadMap:
-    """The map's arrays only (no cached search graphs), to send to workers."""
-    return RoadMap(
-        **{f.name: getattr(road_map, f.name) for f in fields(road_map)},
-    )
-
-
-def _plan_day(source: str, out: str, road_map: RoadMap, options: dict[str, Any]) -> dict[str, Any]:
+def _plan_day(
+    source: str, out: str, road_map: RoadMap, eta: EtaProvider | None, options: dict[str, Any]
+) -> dict[str, Any]:
     """One task: plan one order file and write its folder; returns the plan's summary."""
     import fleetroute
 
-    result = fleetroute.plan(source, road_map=road_map, **options)
+    result = fleetroute.plan(source, road_map=road_map, eta=eta, **options)
     fleetroute.write_plan(result, out)
     return result.summary()
 
@@ -67,6 +63,7 @@ def plan_batch(
     out_root: str | Path,
     *,
     road_map: RoadMap | str | Path,
+    eta: EtaProvider | None = None,
     scheduler: str | None = None,
     n_workers: int | None = None,
     **options: Any,
@@ -79,8 +76,9 @@ def plan_batch(
         Order files (orders.csv format).
     out_root
         Where the per-day folders and ``batch.json`` go.
-    road_map
-        The map, loaded or a path; sent to each worker once.
+    road_map, eta
+        The map, loaded or a path, and the ETA provider (default: free flow); each is
+        sent to each worker once.
     scheduler
         Address of a running Dask scheduler; default: a local cluster of ``n_workers``
         processes (default: one per core), one thread each.
@@ -94,53 +92,31 @@ def plan_batch(
         One per source, in order: planned, skipped (its plan.json was already there) or
         failed (with the error's one line).
     """
-    from distributed import Client, LocalCluster, as_completed
-
     root = Path(out_root)
     root.mkdir(parents=True, exist_ok=True)
     names = [p.stem for p in sources]
     if len(set(names)) != len(names):
         raise InputError(str(sources[0].parent), "two order files have the same name")
     days = [BatchDay(p.stem, str(p), str(root / p.stem), "pending") for p in sources]
-    todo = []
+    todo = {}
     for day in days:
         if (Path(day.out) / "plan.json").is_file():
             day.status = "skipped"
         else:
-            todo.append(day)
+            todo[day.name] = day
     options = {"workers": 1, **options}
     rmap = road_map if isinstance(road_map, RoadMap) else load_map(road_map)
     if todo:
-        cluster = None
-        if scheduler is None:
-            cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-            cluster = LocalCluster(
-                n_workers=n_workers or cores, threads_per_worker=1, processes=True,
-                dashboard_address=None,
-            )  # fmt: skip
-        client = Client(cluster if cluster is not None else scheduler)
-        try:
-            shared = client.scatter(_lean(rmap), broadcast=True)
-            futures = {
-                client.submit(
-                    _plan_day, day.source, day.out, shared, options, key=f"plan-{day.name}",
-                    pure=False,
-                ): day
-                for day in todo
-            }  # fmt: skip
-            for future in as_completed(futures):
-                day = futures[future]
-                try:
-                    day.summary = future.result()
-                    day.status = "planned"
-                except FleetrouteError as exc:
-                    day.status, day.error = "failed", str(exc)
-                except Exception as exc:  # one day's crash must not stop the others
-                    day.status, day.error = "failed", f"{type(exc).__name__}: {exc}"
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
+        with dask_client(scheduler, n_workers) as client:
+            shared_map = client.scatter(lean_map(rmap), broadcast=True)
+            shared_eta = client.scatter(eta, broadcast=True) if eta is not None else None
+            tasks = {n: (d.source, d.out, shared_map, shared_eta, options) for n, d in todo.items()}
+            for name, result in run_named(client, _plan_day, tasks, prefix="plan").items():
+                day = todo[name]
+                if isinstance(result, TaskError):
+                    day.status, day.error = "failed", str(result)
+                else:
+                    day.status, day.summary = "planned", result
     doc = {"days": [day.__dict__ for day in days]}
     (root / "batch.json").write_text(json.dumps(doc, indent=1, default=str) + "\n")
     return days

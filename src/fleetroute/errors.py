@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "FleetrouteError",
     "InputError",
@@ -47,6 +49,16 @@ class InputError(FleetrouteError, ValueError):
             loc.append(f"column '{column}'")
         head = self.path + (": " + ", ".join(loc) if loc else "")
         super().__init__(f"{head}: {message}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pickled whole, so an error raised on a Dask worker keeps its file, row and column
+        return (_input_error, (type(self), self.path, self.message, self.row, self.column))
+
+
+def _input_error(
+    cls: type[InputError], path: str, message: str, row: int | None, column: str | None
+) -> InputError:
+    return cls(path, message, row=row, column=column)
 
 
 class MapError(FleetrouteError, ValueError):

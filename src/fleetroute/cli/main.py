@@ -24,6 +24,7 @@ from fleetroute.io.tables import Column, read_table
 from fleetroute.io.writers import write_plan
 from fleetroute.maps import RoadMap, write_synthetic_city
 from fleetroute.maps import load as load_map
+from fleetroute.routing.combined import PartitionedPlan
 from fleetroute.routing.options import BACKENDS, SolveOptions
 
 if TYPE_CHECKING:
@@ -193,6 +194,20 @@ def _out_dir(default: str, what: str) -> Callable[[Callable[..., None]], Callabl
     )
 
 
+def _dask_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Where Dask tasks run: a running scheduler, or a local cluster of N workers."""
+    command = click.option(
+        "--dask-workers",
+        type=click.IntRange(min=1),
+        help="Worker processes of the local Dask cluster [default: one per core].",
+    )(command)
+    return click.option(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="A running Dask scheduler (tcp://host:8786) [default: a local cluster].",
+    )(command)
+
+
 def _search_options(command: Callable[..., None]) -> Callable[..., None]:
     """How the solver searches: time, effort limit, seed, backend, parallel searches."""
     options = [
@@ -260,6 +275,14 @@ def _search_options(command: Callable[..., None]) -> Callable[..., None]:
     show_default=True,
     help="Days OR-Tools plans with more orders are searched in sectors of about this many.",
 )
+@click.option(
+    "--partition",
+    metavar="COLUMN|auto",
+    help="Plan each depot or zone as its own problem, in parallel on Dask: by a column "
+    "orders and vehicles share (zone, depot_id, ...), or auto (each order to its nearest "
+    "depot).",
+)
+@_dask_options
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @click.option(
     "--json",
@@ -280,6 +303,9 @@ def plan_cmd(
     locks: Path | None,
     views: tuple[str, ...],
     zone_orders: int,
+    partition: str | None,
+    scheduler: str | None,
+    dask_workers: int | None,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -288,29 +314,41 @@ def plan_cmd(
     Writes routes.csv (one row per stop), plan.json (summary, routes, unassigned orders
     with reasons, inputs) and unassigned.csv into --out; with --format, routes.geojson
     and map.html too. Shows progress on a terminal, then a table per vehicle and the day's
-    KPIs (--quiet: nothing; --json: machine-readable).
+    KPIs (--quiet: nothing; --json: machine-readable). With --partition, each depot or
+    zone is planned as its own problem on Dask, and the files hold them all.
     """
     from fleetroute.cli.show import Status, plan_tables
 
+    if partition is None and (scheduler or dask_workers):
+        raise InputError("--scheduler", "Dask runs partitions: give --partition too")
+    if partition is not None and locks is not None:
+        raise InputError("--locks", "locks are not supported with --partition yet")
     with Status(enabled=not (quiet or as_json)) as status:
         status(f"loading map {day.map_path.name}")
         t0 = time.perf_counter()
         road_map = day.road_map
         t_map = time.perf_counter() - t0
-        result = api.plan(
-            orders,
-            day.vehicles,
-            **day.kwargs(),
-            time_limit_s=time_limit,
-            solution_limit=solution_limit,
-            seed=seed,
-            backend=backend,
-            workers=workers,
-            max_snap_m=max_snap_m,
-            locks=locks,
-            zone_orders=zone_orders,
-            progress=status,
-        )
+        search: dict[str, Any] = {
+            "time_limit_s": time_limit,
+            "solution_limit": solution_limit,
+            "seed": seed,
+            "backend": backend,
+            "max_snap_m": max_snap_m,
+            "zone_orders": zone_orders,
+        }
+        result: api.Plan | PartitionedPlan
+        if partition is not None:
+            from fleetroute.partition import plan_partitioned
+
+            result = plan_partitioned(
+                orders, day.vehicles, by=partition, scheduler=scheduler, n_workers=dask_workers,
+                progress=status, workers=workers or 1, **day.kwargs(), **search,
+            )  # fmt: skip
+        else:
+            result = api.plan(
+                orders, day.vehicles, **day.kwargs(), workers=workers, locks=locks,
+                progress=status, **search,
+            )  # fmt: skip
         if views:
             status("drawing the views")
         write_plan(result, out_dir, views=_views(result, road_map, views))
@@ -325,9 +363,12 @@ def plan_cmd(
     )
     plan_tables(result)
     _report(result, out_dir)
+    if isinstance(result, PartitionedPlan) and result.failed:
+        for name, error in result.failed.items():
+            click.echo(f"partition {name}: FAILED: {error}", err=True)
 
 
-def _plan_json(result: api.Plan, out_dir: Path) -> dict[str, Any]:
+def _plan_json(result: api.Plan | PartitionedPlan, out_dir: Path) -> dict[str, Any]:
     """What --json prints: summary, KPIs, one object per vehicle, unassigned orders."""
     from fleetroute.views import kpis, vehicle_table
 
@@ -342,7 +383,9 @@ def _plan_json(result: api.Plan, out_dir: Path) -> dict[str, Any]:
     }
 
 
-def _views(result: api.Plan, road_map: RoadMap, names: tuple[str, ...]) -> dict[str, str]:
+def _views(
+    result: api.Plan | PartitionedPlan, road_map: RoadMap, names: tuple[str, ...]
+) -> dict[str, str]:
     """The view files asked for with --format, by file name."""
     if not names:
         return {}
@@ -357,7 +400,7 @@ def _views(result: api.Plan, road_map: RoadMap, names: tuple[str, ...]) -> dict[
     return out
 
 
-def _report(result: api.Plan, out_dir: Path) -> None:
+def _report(result: api.Plan | PartitionedPlan, out_dir: Path) -> None:
     """The plan's summary line, its unassigned orders, and where it was written."""
     s = result.summary()
     click.echo(
@@ -366,7 +409,8 @@ def _report(result: api.Plan, out_dir: Path) -> None:
         f"on time {s['on_time_rate']:.0%}, cost {s['objective']:.2f} "
         f"(solver {s['solve_time_s']:.1f} s)"
     )
-    for order_id, reason in result.unassigned_table().itertuples(index=False):
+    left = result.unassigned_table()
+    for order_id, reason in zip(left["order_id"], left["reason"], strict=True):
         click.echo(f"  unassigned {order_id}: {reason}")
     click.echo(f"wrote {out_dir}/routes.csv, plan.json, unassigned.csv")
 
@@ -995,16 +1039,7 @@ def _eta(model_dir: Path | None, road_map: RoadMap, quantile: float) -> LearnedE
 @_day_options
 @_search_options
 @_out_dir("batch", "one folder per order file, and batch.json")
-@click.option(
-    "--scheduler",
-    metavar="ADDRESS",
-    help="A running Dask scheduler (tcp://host:8786) [default: a local cluster].",
-)
-@click.option(
-    "--dask-workers",
-    type=click.IntRange(min=1),
-    help="Worker processes of the local cluster [default: one per core].",
-)
+@_dask_options
 def batch_cmd(
     orders_dir: Path,
     day: Day,
@@ -1023,18 +1058,13 @@ def batch_cmd(
     The vehicles, stores and order files must be readable by the workers."""
     from fleetroute.batch import order_files, plan_batch
 
-    if day.eta_model is not None:
-        raise InputError("--eta-model", "batch mode plans with free-flow times for now")
     days = plan_batch(
         order_files(orders_dir),
         out_dir,
-        road_map=day.road_map,
         scheduler=scheduler,
         n_workers=dask_workers,
         vehicles=day.vehicles,
-        stores=day.stores,
-        fleet=day.fleet,
-        plan_date=day.plan_date,
+        **day.kwargs(),
         time_limit_s=time_limit,
         solution_limit=solution_limit,
         seed=seed,

@@ -10,6 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from fleetroute.routing.combined import PartitionedPlan
 from fleetroute.routing.plan import Plan
 from fleetroute.views import kpis, vehicle_table
 
@@ -60,7 +61,7 @@ class Status:
             self._status.update(f"{self._step}{best}")
 
 
-def plan_tables(result: Plan) -> None:
+def plan_tables(result: Plan | PartitionedPlan) -> None:
     """Print the per-vehicle table and the day's KPIs (on stdout)."""
     console = Console()
     routes = result.routes_table()

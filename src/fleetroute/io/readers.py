@@ -87,9 +87,16 @@ def _check_order(table: pd.DataFrame, label: str, start: str, end: str) -> None:
         raise InputError(label, f"{end} is not after {start}", row=row, column=end)
 
 
+def _name_of(source: TableSource, default: str) -> str:
+    """What to call a table in messages: its path, or a DataFrame's ``attrs["source"]``."""
+    if isinstance(source, pd.DataFrame):
+        return str(source.attrs.get("source", default))
+    return str(source)
+
+
 def read_orders(source: TableSource, *, origin: datetime, name: str | None = None) -> pd.DataFrame:
     """Read orders.csv (or an equivalent DataFrame) and check every cell."""
-    label = name or (str(source) if not isinstance(source, pd.DataFrame) else "orders")
+    label = name or _name_of(source, "orders")
     table = read_table(source, ORDER_COLUMNS, origin=origin, name=label, id_column="order_id")
     if table.empty:
         raise InputError(label, "has no orders")
@@ -101,7 +108,7 @@ def read_vehicles(
     source: TableSource, *, origin: datetime, name: str | None = None
 ) -> pd.DataFrame:
     """Read vehicles.csv (or an equivalent DataFrame) and check every cell."""
-    label = name or (str(source) if not isinstance(source, pd.DataFrame) else "vehicles")
+    label = name or _name_of(source, "vehicles")
     table = read_table(source, VEHICLE_COLUMNS, origin=origin, name=label, id_column="vehicle_id")
     if table.empty:
         raise InputError(label, "has no vehicles")
@@ -118,7 +125,7 @@ def read_vehicles(
 
 def read_stores(source: TableSource, *, origin: datetime, name: str | None = None) -> pd.DataFrame:
     """Read stores.csv (or an equivalent DataFrame) and check every cell."""
-    label = name or (str(source) if not isinstance(source, pd.DataFrame) else "stores")
+    label = name or _name_of(source, "stores")
     table = read_table(source, STORE_COLUMNS, origin=origin, name=label, id_column="store_id")
     _check_order(table, label, "open", "close")
     return table
@@ -198,7 +205,7 @@ def read_trips(
     source: TableSource, *, name: str | None = None, need_duration: bool = True
 ) -> pd.DataFrame:
     """Read trips.csv (history of driven legs); times are seconds since HISTORY_ORIGIN."""
-    label = name or (str(source) if not isinstance(source, pd.DataFrame) else "trips")
+    label = name or _name_of(source, "trips")
     table = read_table(source, TRIP_COLUMNS, origin=HISTORY_ORIGIN, name=label, id_column="trip_id")
     _need(table, label, "duration_s", need_duration)
     return table
@@ -208,7 +215,7 @@ def read_stops(
     source: TableSource, *, name: str | None = None, need_duration: bool = True
 ) -> pd.DataFrame:
     """Read stops.csv (history of shop and drop-off events)."""
-    label = name or (str(source) if not isinstance(source, pd.DataFrame) else "stops")
+    label = name or _name_of(source, "stops")
     table = read_table(source, STOP_COLUMNS, origin=HISTORY_ORIGIN, name=label, id_column="stop_id")
     bad = ~table["kind"].isin(["shop", "dropoff"])
     if bad.any():

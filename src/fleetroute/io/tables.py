@@ -22,7 +22,7 @@ import pandas as pd
 from fleetroute.errors import InputError
 from fleetroute.io.times import parse_time_s
 
-__all__ = ["Column", "read_table", "TableSource"]
+__all__ = ["Column", "read_table", "read_raw", "TableSource"]
 
 Kind = Literal["text", "number", "count", "time", "lat", "lon"]
 TableSource = str | Path | pd.DataFrame
@@ -109,6 +109,23 @@ def _read_csv(path: Path, name: str) -> pd.DataFrame:
         raise InputError(name, _parser_message(str(exc)), row=_parser_row(str(exc))) from None
 
 
+def read_raw(source: TableSource, default: str = "table") -> pd.DataFrame:
+    """A table's cells as text, unchecked, indexed by spreadsheet row (header: row 1) and
+    named in ``attrs["source"]`` (a DataFrame without a name gets ``default``): slices of
+    it read by :func:`read_table` keep both."""
+    if isinstance(source, pd.DataFrame):
+        label = str(source.attrs.get("source", default))
+        raw = source.copy()
+        if raw.index.name != "row":
+            raw.index = pd.Index(np.arange(len(raw)) + 2, name="row")
+    else:
+        label = str(source)
+        raw = _read_csv(Path(source), label)
+        raw.index = pd.Index(np.arange(len(raw)) + 2, name="row")
+    raw.attrs["source"] = label
+    return raw
+
+
 def _parser_row(message: str) -> int | None:
     # pandas says e.g. "Expected 3 fields in line 4, saw 4"
     words = message.replace(",", " ").split()
@@ -140,7 +157,9 @@ def read_table(
     Parameters
     ----------
     source
-        A CSV path, or a DataFrame whose cells may already be typed or be text.
+        A CSV path, or a DataFrame whose cells may already be typed or be text. A
+        DataFrame whose index is named ``row`` (as :func:`read_raw` and this function
+        return) keeps those row numbers in messages, and ``attrs["source"]`` names it.
     columns
         The declared columns.
     origin
@@ -162,11 +181,15 @@ def read_table(
         For the first bad cell, naming file, row and column.
     """
     if isinstance(source, pd.DataFrame):
-        label = name or "table"
+        label = name or str(source.attrs.get("source", "table"))
+        # a slice of a table read before keeps its spreadsheet row numbers
+        kept = source.index.name == "row" and pd.api.types.is_integer_dtype(source.index)
+        rows = source.index.to_numpy(np.int64) if kept else np.arange(len(source)) + 2
         raw = source.reset_index(drop=True).copy()
     else:
         label = name or str(source)
         raw = _read_csv(Path(source), label)
+        rows = np.arange(len(raw)) + 2
     raw.columns = [str(c).strip() for c in raw.columns]
     declared = {c.name for c in columns}
     for col in columns:
@@ -179,7 +202,6 @@ def read_table(
     if len(dup):
         raise InputError(label, "appears twice in the header", row=1, column=str(dup[0]))
 
-    rows = np.arange(len(raw)) + 2
     out: dict[str, Any] = {}
     parsers: dict[Kind, Callable[[str], Any]] = {
         "number": _number,

@@ -3,6 +3,7 @@
 Imports neither osmnx nor lightgbm; it takes matrices.
 """
 
+from fleetroute.routing.combined import PartitionedPlan
 from fleetroute.routing.options import SolveOptions
 from fleetroute.routing.plan import ROUTE_COLUMNS, Plan
 from fleetroute.routing.problem import UNLIMITED, Problem
@@ -15,6 +16,7 @@ __all__ = [
     "PICKUP",
     "ROUTE_COLUMNS",
     "UNLIMITED",
+    "PartitionedPlan",
     "Plan",
     "Problem",
     "Route",

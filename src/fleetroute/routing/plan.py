@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from fleetroute.io.times import format_time
-from fleetroute.routing.problem import Problem, per_store
+from fleetroute.routing.problem import Problem, per_store, reduce_frozen
 from fleetroute.routing.schedule import PICKUP, Route, RouteSchedule, schedule
 
 __all__ = ["Plan", "ROUTE_COLUMNS"]
@@ -87,6 +87,9 @@ class Plan:
             seen |= dropped
         if seen & set(self.unassigned):
             raise ValueError("an order is both routed and unassigned")
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return reduce_frozen(self)
 
     @cached_property
     def schedules(self) -> tuple[RouteSchedule, ...]:
@@ -164,6 +167,18 @@ class Plan:
             columns=["order_id", "reason"],
         )
 
+    def unassigned_places(self) -> pd.DataFrame:
+        """``order_id, reason, lat, lon`` of the orders left out."""
+        p = self.problem
+        idx = np.array(sorted(self.unassigned), dtype=np.int64)
+        loc = p.order_loc[idx] if idx.size else np.zeros(0, dtype=np.int64)
+        return self.unassigned_table().assign(lat=p.loc_lat[loc], lon=p.loc_lon[loc])
+
+    @property
+    def shift_time_s(self) -> int:
+        """The whole fleet's shift time, used or not."""
+        return int((self.problem.shift_end_s - self.problem.shift_start_s).sum())
+
     @property
     def objective(self) -> float:
         """Cost of the plan in cost units: fixed costs + per-km + per-hour of route time."""
@@ -198,8 +213,7 @@ class Plan:
 
     def _utilisation(self) -> float:
         """The used vehicles' route time over the whole fleet's shift time."""
-        p = self.problem
-        shift = float((p.shift_end_s - p.shift_start_s).sum())
+        shift = self.shift_time_s
         return sum(s.duration_s for s in self.schedules) / shift if shift > 0 else 0.0
 
     def to_dict(self) -> dict[str, Any]:

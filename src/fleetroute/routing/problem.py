@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Problem", "UNLIMITED", "per_store"]
+__all__ = ["Problem", "UNLIMITED", "per_store", "reduce_frozen"]
 
 #: Capacity or stop count that stands for "no limit".
 UNLIMITED = 1 << 40
@@ -58,6 +58,16 @@ def per_store(values: npt.NDArray[Any], stores: IntArray, fill: Any) -> npt.NDAr
     if values.shape[0] == 0:
         return np.full(stores.shape, fill, dtype=values.dtype)
     return np.where(stores >= 0, values[np.maximum(stores, 0)], fill)
+
+
+def reduce_frozen(obj: Any) -> tuple[Any, tuple[Any, ...]]:
+    """``__reduce__`` of a frozen dataclass whose mappings are read-only proxies (which do
+    not pickle): rebuilt from its fields, so it travels to and from Dask workers."""
+    values = tuple(
+        dict(v) if isinstance(v, MappingProxyType) else v
+        for v in (getattr(obj, f.name) for f in dataclasses.fields(obj))
+    )
+    return (type(obj), values)
 
 
 def _ints(values: Any) -> IntArray:
@@ -174,6 +184,9 @@ class Problem:
                 value.setflags(write=False)
             object.__setattr__(self, name, value)
         self._validate()
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return reduce_frozen(self)
 
     def _validate(self) -> None:
         n_loc = self.loc_lat.shape[0]

@@ -1,0 +1,158 @@
+"""Partitioned planning on a Dask LocalCluster of two workers: each zone or depot planned as
+its own problem gives the same routes as planning it alone, a failing partition is named
+while the others complete, and bad input is refused before any task runs."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import fleetroute
+from conftest import EXAMPLE_DAY, EXAMPLES, PLAN_DATE
+from fleetroute.cli import cli
+from fleetroute.partition import plan_partitioned, split
+
+#: A deterministic search: OR-Tools stops after this many solutions, one search each.
+SEARCH = {"backend": "ortools", "solution_limit": 10, "workers": 1}
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+    ) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def zoned(tmp_path_factory):
+    """The example day cut into west and east zones (two vans each), plus a south zone
+    whose van is based 60 km off the map."""
+    root = tmp_path_factory.mktemp("zoned")
+    orders = pd.read_csv(EXAMPLES / "orders.csv", dtype=str, keep_default_na=False)
+    lon = orders["lon"].astype(float)
+    orders["zone"] = np.where(lon < lon.median(), "west", "east")
+    orders.loc[orders.index[-3:], "zone"] = "south"
+    vehicles = pd.read_csv(EXAMPLES / "vehicles.csv", dtype=str, keep_default_na=False)
+    vehicles["zone"] = ["west", "east", "west", "east"]
+    far = vehicles.iloc[[0]].assign(vehicle_id="van9", depot_lat="51.8", zone="south")
+    pd.concat([vehicles, far]).to_csv(root / "vehicles.csv", index=False)
+    orders.to_csv(root / "orders.csv", index=False)
+    return root
+
+
+def test_each_partition_planned_on_the_cluster_equals_planning_it_alone(
+    zoned, cluster, example_map
+):
+    result = plan_partitioned(
+        zoned / "orders.csv", zoned / "vehicles.csv", road_map=example_map, by="zone",
+        stores=EXAMPLES / "stores.csv", plan_date=PLAN_DATE,
+        scheduler=cluster.scheduler_address, **SEARCH,
+    )  # fmt: skip
+    assert list(result.parts) == ["east", "west"] or list(result.parts) == ["west", "east"]
+    orders = pd.read_csv(zoned / "orders.csv", dtype=str, keep_default_na=False)
+    vehicles = pd.read_csv(zoned / "vehicles.csv", dtype=str, keep_default_na=False)
+    table = result.routes_table()
+    for zone, part in result.parts.items():
+        alone = fleetroute.plan(
+            orders[orders["zone"] == zone], vehicles[vehicles["zone"] == zone],
+            road_map=example_map, stores=EXAMPLES / "stores.csv", plan_date=PLAN_DATE, **SEARCH,
+        )  # fmt: skip
+        pd.testing.assert_frame_equal(part.routes_table(), alone.routes_table())
+        mine = table[table["partition"] == zone].drop(columns="partition")
+        pd.testing.assert_frame_equal(mine.reset_index(drop=True), alone.routes_table())
+        assert set(mine["vehicle_id"]) <= set(vehicles.loc[vehicles["zone"] == zone, "vehicle_id"])
+
+    # the south zone failed on its worker: named, its orders unassigned with the reason
+    assert list(result.failed) == ["south"]
+    # ... with the row of the whole vehicles.csv, not of the zone's slice of it
+    assert "vehicles.csv: row 6, column 'depot_lat'" in result.failed["south"]
+    lost = result.unassigned_table().set_index("order_id")
+    south = orders.loc[orders["zone"] == "south", "order_id"]
+    for order_id in south:
+        assert lost.loc[order_id, "partition"] == "south"
+        assert "its partition 'south' could not be planned" in lost.loc[order_id, "reason"]
+    s = result.summary()
+    assert s["orders"] == 40 and s["assigned"] + s["unassigned"] == 40
+    assert s["failed_partitions"] == ["south"] and s["partitions"] == 3
+    assert s["objective"] == pytest.approx(sum(p.objective for p in result.parts.values()))
+
+
+def test_auto_sends_each_order_to_its_nearest_depot(tmp_path, example_map):
+    vehicles = pd.read_csv(EXAMPLES / "vehicles.csv", dtype=str, keep_default_na=False)
+    orders = pd.read_csv(EXAMPLES / "orders.csv", dtype=str, keep_default_na=False)
+    # a second depot at the example's north-eastern-most order
+    north = orders.iloc[int(np.argmax(orders["lat"].astype(float) + orders["lon"].astype(float)))]
+    vehicles.loc[2:, ["depot_lat", "depot_lon"]] = [north["lat"], north["lon"]]
+    parts, left_out = split(
+        orders, vehicles, by="auto", road_map=example_map, stores=EXAMPLES / "stores.csv",
+        plan_date=PLAN_DATE,
+    )  # fmt: skip
+    assert [p.name for p in parts] and left_out.empty
+    assert {p.name for p in parts} == {"depot-1", "depot-2"}
+    depots = {"depot-1": vehicles.iloc[0], "depot-2": vehicles.iloc[2]}
+    d_node, _ = example_map.snap(
+        [float(depots[k]["depot_lat"]) for k in sorted(depots)],
+        [float(depots[k]["depot_lon"]) for k in sorted(depots)],
+    )
+    for part in parts:
+        assert set(part.vehicles["vehicle_id"]) == (
+            {"van1", "van2"} if part.name == "depot-1" else {"van3", "van4"}
+        )
+        o_node, _ = example_map.snap(
+            part.orders["lat"].astype(float), part.orders["lon"].astype(float)
+        )
+        travel, _ = example_map.matrix(d_node, o_node)
+        mine = sorted(depots).index(part.name)
+        assert (travel[mine] <= travel[1 - mine]).all()
+        # an order's store comes with it, and only the stores its orders use
+        used = set(part.orders["store_id"]) - {""}
+        assert set(part.stores["store_id"]) == used
+
+
+def test_a_bad_cell_is_named_with_its_row_before_any_partition_runs(zoned, tmp_path, example_map):
+    orders = pd.read_csv(zoned / "orders.csv", dtype=str, keep_default_na=False)
+    orders.loc[30, "window_end"] = "25:00"
+    orders.to_csv(tmp_path / "orders.csv", index=False)
+    with pytest.raises(fleetroute.InputError) as err:
+        split(tmp_path / "orders.csv", zoned / "vehicles.csv", by="zone", road_map=example_map,
+              plan_date=PLAN_DATE)  # fmt: skip
+    assert err.value.row == 32 and err.value.column == "window_end"
+    orders.loc[30, "window_end"] = ""
+    orders.loc[7, "zone"] = ""
+    orders.to_csv(tmp_path / "orders.csv", index=False)
+    with pytest.raises(fleetroute.InputError, match="row 9, column 'zone'"):
+        split(tmp_path / "orders.csv", zoned / "vehicles.csv", by="zone", road_map=example_map,
+              plan_date=PLAN_DATE)  # fmt: skip
+    with pytest.raises(fleetroute.InputError, match="has no 'depot_id' column"):
+        split(zoned / "orders.csv", zoned / "vehicles.csv", by="depot_id", road_map=example_map,
+              plan_date=PLAN_DATE)  # fmt: skip
+
+
+def test_route_plan_partition_writes_one_plan_and_names_the_failed_zone(zoned, tmp_path):
+    out = tmp_path / "out"
+    args = ["plan", str(zoned / "orders.csv"), *EXAMPLE_DAY[2:4], "--vehicles",
+            str(zoned / "vehicles.csv"), *EXAMPLE_DAY[6:], "--partition", "zone",
+            "--dask-workers", "2", "--backend", "ortools", "--solution-limit", "10",
+            "--format", "geojson", "--out", str(out)]  # fmt: skip
+    r = CliRunner().invoke(cli, args)
+    assert r.exit_code == 0, r.output
+    assert "partition south: FAILED:" in r.output and "row 6, column 'depot_lat'" in r.output
+    routes = pd.read_csv(out / "routes.csv", dtype=str, keep_default_na=False)
+    assert set(routes["partition"]) == {"west", "east"}
+    doc = json.loads((out / "plan.json").read_text())
+    assert doc["summary"]["orders"] == 40 and doc["summary"]["failed_partitions"] == ["south"]
+    assert doc["inputs"]["partitions"]["south"]["status"] == "failed"
+    drops = routes[routes["kind"] == "dropoff"]
+    assert len(drops) == doc["summary"]["assigned"]
+    unassigned = pd.read_csv(out / "unassigned.csv", dtype=str, keep_default_na=False)
+    assert (unassigned["partition"] == "south").sum() == 3
+    geo = json.loads((out / "routes.geojson").read_text())
+    grey = [f for f in geo["features"] if f["properties"]["feature"] == "unassigned"]
+    assert len(grey) == len(unassigned)
