@@ -803,10 +803,15 @@ def _history(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     from fleetroute.io.readers import read_stops, read_trips
 
-    return (
-        read_trips(trips, name=_label(trips, "trips"), need_duration=need_duration),
-        read_stops(stops, name=_label(stops, "stops"), need_duration=need_duration),
-    )
+    def read(source: TableSource, kind: str, reader: Callable[..., pd.DataFrame]) -> pd.DataFrame:
+        if isinstance(source, pd.DataFrame) or Path(source).suffix == ".csv":
+            return reader(source, name=_label(source, kind), need_duration=need_duration)
+        from fleetroute.eta_model.distributed import history_files, read_history_file
+
+        parts = [read_history_file(f, kind, need_duration) for f in history_files(source)]
+        return pd.concat(parts) if len(parts) > 1 else parts[0]
+
+    return read(trips, "trips", read_trips), read(stops, "stops", read_stops)
 
 
 def train_eta(
@@ -817,17 +822,32 @@ def train_eta(
     quantiles: tuple[float, ...] = (0.5, 0.9),
     seed: int = 0,
     last_days: int | None = None,
+    distributed: bool = False,
+    scheduler: str | None = None,
+    n_workers: int | None = None,
 ) -> EtaModel:
     """Train the LightGBM ETA model on a history of trips and stops on ``road_map``.
 
+    ``trips`` and ``stops`` are CSV or Parquet files, folders of them, or DataFrames.
     ``last_days`` keeps only the latest that many days of the history (the day of its
     newest row counts as one): retraining from the latest actuals when the model drifts.
+    With ``distributed`` (or a ``scheduler`` address), trains with ``lightgbm.dask`` on a
+    Dask cluster, one partition per file (:mod:`fleetroute.eta_model.distributed`).
 
     Returns the fitted :class:`~fleetroute.eta_model.EtaModel`; save it with ``.save(dir)``.
     """
     from fleetroute.eta_model.model import EtaModel, history_features
 
     rmap = road_map if isinstance(road_map, RoadMap) else load_map(road_map)
+    if distributed or scheduler is not None:
+        from fleetroute.eta_model.distributed import train_distributed
+
+        if isinstance(trips, pd.DataFrame) or isinstance(stops, pd.DataFrame):
+            raise InputError("--trips", "distributed training reads files, not DataFrames")
+        return train_distributed(
+            rmap, trips, stops, scheduler=scheduler, n_workers=n_workers,
+            quantiles=quantiles, seed=seed, last_days=last_days,
+        )  # fmt: skip
     t, s = _history(trips, stops, need_duration=True)
     if last_days is not None:
         newest = max(t["departure_time"].max(), s["arrival_time"].max())

@@ -596,14 +596,16 @@ _MAP = click.option(
 _TRIPS = click.option(
     "--trips",
     required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="trips.csv: driven legs with their departure time.",
+    type=click.Path(path_type=Path),
+    help="trips.csv: driven legs with their departure time (CSV or Parquet, or a folder "
+    "of them: one partition per file).",
 )
 _STOPS = click.option(
     "--stops",
     required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="stops.csv: shop and drop-off events.",
+    type=click.Path(path_type=Path),
+    help="stops.csv: shop and drop-off events (CSV or Parquet, or a folder of them: one "
+    "partition per file).",
 )
 _MODEL = click.option(
     "--model",
@@ -643,6 +645,14 @@ def eta_group() -> None:
     type=click.IntRange(min=1),
     help="Train on the latest N days of the history only (retraining after drift).",
 )
+@click.option(
+    "--dask",
+    "use_dask",
+    is_flag=True,
+    help="Train with lightgbm.dask on a Dask cluster, features computed per partition on "
+    "the workers (a local cluster unless --scheduler is given).",
+)
+@_dask_options
 def eta_train_cmd(
     map_path: Path,
     trips: Path,
@@ -651,14 +661,19 @@ def eta_train_cmd(
     quantiles: tuple[float, ...],
     seed: int,
     last_days: int | None,
+    use_dask: bool,
+    scheduler: str | None,
+    dask_workers: int | None,
 ) -> None:
     """Learn travel and shop/drop-off times from history; write the model bundle."""
     from fleetroute.cli.show import Status
 
+    distributed = use_dask or scheduler is not None or dask_workers is not None
     with Status() as status:
         status(f"loading map {map_path.name}")
         road_map = load_map(map_path)
-        status("computing features and training the LightGBM boosters")
+        where = "on Dask" if distributed else "here"
+        status(f"computing features and training the LightGBM boosters {where}")
         model = api.train_eta(
             road_map,
             trips,
@@ -666,6 +681,9 @@ def eta_train_cmd(
             quantiles=(0.5, *(quantiles or (0.9,))),
             seed=seed,
             last_days=last_days,
+            distributed=distributed,
+            scheduler=scheduler,
+            n_workers=dask_workers,
         )
         status("")
     _atomic_dir(out_dir, model.save)

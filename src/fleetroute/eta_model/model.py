@@ -27,11 +27,18 @@ from fleetroute.eta_model.features import (
     service_features,
     travel_features,
 )
-from fleetroute.eta_model.metrics import error_metrics
+from fleetroute.eta_model.metrics import error_sums, from_sums
 from fleetroute.io.readers import HISTORY_ORIGIN
 from fleetroute.maps.roadmap import RoadMap
 
-__all__ = ["EtaModel", "HistoryFeatures", "history_features", "SCHEMA_VERSION"]
+__all__ = [
+    "EtaModel",
+    "HistoryFeatures",
+    "history_features",
+    "trip_features",
+    "stop_features",
+    "SCHEMA_VERSION",
+]
 
 SCHEMA_VERSION = 1
 _MANIFEST = "manifest.json"
@@ -60,6 +67,32 @@ def _hour(when: pd.DatetimeIndex) -> npt.NDArray[np.float64]:
     return np.asarray(when.hour + when.minute / 60.0, dtype=np.float64)
 
 
+def trip_features(road_map: RoadMap, trips: pd.DataFrame) -> pd.DataFrame:
+    """Snap trips (as :func:`~fleetroute.io.readers.read_trips` returns them) to the map
+    and build their :func:`travel_features`."""
+    o, _ = road_map.snap(trips["origin_lat"], trips["origin_lon"])
+    d, _ = road_map.snap(trips["dest_lat"], trips["dest_lon"])
+    when = _times(trips["departure_time"])
+    return travel_features(road_map, o, d, hour=_hour(when), weekday=when.day_of_week)
+
+
+def stop_features(road_map: RoadMap, stops: pd.DataFrame, stores: tuple[str, ...]) -> pd.DataFrame:
+    """The :func:`service_features` of stops (as ``read_stops`` returns them); ``stores``
+    are the store codes (a store not among them is unknown to the model)."""
+    code = {s: i for i, s in enumerate(stores)}
+    when = _times(stops["arrival_time"])
+    return service_features(
+        road_map,
+        is_shop=(stops["kind"] == "shop").to_numpy(),
+        items=stops["items"].to_numpy(),
+        store_code=[code.get(s, -1) for s in stops["store_id"]],
+        lat=stops["lat"].to_numpy(),
+        lon=stops["lon"].to_numpy(),
+        hour=_hour(when),
+        weekday=when.day_of_week,
+    )
+
+
 def history_features(
     road_map: RoadMap,
     trips: pd.DataFrame,
@@ -73,29 +106,13 @@ def history_features(
     ``read_stops`` return them. ``stores`` fixes the store codes (a model's own list);
     by default they are the stores of this history, sorted.
     """
-    o, _ = road_map.snap(trips["origin_lat"], trips["origin_lon"])
-    d, _ = road_map.snap(trips["dest_lat"], trips["dest_lon"])
-    t_when = _times(trips["departure_time"])
-    travel = travel_features(road_map, o, d, hour=_hour(t_when), weekday=t_when.day_of_week)
     known = stores if stores is not None else tuple(sorted(s for s in set(stops["store_id"]) if s))
-    code = {s: i for i, s in enumerate(known)}
-    s_when = _times(stops["arrival_time"])
-    service = service_features(
-        road_map,
-        is_shop=(stops["kind"] == "shop").to_numpy(),
-        items=stops["items"].to_numpy(),
-        store_code=[code.get(s, -1) for s in stops["store_id"]],
-        lat=stops["lat"].to_numpy(),
-        lon=stops["lon"].to_numpy(),
-        hour=_hour(s_when),
-        weekday=s_when.day_of_week,
-    )
     return HistoryFeatures(
-        travel=travel,
-        travel_when=t_when,
+        travel=trip_features(road_map, trips),
+        travel_when=_times(trips["departure_time"]),
         travel_actual_s=trips["duration_s"].to_numpy(dtype=np.float64),
-        service=service,
-        service_when=s_when,
+        service=stop_features(road_map, stops, known),
+        service_when=_times(stops["arrival_time"]),
         service_actual_s=stops["duration_s"].to_numpy(dtype=np.float64),
         stores=known,
     )
@@ -220,6 +237,8 @@ class EtaModel:
         """Predicted driving seconds of legs given their :func:`travel_features`."""
         self._check()
         booster = self._quantile(self.travel_boosters_, quantile)
+        if len(features) == 0:
+            return np.zeros(0, dtype=np.float64)
         ratio = np.exp(booster.predict(features[list(TRAVEL_FEATURES)], num_threads=0))
         return np.asarray(features["freeflow_s"].to_numpy() * ratio, dtype=np.float64)
 
@@ -229,7 +248,44 @@ class EtaModel:
         """Predicted service seconds of stops given their :func:`service_features`."""
         self._check()
         booster = self._quantile(self.service_boosters_, quantile)
+        if len(features) == 0:
+            return np.zeros(0, dtype=np.float64)
         return np.asarray(np.exp(booster.predict(features[list(SERVICE_FEATURES)], num_threads=0)))
+
+    def evaluation_sums(
+        self,
+        travel: pd.DataFrame,
+        travel_actual_s: npt.NDArray[np.float64],
+        service: pd.DataFrame,
+        service_actual_s: npt.NDArray[np.float64],
+    ) -> dict[str, Any]:
+        """The sums behind :meth:`evaluate` (they add up across partitions of a history)."""
+        from fleetroute.eta_model.baseline import FreeFlow
+
+        has_p90 = 0.9 in self.travel_boosters_
+        tp90 = self.predict_travel(travel, 0.9) if has_p90 else None
+        sp90 = self.predict_service(service, 0.9) if has_p90 else None
+        base_service = FreeFlow.default_service_s(
+            service["is_shop"].to_numpy(), service["items"].to_numpy()
+        )
+        return {
+            "travel": error_sums(travel_actual_s, self.predict_travel(travel), tp90),
+            "service": error_sums(service_actual_s, self.predict_service(service), sp90),
+            "baseline": {
+                "travel": error_sums(travel_actual_s, travel["freeflow_s"].to_numpy(), None),
+                "service": error_sums(service_actual_s, base_service, None),
+            },
+        }
+
+    @staticmethod
+    def metrics_of(sums: dict[str, Any]) -> dict[str, Any]:
+        """The metrics (as :meth:`evaluate` returns them) of :meth:`evaluation_sums`."""
+        return {
+            "travel": from_sums(sums["travel"]),
+            "service": from_sums(sums["service"]),
+            "baseline": {k: from_sums(v) for k, v in sums["baseline"].items()},
+            "rows": {"travel": int(sums["travel"]["n"]), "service": int(sums["service"]["n"])},
+        }
 
     def evaluate(
         self,
@@ -241,29 +297,13 @@ class EtaModel:
         """Error metrics of the model and of the free-flow baseline on ``history``."""
         t_rows = slice(None) if travel_rows is None else travel_rows
         s_rows = slice(None) if service_rows is None else service_rows
-        tf = history.travel[t_rows]
-        sf = history.service[s_rows]
-        t_act = history.travel_actual_s[t_rows]
-        s_act = history.service_actual_s[s_rows]
-        from fleetroute.eta_model.baseline import FreeFlow
-
-        has_p90 = 0.9 in self.travel_boosters_
-        travel = error_metrics(
-            t_act, self.predict_travel(tf), self.predict_travel(tf, 0.9) if has_p90 else None
+        sums = self.evaluation_sums(
+            history.travel[t_rows],
+            history.travel_actual_s[t_rows],
+            history.service[s_rows],
+            history.service_actual_s[s_rows],
         )
-        service = error_metrics(
-            s_act, self.predict_service(sf), self.predict_service(sf, 0.9) if has_p90 else None
-        )
-        base_service = FreeFlow.default_service_s(sf["is_shop"].to_numpy(), sf["items"].to_numpy())
-        return {
-            "travel": travel,
-            "service": service,
-            "baseline": {
-                "travel": error_metrics(t_act, tf["freeflow_s"].to_numpy(), None),
-                "service": error_metrics(s_act, base_service, None),
-            },
-            "rows": {"travel": int(len(tf)), "service": int(len(sf))},
-        }
+        return self.metrics_of(sums)
 
     # -- the bundle ---------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:

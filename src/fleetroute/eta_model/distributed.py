@@ -1,0 +1,301 @@
+"""Training the ETA model on a Dask cluster with ``lightgbm.dask``, from a partitioned
+history.
+
+A history is a CSV or Parquet file, or a folder of them (searched recursively, so a Dask
+or Hive-style Parquet dataset works): each file is one partition. The map goes to each
+worker once; each partition is read, checked and turned into features on a worker, and
+stays there. Only small things come back: the stores seen, counts of rows per hour (for
+the time-based validation cut) and, at the end, the error sums of the validation rows.
+LightGBM then trains over the workers' partitions (its own network between the workers).
+
+``lightgbm.dask`` has no early stopping, so each booster grows ``max_rounds`` trees and
+is cut back to the round (a multiple of ``ROUND_STEP``) where its quantile loss on the
+validation rows, summed over the partitions on the workers, is lowest: the choice early
+stopping makes, paid for with the extra rounds. The bundle has the
+format of single-machine training (:meth:`EtaModel.save`).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from fleetroute.cluster import dask_client, lean_map
+from fleetroute.errors import InputError
+from fleetroute.eta_model.features import SERVICE_FEATURES, TRAVEL_FEATURES
+from fleetroute.eta_model.metrics import add_sums
+from fleetroute.eta_model.model import EtaModel, _times, stop_features, trip_features
+from fleetroute.io.readers import read_stops, read_trips
+from fleetroute.maps.roadmap import RoadMap
+
+__all__ = ["history_files", "read_history_file", "train_distributed", "DEFAULT_MAX_ROUNDS"]
+
+#: Trees each distributed booster grows before it is cut back to its best round.
+DEFAULT_MAX_ROUNDS = 400
+#: The best round is looked for among multiples of this many trees.
+ROUND_STEP = 10
+
+_SUFFIXES = (".csv", ".parquet", ".pq")
+
+
+def history_files(source: str | Path) -> list[Path]:
+    """The partitions of a history: the file itself, or a folder's CSV/Parquet files."""
+    path = Path(source)
+    if path.is_file():
+        return [path]
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in _SUFFIXES)
+        if not files:
+            raise InputError(str(path), "holds no .csv or .parquet files")
+        return files
+    raise InputError(str(path), "no such file or folder")
+
+
+def read_history_file(path: Path, kind: str, need_duration: bool = True) -> pd.DataFrame:
+    """One partition of trips or stops, read and checked (errors name the file and row)."""
+    source: Any = path
+    if path.suffix in (".parquet", ".pq"):
+        try:
+            source = pd.read_parquet(path)
+        except Exception as exc:  # pyarrow raises its own error types
+            raise InputError(str(path), f"is not a readable Parquet file ({exc})") from None
+        source.attrs["source"] = str(path)
+    reader = read_trips if kind == "trips" else read_stops
+    return reader(source, name=str(path), need_duration=need_duration)
+
+
+# -- tasks (run on the workers) ---------------------------------------------------------
+def _trip_part(path: Path, road_map: RoadMap) -> pd.DataFrame:
+    trips = read_history_file(path, "trips")
+    x = trip_features(road_map, trips)
+    actual = trips["duration_s"].to_numpy(dtype=np.float64)
+    ff = np.maximum(x["freeflow_s"].to_numpy(), 1.0)
+    return x.assign(
+        _y=np.log(np.maximum(actual, 1.0) / ff),
+        _actual=actual,
+        _when=trips["departure_time"].to_numpy(dtype=np.int64),
+    )
+
+
+def _stop_part(path: Path) -> pd.DataFrame:
+    return read_history_file(path, "stops")
+
+
+def _store_ids(stops: pd.DataFrame) -> set[str]:
+    return {s for s in stops["store_id"] if s}
+
+
+def _stop_features(stops: pd.DataFrame, road_map: RoadMap, stores: tuple[str, ...]) -> pd.DataFrame:
+    x = stop_features(road_map, stops, stores)
+    actual = stops["duration_s"].to_numpy(dtype=np.float64)
+    return x.assign(
+        _y=np.log(np.maximum(actual, 1.0)),
+        _actual=actual,
+        _when=stops["arrival_time"].to_numpy(dtype=np.int64),
+    )
+
+
+def _hours(part: pd.DataFrame) -> pd.Series:
+    """Rows per hour (since the history origin)."""
+    return part["_when"].floordiv(3600).value_counts()
+
+
+def _select(part: pd.DataFrame, since_s: int, cut_s: int, valid: bool) -> pd.DataFrame:
+    when = part["_when"].to_numpy()
+    keep = (when >= since_s) & ((when >= cut_s) if valid else (when < cut_s))
+    return part[keep]
+
+
+def _span(part: pd.DataFrame, since_s: int) -> tuple[int, int]:
+    """The first and last second of a partition's kept rows (-1 when none are kept)."""
+    when = part["_when"].to_numpy()
+    when = when[when >= since_s]
+    return (int(when.min()), int(when.max())) if when.size else (-1, -1)
+
+
+def _sums(travel: pd.DataFrame, service: pd.DataFrame, model: EtaModel) -> dict[str, Any]:
+    return model.evaluation_sums(
+        travel, travel["_actual"].to_numpy(), service, service["_actual"].to_numpy()
+    )
+
+
+# -- the driver ---------------------------------------------------------------------------
+def _cut(client: Any, parts: list[Any], share: float, last_days: int | None) -> tuple[int, int]:
+    """The first second of the history kept (``last_days``) and of its validation part
+    (the latest ``share`` of the kept rows, to the hour)."""
+    counts = pd.concat(client.gather([client.submit(_hours, p) for p in parts])).groupby(level=0)
+    hours = counts.sum().sort_index()
+    since_h = int(hours.index.min())
+    if last_days is not None:
+        since_h = max(since_h, (int(hours.index.max()) // 24 - (last_days - 1)) * 24)
+    kept = hours[hours.index >= since_h]
+    before = kept.cumsum().to_numpy()
+    at = int(np.searchsorted(before, (1 - share) * before[-1], side="left"))
+    cut_h = int(kept.index[min(at + 1, len(kept) - 1)])
+    return since_h * 3600, cut_h * 3600
+
+
+def _pinball(
+    part: pd.DataFrame, booster: Any, rounds: list[int], alpha: float, features: list[str]
+) -> npt.NDArray[np.float64]:
+    """Summed quantile (pinball) loss of a validation partition at each candidate round,
+    and its row count last."""
+    out = np.zeros(len(rounds) + 1)
+    if len(part):
+        y = part["_y"].to_numpy()
+        for i, k in enumerate(rounds):
+            err = y - booster.predict(part[features], num_iteration=k)
+            out[i] = np.maximum(alpha * err, (alpha - 1) * err).sum()
+        out[-1] = len(part)
+    return out
+
+
+def _boosters(
+    client: Any,
+    train: Any,
+    valid: list[Any],
+    features: Sequence[str],
+    categorical: list[str],
+    model: EtaModel,
+    max_rounds: int,
+) -> dict[float, Any]:
+    """One booster per quantile, each cut back to its best validation round (to the
+    nearest ``ROUND_STEP``)."""
+    import lightgbm as lgb
+    from lightgbm.dask import DaskLGBMRegressor
+
+    names = list(features)
+    boosters = {}
+    for q in sorted(set(model.quantiles) | {0.5}):
+        reg = DaskLGBMRegressor(
+            client=client, objective="quantile", alpha=q, n_estimators=max_rounds,
+            learning_rate=model.learning_rate, num_leaves=model.num_leaves,
+            min_child_samples=model.min_child_samples, random_state=model.seed, verbosity=-1,
+        )  # fmt: skip
+        with warnings.catch_warnings():  # the sklearn wrapper always passes n_jobs
+            warnings.filterwarnings("ignore", message="Parameter n_jobs will be ignored")
+            reg.fit(train[names], train["_y"], categorical_feature=categorical)
+        grown = reg.booster_
+        rounds = list(range(ROUND_STEP, grown.num_trees() + 1, ROUND_STEP)) or [grown.num_trees()]
+        shared = client.scatter(grown, broadcast=True)
+        losses = sum(
+            client.gather([client.submit(_pinball, v, shared, rounds, q, names) for v in valid])
+        )
+        best = rounds[int(np.argmin(losses[:-1]))]
+        boosters[q] = lgb.Booster(model_str=grown.model_to_string(num_iteration=best))
+    return boosters
+
+
+def train_distributed(
+    road_map: RoadMap,
+    trips: str | Path,
+    stops: str | Path,
+    *,
+    scheduler: str | None = None,
+    n_workers: int | None = None,
+    quantiles: tuple[float, ...] = (0.5, 0.9),
+    seed: int = 0,
+    last_days: int | None = None,
+    max_rounds: int = DEFAULT_MAX_ROUNDS,
+) -> EtaModel:
+    """Train the ETA model with ``lightgbm.dask`` from partitioned trips and stops.
+
+    Parameters
+    ----------
+    trips, stops
+        A CSV or Parquet file, or a folder of them (one partition per file).
+    scheduler, n_workers
+        A running Dask scheduler, or a local cluster of ``n_workers`` (default: all cores).
+    quantiles, seed, last_days
+        As for :func:`fleetroute.train_eta`.
+    max_rounds
+        Trees per booster before cutting back to the best validation round.
+
+    Returns
+    -------
+    EtaModel
+        Fitted, with the metrics of its validation rows; ``.save(dir)`` writes the same
+        bundle as single-machine training.
+    """
+    from dask import dataframe as dd
+
+    trip_files, stop_files = history_files(trips), history_files(stops)
+    model = EtaModel(quantiles=quantiles, seed=seed)
+    with dask_client(scheduler, n_workers) as client:
+        rmap = client.scatter(lean_map(road_map), broadcast=True)
+        t_parts = [client.submit(_trip_part, f, rmap, pure=False) for f in trip_files]
+        raw_stops = [client.submit(_stop_part, f, pure=False) for f in stop_files]
+        seen: set[str] = set().union(
+            *client.gather([client.submit(_store_ids, s) for s in raw_stops])
+        )
+        stores = tuple(sorted(seen))
+        s_parts = [client.submit(_stop_features, s, rmap, stores) for s in raw_stops]
+        del raw_stops
+
+        share = model.validation_share
+        t_since, t_cut = _cut(client, t_parts, share, last_days)
+        s_since, s_cut = _cut(client, s_parts, share, last_days)
+
+        def pieces(parts: list[Any], since: int, cut: int, valid: bool) -> tuple[list[Any], int]:
+            """The non-empty selections of the partitions (LightGBM refuses empty ones)."""
+            chosen = [client.submit(_select, p, since, cut, valid) for p in parts]
+            sizes = client.gather([client.submit(len, c) for c in chosen])
+            return [c for c, n in zip(chosen, sizes, strict=True) if n], sum(sizes)
+
+        def frame(chosen: list[Any], columns: Sequence[str]) -> Any:
+            meta = pd.DataFrame({c: pd.Series(dtype=float) for c in columns})
+            return dd.from_delayed(chosen, meta=meta, verify_meta=False)
+
+        t_cols = [*TRAVEL_FEATURES, "_y", "_actual", "_when"]
+        s_cols = [*SERVICE_FEATURES, "_y", "_actual", "_when"]
+        (t_train, nt), (t_val, nt_val) = (
+            pieces(t_parts, t_since, t_cut, False),
+            pieces(t_parts, t_since, t_cut, True),
+        )
+        (s_train, ns), (s_val, ns_val) = (
+            pieces(s_parts, s_since, s_cut, False),
+            pieces(s_parts, s_since, s_cut, True),
+        )
+        n_rows = [nt, nt_val, ns, ns_val]
+        if min(n_rows[0] + n_rows[1], n_rows[2] + n_rows[3]) < 50:
+            raise ValueError(
+                "the history is too short to learn from (at least 50 trips and 50 stops)"
+            )
+        if min(n_rows) == 0:
+            raise ValueError(
+                "the history spans too short a time to keep its latest part for validation"
+            )
+
+        model.travel_boosters_ = _boosters(
+            client, frame(t_train, t_cols), t_val, TRAVEL_FEATURES, [], model, max_rounds
+        )
+        model.service_boosters_ = _boosters(
+            client, frame(s_train, s_cols), s_val, SERVICE_FEATURES, ["store"], model, max_rounds
+        )
+        model.stores_ = stores
+        model.map_fingerprint_ = road_map.fingerprint
+        shared = client.scatter(model, broadcast=True)
+        # validation sums partition by partition: trips with trips, stops with stops
+        empty_t = client.scatter(pd.DataFrame({c: pd.Series(dtype=float) for c in t_cols}))
+        empty_s = client.scatter(pd.DataFrame({c: pd.Series(dtype=float) for c in s_cols}))
+        pairs = [(t, empty_s) for t in t_val] + [(empty_t, s) for s in s_val]
+        sums = client.gather([client.submit(_sums, t, s, shared) for t, s in pairs])
+        total = sums[0]
+        for more in sums[1:]:
+            total = add_sums(total, more)
+        model.metrics_ = EtaModel.metrics_of(total)
+        spans = client.gather(
+            [client.submit(_span, p, t_since) for p in t_parts]
+            + [client.submit(_span, p, s_since) for p in s_parts]
+        )
+        model.training_period_ = (
+            str(_times(pd.Series([min(a for a, _ in spans if a >= 0)]))[0]),
+            str(_times(pd.Series([max(b for _, b in spans)]))[0]),
+        )
+    return model
