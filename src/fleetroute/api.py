@@ -1220,4 +1220,6 @@ def plan_report(
         geojson = json.loads((folder / "routes.geojson").read_text())
     else:
         geojson = routes_geojson(routes)
-    return render(routes, summary, unassigned, geojson, title=f"Plan {folder.name}", tiles=tiles)
+    return render(
+        routes, summary, unassigned, geojson, title=f"Plan report: {folder.name}", tiles=tiles
+    )

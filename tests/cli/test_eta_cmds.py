@@ -280,3 +280,23 @@ def test_monitor_flags_drift_and_train_restarts_from_the_latest_actuals(loop, tm
     _run("eta", "monitor", "--model", tmp_path / "new", *watch, "--out", tmp_path / "mon2")
     again = json.loads((tmp_path / "mon2" / "monitor.json").read_text())
     assert again["by_day"][-1]["travel_ratio"] < 1.25
+
+
+def test_batch_and_partitions_plan_with_the_model_on_the_workers(loop, tmp_path):
+    """The model goes to the Dask workers with the map: a batch day and an auto-partitioned
+    day are planned on its P90 bands, as plan.json says."""
+    days = tmp_path / "days"
+    days.mkdir()
+    (days / "mon.csv").write_text((loop / "orders.csv").read_text())
+    common = ["--map", loop / "city.graphml", "--stores", loop / "hist" / "stores.csv",
+              "--fleet-size", 4, "--capacity", 40, "--depot", "52.37,4.89", "--shift",
+              "08:00-22:00", "--eta-model", loop / "model", "--eta-quantile", "0.9",
+              "--solution-limit", 5, "--dask-workers", 1]  # fmt: skip
+    _run("batch", days, *common, "--out", tmp_path / "batch")
+    doc = json.loads((tmp_path / "batch" / "mon" / "plan.json").read_text())
+    assert doc["inputs"]["model"] == "lightgbm q0.9" and doc["summary"]["assigned"] > 0
+    _run("plan", loop / "orders.csv", *common, "--partition", "auto", "--out", tmp_path / "p")
+    doc = json.loads((tmp_path / "p" / "plan.json").read_text())
+    assert doc["inputs"]["model"] == "lightgbm q0.9"
+    assert doc["inputs"]["partitions"]["depot-1"]["status"] == "planned"
+    assert doc["summary"]["assigned"] + doc["summary"]["unassigned"] == 30
