@@ -132,3 +132,15 @@ def tiny_model(tiny_city, tiny_history):
     import fleetroute
 
     return fleetroute.train_eta(tiny_city, tiny_history["trips"], tiny_history["stops"])
+
+
+@pytest.fixture(scope="session")
+def dask_cluster():
+    """A distributed.LocalCluster of two worker processes, one thread each, shared by the
+    Dask tests (they pass its scheduler address)."""
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+    ) as c:
+        yield c

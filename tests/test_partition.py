@@ -21,16 +21,6 @@ SEARCH = {"backend": "ortools", "solution_limit": 10, "workers": 1}
 
 
 @pytest.fixture(scope="module")
-def cluster():
-    from distributed import LocalCluster
-
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
-    ) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
 def zoned(tmp_path_factory):
     """The example day cut into west and east zones (two vans each), plus a south zone
     whose van is based 60 km off the map."""
@@ -48,12 +38,12 @@ def zoned(tmp_path_factory):
 
 
 def test_each_partition_planned_on_the_cluster_equals_planning_it_alone(
-    zoned, cluster, example_map
+    zoned, dask_cluster, example_map
 ):
     result = plan_partitioned(
         zoned / "orders.csv", zoned / "vehicles.csv", road_map=example_map, by="zone",
         stores=EXAMPLES / "stores.csv", plan_date=PLAN_DATE,
-        scheduler=cluster.scheduler_address, **SEARCH,
+        scheduler=dask_cluster.scheduler_address, **SEARCH,
     )  # fmt: skip
     assert list(result.parts) == ["east", "west"] or list(result.parts) == ["west", "east"]
     orders = pd.read_csv(zoned / "orders.csv", dtype=str, keep_default_na=False)

@@ -15,16 +15,6 @@ from fleetroute.cli import cli
 from fleetroute.eta_model.model import EtaModel
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    from distributed import LocalCluster
-
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
-    ) as c:
-        yield c
-
-
 def _by_day(csv, folder, column, fmt):
     folder.mkdir()
     table = pd.read_csv(csv, dtype=str, keep_default_na=False)
@@ -46,11 +36,11 @@ def parted(tiny_history, tmp_path_factory):
 
 
 def test_distributed_training_gives_a_usable_bundle_like_single_machine(
-    parted, cluster, tiny_city, tiny_history, tiny_model, tmp_path
+    parted, dask_cluster, tiny_city, tiny_history, tiny_model, tmp_path
 ):
     assert len(list(parted["trips"].iterdir())) == 10
     model = fleetroute.train_eta(
-        tiny_city, parted["trips"], parted["stops"], scheduler=cluster.scheduler_address
+        tiny_city, parted["trips"], parted["stops"], scheduler=dask_cluster.scheduler_address
     )
     model.save(tmp_path / "bundle")
     manifest = json.loads((tmp_path / "bundle" / "manifest.json").read_text())
@@ -83,7 +73,9 @@ def test_distributed_training_gives_a_usable_bundle_like_single_machine(
     assert day.summary()["assigned"] == 12 and day.inputs["model"] == "lightgbm q0.9"
 
 
-def test_a_bad_cell_in_one_partition_names_that_file_and_row(parted, cluster, tiny_city, tmp_path):
+def test_a_bad_cell_in_one_partition_names_that_file_and_row(
+    parted, dask_cluster, tiny_city, tmp_path
+):
     bad = tmp_path / "stops"
     bad.mkdir()
     files = sorted(parted["stops"].iterdir())
@@ -93,7 +85,9 @@ def test_a_bad_cell_in_one_partition_names_that_file_and_row(parted, cluster, ti
     table.loc[4, "items"] = "many"
     table.to_csv(bad / files[3].name, index=False)
     with pytest.raises(fleetroute.InputError) as err:
-        fleetroute.train_eta(tiny_city, parted["trips"], bad, scheduler=cluster.scheduler_address)
+        fleetroute.train_eta(
+            tiny_city, parted["trips"], bad, scheduler=dask_cluster.scheduler_address
+        )
     assert err.value.path == str(bad / files[3].name)
     assert err.value.row == 6 and err.value.column == "items"
 
