@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import fleetroute
 from conftest import EXAMPLE_DAY, EXAMPLES, PLAN_DATE
@@ -146,3 +148,26 @@ def test_route_plan_partition_writes_one_plan_and_names_the_failed_zone(zoned, t
     geo = json.loads((out / "routes.geojson").read_text())
     grey = [f for f in geo["features"] if f["properties"]["feature"] == "unassigned"]
     assert len(grey) == len(unassigned)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    order_zone=st.lists(st.sampled_from("abcd"), min_size=40, max_size=40),
+    van_zone=st.lists(st.sampled_from("abc"), min_size=4, max_size=4),
+)
+def test_every_order_and_van_lands_in_exactly_one_partition(example_map, order_zone, van_zone):
+    orders = pd.read_csv(EXAMPLES / "orders.csv", dtype=str, keep_default_na=False)
+    vehicles = pd.read_csv(EXAMPLES / "vehicles.csv", dtype=str, keep_default_na=False)
+    orders["zone"], vehicles["zone"] = order_zone, van_zone
+    parts, left_out = split(orders, vehicles, by="zone", road_map=example_map,
+                            stores=EXAMPLES / "stores.csv", plan_date=PLAN_DATE)  # fmt: skip
+    planned = [o for p in parts for o in p.orders["order_id"]]
+    assert sorted(planned + left_out["order_id"].tolist()) == sorted(orders["order_id"])
+    assert len(set(planned)) == len(planned)
+    for p in parts:
+        assert set(p.orders["zone"]) == {p.name} and set(p.vehicles["zone"]) == {p.name}
+        # rows keep their spreadsheet numbers (header is row 1)
+        assert (orders.loc[p.orders.index - 2, "order_id"].to_numpy() == p.orders["order_id"]).all()
+    no_van = set(order_zone) - set(van_zone)
+    assert set(left_out["partition"]) == no_van
+    assert set(left_out["order_id"]) == set(orders.loc[orders["zone"].isin(no_van), "order_id"])
