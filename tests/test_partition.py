@@ -136,6 +136,7 @@ def test_route_plan_partition_writes_one_plan_and_names_the_failed_zone(zoned, t
     r = CliRunner().invoke(cli, args)
     assert r.exit_code == 0, r.output
     assert "partition south: FAILED:" in r.output and "row 6, column 'depot_lat'" in r.output
+    assert "partition west: " in r.output and "partition east: " in r.output
     routes = pd.read_csv(out / "routes.csv", dtype=str, keep_default_na=False)
     assert set(routes["partition"]) == {"west", "east"}
     doc = json.loads((out / "plan.json").read_text())

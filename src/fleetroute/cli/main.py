@@ -363,7 +363,13 @@ def plan_cmd(
     )
     plan_tables(result)
     _report(result, out_dir)
-    if isinstance(result, PartitionedPlan) and result.failed:
+    if isinstance(result, PartitionedPlan):
+        for name, part in result.parts.items():
+            s = part.summary()
+            click.echo(
+                f"partition {name}: {s['assigned']} of {s['orders']} orders on "
+                f"{s['vehicles_used']} of {part.problem.n_vehicles} vehicles"
+            )
         for name, error in result.failed.items():
             click.echo(f"partition {name}: FAILED: {error}", err=True)
 
