@@ -121,10 +121,16 @@ def test_a_bad_cell_is_named_with_its_row_before_any_partition_runs(zoned, tmp_p
     orders.to_csv(tmp_path / "orders.csv", index=False)
     with pytest.raises(fleetroute.InputError, match="row 9, column 'zone'"):
         split(tmp_path / "orders.csv", zoned / "vehicles.csv", by="zone", road_map=example_map,
-              plan_date=PLAN_DATE)  # fmt: skip
+              stores=EXAMPLES / "stores.csv", plan_date=PLAN_DATE)  # fmt: skip
+    orders.loc[7, "zone"] = "west"
+    orders.loc[11, "store_id"] = "S9"
+    orders.to_csv(tmp_path / "orders.csv", index=False)
+    with pytest.raises(fleetroute.InputError, match="row 13, column 'store_id'"):
+        split(tmp_path / "orders.csv", zoned / "vehicles.csv", by="zone", road_map=example_map,
+              stores=EXAMPLES / "stores.csv", plan_date=PLAN_DATE)  # fmt: skip
     with pytest.raises(fleetroute.InputError, match="has no 'depot_id' column"):
         split(zoned / "orders.csv", zoned / "vehicles.csv", by="depot_id", road_map=example_map,
-              plan_date=PLAN_DATE)  # fmt: skip
+              stores=EXAMPLES / "stores.csv", plan_date=PLAN_DATE)  # fmt: skip
 
 
 def test_route_plan_partition_writes_one_plan_and_names_the_failed_zone(zoned, tmp_path):

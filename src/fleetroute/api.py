@@ -15,6 +15,7 @@ from fleetroute.errors import InputError
 from fleetroute.eta_model.baseline import EtaProvider, FreeFlow
 from fleetroute.io.readers import (
     FleetSpec,
+    check_store_ids,
     fleet_vehicles,
     read_orders,
     read_stores,
@@ -175,18 +176,14 @@ def build_problem(
         else read_stores(pd.DataFrame(columns=["store_id", "lat", "lon"]), origin=origin)
     )
 
+    check_store_ids(
+        o,
+        st["store_id"],
+        orders_label=o_label,
+        stores_label=s_label if stores is not None else None,
+    )
     store_index = pd.Series(np.arange(len(st)), index=st["store_id"].to_numpy())
     codes = o["store_id"].map(store_index)
-    unknown = np.flatnonzero(((o["store_id"] != "") & codes.isna()).to_numpy())
-    if unknown.size:
-        first = int(unknown[0])
-        where = "no --stores file was given" if stores is None else f"not in {s_label}"
-        raise InputError(
-            o_label,
-            f"unknown store '{o['store_id'].iloc[first]}' ({where})",
-            row=int(o.index[first]),
-            column="store_id",
-        )
     order_store = codes.fillna(-1).to_numpy(dtype=np.int64)
 
     v, m, n = len(veh), len(st), len(o)

@@ -27,7 +27,13 @@ from fleetroute.api import Progress
 from fleetroute.cluster import TaskError, dask_client, lean_map, run_named
 from fleetroute.errors import InputError
 from fleetroute.eta_model.baseline import EtaProvider
-from fleetroute.io.readers import FleetSpec, read_orders, read_stores, read_vehicles
+from fleetroute.io.readers import (
+    FleetSpec,
+    check_store_ids,
+    read_orders,
+    read_stores,
+    read_vehicles,
+)
 from fleetroute.io.tables import TableSource, read_raw
 from fleetroute.io.times import origin_of
 from fleetroute.maps.load import load as load_map
@@ -122,9 +128,12 @@ def split(
     raw_o = read_raw(orders, "orders")
     o = read_orders(raw_o, origin=origin)
     raw_s = None
+    known = pd.Series([], dtype=object)
     if stores is not None:
         raw_s = read_raw(stores, "stores")
-        read_stores(raw_s, origin=origin)
+        known = read_stores(raw_s, origin=origin)["store_id"]
+    check_store_ids(o, known, orders_label=raw_o.attrs["source"],
+                    stores_label=raw_s.attrs["source"] if raw_s is not None else None)  # fmt: skip
     raw_v = None
     if vehicles is not None:
         raw_v = read_raw(vehicles, "vehicles")

@@ -237,3 +237,22 @@ def _need(table: pd.DataFrame, label: str, column: str, needed: bool) -> None:
         raise InputError(
             label, "is empty (training and evaluation need it)", row=row, column=column
         )
+
+
+def check_store_ids(
+    orders: pd.DataFrame, store_ids: pd.Series, *, orders_label: str, stores_label: str | None
+) -> None:
+    """Refuse the first order whose ``store_id`` is not among ``store_ids`` (``stores_label``
+    None: no stores file was given), naming its row."""
+    unknown = np.flatnonzero(
+        ((orders["store_id"] != "") & ~orders["store_id"].isin(set(store_ids))).to_numpy()
+    )
+    if unknown.size:
+        first = int(unknown[0])
+        where = "no --stores file was given" if stores_label is None else f"not in {stores_label}"
+        raise InputError(
+            orders_label,
+            f"unknown store '{orders['store_id'].iloc[first]}' ({where})",
+            row=int(orders.index[first]),
+            column="store_id",
+        )
