@@ -17,6 +17,7 @@ import fleetroute
 from conftest import EXAMPLE_DAY, EXAMPLES, PLAN_DATE
 from fleetroute.cli import cli
 from fleetroute.partition import plan_partitioned, split
+from fleetroute.routing.combined import PlanTables
 
 #: A deterministic search: OR-Tools stops after this many solutions, one search each.
 SEARCH = {"backend": "ortools", "solution_limit": 10, "workers": 1}
@@ -57,6 +58,8 @@ def test_each_partition_planned_on_the_cluster_equals_planning_it_alone(
             road_map=example_map, stores=EXAMPLES / "stores.csv", plan_date=PLAN_DATE, **SEARCH,
         )  # fmt: skip
         pd.testing.assert_frame_equal(part.routes_table(), alone.routes_table())
+        assert part.summary() == {**alone.summary(), "solve_time_s": part.summary()["solve_time_s"]}
+        assert isinstance(part, PlanTables)  # only the tables came back from the worker
         mine = table[table["partition"] == zone].drop(columns="partition")
         pd.testing.assert_frame_equal(mine.reset_index(drop=True), alone.routes_table())
         assert set(mine["vehicle_id"]) <= set(vehicles.loc[vehicles["zone"] == zone, "vehicle_id"])
@@ -74,6 +77,28 @@ def test_each_partition_planned_on_the_cluster_equals_planning_it_alone(
     assert s["orders"] == 40 and s["assigned"] + s["unassigned"] == 40
     assert s["failed_partitions"] == ["south"] and s["partitions"] == 3
     assert s["objective"] == pytest.approx(sum(p.objective for p in result.parts.values()))
+
+
+def test_keep_plans_brings_each_whole_plan_back(zoned, dask_cluster, example_map):
+    kept = plan_partitioned(
+        zoned / "orders.csv", zoned / "vehicles.csv", road_map=example_map, by="zone",
+        stores=EXAMPLES / "stores.csv", plan_date=PLAN_DATE, keep_plans=True,
+        scheduler=dask_cluster.scheduler_address, **SEARCH,
+    )  # fmt: skip
+    west = kept.parts["west"]
+    assert isinstance(west, fleetroute.Plan)
+    # a whole plan can be worked on further: one more order into the west zone
+    first = west.routes_table().query("kind == 'dropoff'").iloc[0]
+    more = fleetroute.insert_order(
+        west, {"order_id": "N1", "lat": first["lat"], "lon": first["lon"]}, road_map=example_map
+    )
+    assert more.summary()["assigned"] == west.summary()["assigned"] + 1
+    pd.testing.assert_frame_equal(
+        kept.routes_table(), pd.concat(
+            [p.routes_table().assign(partition=n) for n, p in kept.parts.items()],
+            ignore_index=True,
+        ),
+    )  # fmt: skip
 
 
 def test_auto_sends_each_order_to_its_nearest_depot(tmp_path, example_map):

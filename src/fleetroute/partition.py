@@ -38,7 +38,7 @@ from fleetroute.io.tables import TableSource, read_raw
 from fleetroute.io.times import origin_of
 from fleetroute.maps.load import load as load_map
 from fleetroute.maps.roadmap import RoadMap
-from fleetroute.routing.combined import PartitionedPlan
+from fleetroute.routing.combined import PartitionedPlan, PlanTables
 from fleetroute.routing.plan import Plan
 
 __all__ = ["AUTO", "Partition", "split", "plan_partitioned"]
@@ -184,14 +184,19 @@ def _no_orders() -> pd.DataFrame:
 
 
 def _plan_part(
-    part: Partition, road_map: RoadMap, eta: EtaProvider | None, options: dict[str, Any]
-) -> Plan:
-    """One task: plan one partition (on a worker)."""
+    part: Partition,
+    road_map: RoadMap,
+    eta: EtaProvider | None,
+    options: dict[str, Any],
+    keep_plan: bool,
+) -> Plan | PlanTables:
+    """One task: plan one partition (on a worker); its tables only, unless ``keep_plan``."""
     import fleetroute
 
-    return fleetroute.plan(
+    plan = fleetroute.plan(
         part.orders, part.vehicles, road_map=road_map, stores=part.stores, eta=eta, **options
     )
+    return plan if keep_plan else PlanTables.of(plan)
 
 
 def plan_partitioned(
@@ -207,6 +212,7 @@ def plan_partitioned(
     scheduler: str | None = None,
     n_workers: int | None = None,
     progress: Progress | None = None,
+    keep_plans: bool = False,
     **options: Any,
 ) -> PartitionedPlan:
     """Plan each partition of the day as its own problem, in parallel on Dask.
@@ -227,6 +233,10 @@ def plan_partitioned(
         processes (default: one per core).
     progress
         Called with how many partitions are planned as each one finishes.
+    keep_plans
+        Bring each partition's whole :class:`Plan` back from its worker (problem and
+        matrices: about 5 MB per 500 orders), to work on it further; by default only its
+        :class:`PlanTables` come back (about 100 KB), all that the files and views need.
     options
         Passed to :func:`fleetroute.plan` for every partition (time_limit_s,
         solution_limit, backend, eta, ...); ``workers`` defaults to 1 (the cluster gives
@@ -235,8 +245,9 @@ def plan_partitioned(
     Returns
     -------
     PartitionedPlan
-        One plan of all partitions; ``.parts[name]`` is each partition's :class:`Plan`,
-        ``.failed`` the partitions that could not be planned and why.
+        One plan of all partitions; ``.parts[name]`` is each partition's
+        :class:`PlanTables` (or :class:`Plan`, with ``keep_plans``), ``.failed`` the
+        partitions that could not be planned and why.
 
     Raises
     ------
@@ -265,9 +276,9 @@ def plan_partitioned(
         with dask_client(scheduler, n_workers) as client:
             shared_map = client.scatter(lean_map(rmap), broadcast=True)
             shared_eta = client.scatter(eta, broadcast=True) if eta is not None else None
-            tasks = {p.name: (p, shared_map, shared_eta, options) for p in parts}
+            tasks = {p.name: (p, shared_map, shared_eta, options, keep_plans) for p in parts}
             results = run_named(client, _plan_part, tasks, prefix="partition", on_done=tell)
-    planned = {n: r for n, r in results.items() if isinstance(r, Plan)}
+    planned = {n: r for n, r in results.items() if isinstance(r, Plan | PlanTables)}
     failed = {n: str(r) for n, r in results.items() if isinstance(r, TaskError)}
     if failed and not planned:
         first = results[next(iter(failed))]

@@ -364,11 +364,11 @@ def plan_cmd(
     plan_tables(result)
     _report(result, out_dir)
     if isinstance(result, PartitionedPlan):
-        for name, part in result.parts.items():
+        for name, part in result.tables.items():
             s = part.summary()
             click.echo(
                 f"partition {name}: {s['assigned']} of {s['orders']} orders on "
-                f"{s['vehicles_used']} of {part.problem.n_vehicles} vehicles"
+                f"{s['vehicles_used']} of {len(part.vehicle_ids)} vehicles"
             )
         for name, error in result.failed.items():
             click.echo(f"partition {name}: FAILED: {error}", err=True)

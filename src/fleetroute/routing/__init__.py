@@ -3,7 +3,7 @@
 Imports neither osmnx nor lightgbm; it takes matrices.
 """
 
-from fleetroute.routing.combined import PartitionedPlan
+from fleetroute.routing.combined import PartitionedPlan, PlanTables
 from fleetroute.routing.options import SolveOptions
 from fleetroute.routing.plan import ROUTE_COLUMNS, Plan
 from fleetroute.routing.problem import UNLIMITED, Problem
@@ -18,6 +18,7 @@ __all__ = [
     "UNLIMITED",
     "PartitionedPlan",
     "Plan",
+    "PlanTables",
     "Problem",
     "Route",
     "RouteSchedule",

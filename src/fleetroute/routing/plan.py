@@ -19,7 +19,7 @@ from fleetroute.io.times import format_time
 from fleetroute.routing.problem import Problem, per_store, reduce_frozen
 from fleetroute.routing.schedule import PICKUP, Route, RouteSchedule, schedule
 
-__all__ = ["Plan", "ROUTE_COLUMNS"]
+__all__ = ["Plan", "ROUTE_COLUMNS", "routes_json"]
 
 #: The columns of routes.csv, in SPEC.md order.
 ROUTE_COLUMNS = (
@@ -218,18 +218,22 @@ class Plan:
 
     def to_dict(self) -> dict[str, Any]:
         """plan.json as a dict: summary, routes, unassigned and inputs."""
-        table = self.routes_table()
-        routes = []
-        for vehicle_id, rows in table.groupby("vehicle_id", sort=False):
-            stops = rows.drop(columns="vehicle_id").to_dict(orient="records")
-            routes.append({"vehicle_id": vehicle_id, "stops": _plain(stops)})
         return {
             "summary": self.summary(),
-            "routes": routes,
+            "routes": routes_json(self.routes_table()),
             "unassigned": self.unassigned_table().to_dict(orient="records"),
             "inputs": _plain(dict(self.inputs)),
             "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
         }
+
+
+def routes_json(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """plan.json's ``routes`` from a routes table: per vehicle, its stops in order."""
+    routes = []
+    for vehicle_id, rows in table.groupby("vehicle_id", sort=False):
+        stops = rows.drop(columns="vehicle_id").to_dict(orient="records")
+        routes.append({"vehicle_id": vehicle_id, "stops": _plain(stops)})
+    return routes
 
 
 def _plain(value: Any) -> Any:
