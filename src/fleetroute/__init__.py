@@ -15,7 +15,7 @@ The Python API for dispatch systems::
 
 from importlib.metadata import PackageNotFoundError, version
 
-from fleetroute import maps
+from fleetroute import _env, maps  # noqa: F401  (_env first: before pandas is imported)
 from fleetroute.api import (
     MAX_SNAP_M,
     bench_vrplib,
