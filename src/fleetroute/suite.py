@@ -94,12 +94,22 @@ def load_scenarios(
 
 
 def _city(sc: dict[str, Any], cache: Path) -> Path:
-    from fleetroute.maps import write_synthetic_city
-
+    """The scenario's city file, made once (in a child process, so that building the graph
+    with OSMnx does not count toward the peak memory of the process that plans on it)."""
     path = cache / f"city_{sc['layout']}_{sc['nodes']}_{sc['seed']}.graphml"
     if not path.exists():
-        write_synthetic_city(path, sc["nodes"], seed=sc["seed"], layout=sc["layout"])
+        args = [str(path), str(sc["nodes"]), str(sc["seed"]), sc["layout"]]
+        subprocess.run([sys.executable, "-c", _GENERATE, *args], capture_output=True, check=True)
     return path
+
+
+_GENERATE = """import sys
+from fleetroute.maps import write_synthetic_city
+path, nodes, seed, layout = sys.argv[1:]
+write_synthetic_city(path + ".tmp", int(nodes), seed=int(seed), layout=layout)
+import os
+os.replace(path + ".tmp", path)
+"""
 
 
 def _stores(road_map: Any, k: int, rng: np.random.Generator) -> pd.DataFrame:
