@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fleetroute.cluster import TaskError, dask_client, lean_map, run_named
+from fleetroute.cluster import TaskError, dask_client, run_named, share
 from fleetroute.errors import InputError
 from fleetroute.eta_model.baseline import EtaProvider
 from fleetroute.maps.load import load as load_map
@@ -108,8 +108,7 @@ def plan_batch(
     rmap = road_map if isinstance(road_map, RoadMap) else load_map(road_map)
     if todo:
         with dask_client(scheduler, n_workers) as client:
-            shared_map = client.scatter(lean_map(rmap), broadcast=True)
-            shared_eta = client.scatter(eta, broadcast=True) if eta is not None else None
+            shared_map, shared_eta = share(client, rmap), share(client, eta)
             tasks = {n: (d.source, d.out, shared_map, shared_eta, options) for n, d in todo.items()}
             for name, result in run_named(client, _plan_day, tasks, prefix="plan").items():
                 day = todo[name]

@@ -17,7 +17,7 @@ from typing import Any
 from fleetroute.errors import FleetrouteError
 from fleetroute.maps.roadmap import RoadMap
 
-__all__ = ["dask_client", "run_named", "lean_map", "TaskError"]
+__all__ = ["dask_client", "run_named", "lean_map", "share", "TaskError"]
 
 
 class TaskError(Exception):
@@ -59,6 +59,16 @@ def dask_client(scheduler: str | None = None, n_workers: int | None = None) -> I
 def lean_map(road_map: RoadMap) -> RoadMap:
     """The map's arrays only (no cached search graphs), to send to workers."""
     return RoadMap(**{f.name: getattr(road_map, f.name) for f in fields(road_map)})
+
+
+def share(client: Any, value: Any) -> Any:
+    """``value`` sent to every worker once; tasks take the returned future in its place.
+    A :class:`RoadMap` goes without its cached search graphs; None stays None."""
+    if value is None:
+        return None
+    if isinstance(value, RoadMap):
+        value = lean_map(value)
+    return client.scatter(value, broadcast=True)
 
 
 def error_line(exc: BaseException) -> str:

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from fleetroute.api import Progress
-from fleetroute.cluster import TaskError, dask_client, lean_map, run_named
+from fleetroute.cluster import TaskError, dask_client, run_named, share
 from fleetroute.errors import InputError
 from fleetroute.eta_model.baseline import EtaProvider
 from fleetroute.io.readers import (
@@ -274,8 +274,7 @@ def plan_partitioned(
         if progress is not None:
             progress(f"starting Dask for {len(parts)} partitions", None)
         with dask_client(scheduler, n_workers) as client:
-            shared_map = client.scatter(lean_map(rmap), broadcast=True)
-            shared_eta = client.scatter(eta, broadcast=True) if eta is not None else None
+            shared_map, shared_eta = share(client, rmap), share(client, eta)
             tasks = {p.name: (p, shared_map, shared_eta, options, keep_plans) for p in parts}
             results = run_named(client, _plan_part, tasks, prefix="partition", on_done=tell)
     planned = {n: r for n, r in results.items() if isinstance(r, Plan | PlanTables)}

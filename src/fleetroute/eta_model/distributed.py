@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from fleetroute.cluster import dask_client, lean_map
+from fleetroute.cluster import dask_client, share
 from fleetroute.errors import InputError
 from fleetroute.eta_model.features import SERVICE_FEATURES, TRAVEL_FEATURES
 from fleetroute.eta_model.metrics import add_sums
@@ -119,16 +119,25 @@ def _span(part: pd.DataFrame, since_s: int) -> tuple[int, int]:
     return (int(when.min()), int(when.max())) if when.size else (-1, -1)
 
 
-def _sums(travel: pd.DataFrame, service: pd.DataFrame, model: EtaModel) -> dict[str, Any]:
-    return model.evaluation_sums(
-        travel, travel["_actual"].to_numpy(), service, service["_actual"].to_numpy()
-    )
+def _sums(part: pd.DataFrame, kind: str, model: EtaModel) -> dict[str, Any]:
+    """The validation error sums of one partition of trips (``kind`` travel) or stops."""
+    travel = part if kind == "travel" else pd.DataFrame(columns=list(TRAVEL_FEATURES))
+    service = part if kind == "service" else pd.DataFrame(columns=list(SERVICE_FEATURES))
+    return model.evaluation_sums(travel, _actual(travel), service, _actual(service))
+
+
+def _actual(part: pd.DataFrame) -> npt.NDArray[np.float64]:
+    if "_actual" not in part:
+        return np.zeros(0)
+    return np.asarray(part["_actual"].to_numpy(), dtype=np.float64)
 
 
 # -- the driver ---------------------------------------------------------------------------
-def _cut(client: Any, parts: list[Any], share: float, last_days: int | None) -> tuple[int, int]:
+def _cut(
+    client: Any, parts: list[Any], valid_share: float, last_days: int | None
+) -> tuple[int, int]:
     """The first second of the history kept (``last_days``) and of its validation part
-    (the latest ``share`` of the kept rows, to the hour)."""
+    (the latest ``valid_share`` of the kept rows, to the hour)."""
     counts = pd.concat(client.gather([client.submit(_hours, p) for p in parts])).groupby(level=0)
     hours = counts.sum().sort_index()
     since_h = int(hours.index.min())
@@ -136,7 +145,7 @@ def _cut(client: Any, parts: list[Any], share: float, last_days: int | None) -> 
         since_h = max(since_h, (int(hours.index.max()) // 24 - (last_days - 1)) * 24)
     kept = hours[hours.index >= since_h]
     before = kept.cumsum().to_numpy()
-    at = int(np.searchsorted(before, (1 - share) * before[-1], side="left"))
+    at = int(np.searchsorted(before, (1 - valid_share) * before[-1], side="left"))
     cut_h = int(kept.index[min(at + 1, len(kept) - 1)])
     return since_h * 3600, cut_h * 3600
 
@@ -183,7 +192,7 @@ def _boosters(
             reg.fit(train[names], train["_y"], categorical_feature=categorical)
         grown = reg.booster_
         rounds = list(range(ROUND_STEP, grown.num_trees() + 1, ROUND_STEP)) or [grown.num_trees()]
-        shared = client.scatter(grown, broadcast=True)
+        shared = share(client, grown)
         losses = sum(
             client.gather([client.submit(_pinball, v, shared, rounds, q, names) for v in valid])
         )
@@ -228,7 +237,7 @@ def train_distributed(
     trip_files, stop_files = history_files(trips), history_files(stops)
     model = EtaModel(quantiles=quantiles, seed=seed)
     with dask_client(scheduler, n_workers) as client:
-        rmap = client.scatter(lean_map(road_map), broadcast=True)
+        rmap = share(client, road_map)
         t_parts = [client.submit(_trip_part, f, rmap, pure=False) for f in trip_files]
         raw_stops = [client.submit(_stop_part, f, pure=False) for f in stop_files]
         seen: set[str] = set().union(
@@ -238,9 +247,8 @@ def train_distributed(
         s_parts = [client.submit(_stop_features, s, rmap, stores) for s in raw_stops]
         del raw_stops
 
-        share = model.validation_share
-        t_since, t_cut = _cut(client, t_parts, share, last_days)
-        s_since, s_cut = _cut(client, s_parts, share, last_days)
+        t_since, t_cut = _cut(client, t_parts, model.validation_share, last_days)
+        s_since, s_cut = _cut(client, s_parts, model.validation_share, last_days)
 
         def pieces(parts: list[Any], since: int, cut: int, valid: bool) -> tuple[list[Any], int]:
             """The non-empty selections of the partitions (LightGBM refuses empty ones)."""
@@ -280,12 +288,11 @@ def train_distributed(
         )
         model.stores_ = stores
         model.map_fingerprint_ = road_map.fingerprint
-        shared = client.scatter(model, broadcast=True)
-        # validation sums partition by partition: trips with trips, stops with stops
-        empty_t = client.scatter(pd.DataFrame({c: pd.Series(dtype=float) for c in t_cols}))
-        empty_s = client.scatter(pd.DataFrame({c: pd.Series(dtype=float) for c in s_cols}))
-        pairs = [(t, empty_s) for t in t_val] + [(empty_t, s) for s in s_val]
-        sums = client.gather([client.submit(_sums, t, s, shared) for t, s in pairs])
+        shared = share(client, model)
+        sums = client.gather(
+            [client.submit(_sums, v, "travel", shared) for v in t_val]
+            + [client.submit(_sums, v, "service", shared) for v in s_val]
+        )
         total = sums[0]
         for more in sums[1:]:
             total = add_sums(total, more)
