@@ -161,11 +161,8 @@ def split(
     for name in dict.fromkeys(o_key.tolist()):
         in_part = o_key == name
         if not (v_key == name).any():
-            left.append(
-                o.loc[in_part, ["order_id", "lat", "lon"]].assign(
-                    reason=f"no vehicle is based in its partition '{name}'", partition=name
-                )
-            )
+            reason = f"no vehicle is based in its partition '{name}'"
+            left.append(left_out_rows(raw_o[in_part], str(name), reason))
             continue
         part_stores = None
         if raw_s is not None:
@@ -175,12 +172,29 @@ def split(
         parts.append(
             Partition(str(name), _rows(raw_o, in_part), _rows(raw_v, v_key == name), part_stores)
         )
-    left_out = pd.concat(left, ignore_index=True) if left else _no_orders()
-    return parts, left_out[["order_id", "reason", "lat", "lon", "partition"]]
+    return parts, pd.concat(left, ignore_index=True) if left else _no_orders()
+
+
+#: The columns of the orders no partition planned.
+LEFT_OUT_COLUMNS = ["order_id", "reason", "lat", "lon", "partition"]
 
 
 def _no_orders() -> pd.DataFrame:
-    return pd.DataFrame(columns=["order_id", "reason", "lat", "lon", "partition"])
+    return pd.DataFrame(columns=LEFT_OUT_COLUMNS)
+
+
+def left_out_rows(orders: pd.DataFrame, partition: str, reason: str) -> pd.DataFrame:
+    """``LEFT_OUT_COLUMNS`` of orders (raw rows, already checked) left out for ``reason``."""
+    return pd.DataFrame(
+        {
+            "order_id": orders["order_id"].astype(str).str.strip().to_numpy(),
+            "reason": reason,
+            "lat": orders["lat"].astype(float).to_numpy(),
+            "lon": orders["lon"].astype(float).to_numpy(),
+            "partition": partition,
+        },
+        columns=LEFT_OUT_COLUMNS,
+    )
 
 
 def _plan_part(
@@ -285,13 +299,11 @@ def plan_partitioned(
             raise first.cause
         raise RuntimeError(str(first))
     lost = [
-        read_orders(p.orders, origin=origin_of(plan_date))[["order_id", "lat", "lon"]].assign(
-            reason=f"its partition '{p.name}' could not be planned: {failed[p.name]}",
-            partition=p.name,
-        )
+        left_out_rows(p.orders, p.name, f"its partition '{p.name}' could not be planned: "
+                      f"{failed[p.name]}")
         for p in parts
         if p.name in failed
-    ]
+    ]  # fmt: skip
     if lost:
         left_out = pd.concat([left_out, *lost], ignore_index=True)
     timings: dict[str, float] = {}
@@ -309,7 +321,7 @@ def plan_partitioned(
     }
     return PartitionedPlan(
         parts=planned,
-        left_out=left_out[["order_id", "reason", "lat", "lon", "partition"]],
+        left_out=left_out,
         failed=failed,
         solve_time_s=wall,
         inputs=inputs,
