@@ -217,6 +217,27 @@ def test_map_synth_writes_a_loadable_city(tmp_path):
     assert maps.load(tmp_path / "c.graphml").n_nodes > 100
 
 
+def test_map_prepare_builds_the_hierarchy_and_plans_stay_the_same(tmp_path, monkeypatch):
+    """`route map prepare` caches the map's hierarchy; the day planned over it gives the
+    same routes as Dial's search did; a missing map is one line and exit status 2."""
+    monkeypatch.setenv("FLEETROUTE_CACHE_DIR", str(tmp_path / "cache"))
+    day = [EXAMPLES / "orders.csv", "--map", EXAMPLES / "city.graphml", "--vehicles",
+           EXAMPLES / "vehicles.csv", "--stores", EXAMPLES / "stores.csv", "--date",
+           "2026-03-02", "--solution-limit", "5", "--workers", "1", "--quiet"]  # fmt: skip
+    assert _run("plan", *day, "--out", tmp_path / "dial").exit_code == 0
+    assert not list((tmp_path / "cache").glob("hierarchy-*.npz"))
+    r = _run("map", "prepare", EXAMPLES / "city.graphml")
+    assert r.exit_code == 0 and "hierarchy of" in r.output
+    assert len(list((tmp_path / "cache").glob("hierarchy-*.npz"))) == 1
+    assert _run("plan", *day, "--out", tmp_path / "ch").exit_code == 0
+    pd.testing.assert_frame_equal(
+        pd.read_csv(tmp_path / "ch" / "routes.csv"), pd.read_csv(tmp_path / "dial" / "routes.csv")
+    )
+    r = CliRunner().invoke(cli, ["map", "prepare", str(tmp_path / "nope.graphml")])
+    assert r.exit_code == 2 and len(r.output.strip().splitlines()) == 1
+    assert "nope.graphml" in r.output
+
+
 def test_plan_json_is_for_machines_and_quiet_prints_nothing(tmp_path):
     day = [EXAMPLES / "orders.csv", "--map", EXAMPLES / "city.graphml", "--vehicles",
            EXAMPLES / "vehicles.csv", "--stores", EXAMPLES / "stores.csv", "--date",

@@ -44,7 +44,8 @@ def test_unreachable_targets_are_inf_and_ties_take_the_shorter_path():
 
 
 def test_legs_equal_the_matrix_and_sum_along_the_same_path(tiny_city):
-    """Pairwise legs give the matrix's times and lengths; other sums follow the same path."""
+    """Pairwise legs give the matrix's times and lengths (the matrix adds lengths rounded to
+    the centimetre: half a centimetre per edge at most); other sums follow the same path."""
     rng = np.random.default_rng(3)
     o = rng.choice(tiny_city.n_nodes, 60)
     d = rng.choice(tiny_city.n_nodes, 60)
@@ -52,6 +53,6 @@ def test_legs_equal_the_matrix_and_sum_along_the_same_path(tiny_city):
     travel, sums = tiny_city.legs(o, d, np.column_stack([tiny_city.edge_length_m, ones]))
     full_t, full_d = tiny_city.matrix(o, d)
     np.testing.assert_array_equal(travel, np.diag(full_t))
-    np.testing.assert_allclose(sums[:, 0], np.diag(full_d), atol=1e-6)
+    assert (np.abs(sums[:, 0] - np.diag(full_d)) <= 0.005 * sums[:, 1] + 1e-6).all()
     hops = [len(tiny_city.path(int(a), int(b))) - 1 for a, b in zip(o[:10], d[:10], strict=True)]
     np.testing.assert_array_equal(sums[:10, 1], hops)

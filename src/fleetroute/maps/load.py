@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import warnings
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from fleetroute.errors import MapError
-from fleetroute.maps.roadmap import RoadMap
+from fleetroute.maps.roadmap import RoadMap, cache_dir
 
 __all__ = [
     "load",
@@ -228,10 +227,6 @@ def from_graph(G: nx.MultiDiGraph, *, source: str = "memory", copy: bool = True)
     )
 
 
-def _cache_dir() -> Path:
-    return Path(os.environ.get("FLEETROUTE_CACHE_DIR", Path.home() / ".cache" / "fleetroute"))
-
-
 def _digest(path: Path) -> str:
     h = hashlib.sha256(_CACHE_VERSION.encode())
     with open(path, "rb") as fh:
@@ -268,7 +263,7 @@ def load(path: str | Path, *, cache: bool = True) -> RoadMap:
     p = Path(path)
     if not p.is_file():
         raise MapError(f"{p}: no such map file")
-    cached = _cache_dir() / f"{_digest(p)}.npz" if cache else None
+    cached = cache_dir() / f"{_digest(p)}.npz" if cache else None
     if cached is not None and cached.is_file():
         try:
             return RoadMap.read_npz(cached, source=str(p))

@@ -6,12 +6,13 @@ read: snapping, travel-time and distance matrices, and path geometry all work on
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -20,8 +21,9 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from fleetroute.maps.dial import many_to_many, pairs
+from fleetroute.maps.hierarchy import Hierarchy, edge_keys, unpack
 
-__all__ = ["RoadMap", "EARTH_RADIUS_M", "haversine_m"]
+__all__ = ["RoadMap", "EARTH_RADIUS_M", "HIERARCHY_MIN_SOURCES", "cache_dir", "haversine_m"]
 
 EARTH_RADIUS_M = 6_371_008.8
 
@@ -30,8 +32,22 @@ EARTH_RADIUS_M = 6_371_008.8
 # w = round(100 * seconds) + metres / _LENGTH_SCALE (the fraction stays below 1).
 _LENGTH_SCALE = 1.0e7
 
+#: A matrix with at least this many sources builds the map's contraction hierarchy when
+#: it has none yet (~25 s once for a 200k-node city, then cached), rather than searching
+#: the whole city from every source (~12 ms a source there).
+HIERARCHY_MIN_SOURCES = 1000
+
+# Bumped when the hierarchy's layout or build changes, so old cache entries are ignored.
+_HIERARCHY_VERSION = "ch-1"
+
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+
+
+def cache_dir() -> Path:
+    """Where maps' frozen arrays and hierarchies are cached (``$FLEETROUTE_CACHE_DIR``,
+    default ``~/.cache/fleetroute``)."""
+    return Path(os.environ.get("FLEETROUTE_CACHE_DIR", Path.home() / ".cache" / "fleetroute"))
 
 
 def haversine_m(
@@ -216,40 +232,96 @@ class RoadMap:
         return indptr, heads, self._weight_cs[order], order
 
     @cached_property
+    def _length_cm(self) -> FloatArray:
+        """Edge lengths to the centimetre: the matrices add these, whichever search runs."""
+        return np.rint(self.edge_length_m * 100.0) / 100.0
+
+    @cached_property
+    def hierarchy_path(self) -> Path:
+        """Where this map's contraction hierarchy is cached: in :func:`cache_dir`, named
+        by a hash of the search graph (so a changed map never finds a stale one)."""
+        indptr, heads, weight_cs, order = self._csr
+        h = hashlib.sha256(_HIERARCHY_VERSION.encode())
+        for arr in (indptr, heads, edge_keys(weight_cs, self._length_cm[order])):
+            h.update(np.ascontiguousarray(arr).tobytes())
+        return cache_dir() / f"hierarchy-{h.hexdigest()[:32]}.npz"
+
+    def cached_hierarchy(self) -> Hierarchy | None:
+        """The map's contraction hierarchy if it is already made: kept with the map, or
+        in the disk cache (:attr:`hierarchy_path`); else None."""
+        found: Hierarchy | None = self.__dict__.get("_hierarchy")
+        if found is None and self.hierarchy_path.is_file():
+            with contextlib.suppress(OSError, ValueError, KeyError):  # damaged: rebuilt
+                found = Hierarchy.read_npz(self.hierarchy_path)
+                self.__dict__["_hierarchy"] = found
+        return found
+
+    def hierarchy(self) -> Hierarchy:
+        """The map's contraction hierarchy (:mod:`fleetroute.maps.hierarchy`) over the
+        nodes in search order: found as :meth:`cached_hierarchy` does, or built (about
+        20 s for a 200k-node city) and written to the disk cache for the next process."""
+        found = self.cached_hierarchy()
+        if found is None:
+            indptr, heads, weight_cs, order = self._csr
+            found = Hierarchy.build(indptr, heads, edge_keys(weight_cs, self._length_cm[order]))
+            with contextlib.suppress(OSError):  # a read-only cache only costs speed
+                found.write_npz(self.hierarchy_path)
+            self.__dict__["_hierarchy"] = found
+        return found
+
+    @cached_property
     def _reverse_csr(self) -> tuple[IntArray, IntArray, IntArray, IntArray]:
         """The graph with every edge turned round, in search order, as :attr:`_csr`."""
         indptr, heads, order = self._csr_of(self.edge_v, self.edge_u)
         return indptr, heads, self._weight_cs[order], order
 
     def matrix(
-        self, sources: npt.ArrayLike, targets: npt.ArrayLike | None = None
+        self,
+        sources: npt.ArrayLike,
+        targets: npt.ArrayLike | None = None,
+        *,
+        method: Literal["auto", "hierarchy", "dial"] = "auto",
     ) -> tuple[FloatArray, FloatArray]:
         """Travel-time and distance matrices between nodes, along fastest paths.
 
-        Dial's bucket-queue Dijkstra over the unique sources, in parallel on all cores
-        (:mod:`fleetroute.maps.dial`); edge times are rounded to centiseconds.
+        Edge times are rounded to centiseconds and lengths to centimetres; the time is
+        exact on those, ties in time go to the shorter path.
 
         Parameters
         ----------
         sources, targets
             Node indices; ``targets`` defaults to ``sources``.
+        method
+            ``"hierarchy"``: over the map's contraction hierarchy (:meth:`hierarchy`),
+            built first if it has none yet. ``"dial"``: one Dial search of the city from each
+            source (:mod:`fleetroute.maps.dial`), in parallel on all cores. ``"auto"``
+            (default): the hierarchy when the map has one in memory or on disk, or when
+            there are at least :data:`HIERARCHY_MIN_SOURCES` sources; else Dial. Both
+            give the same matrices.
 
         Returns
         -------
         travel_s, distance_m
             ``(len(sources), len(targets))`` arrays: the free-flow seconds of the fastest
-            path and the metres of that same path (ties in time go to the shorter path);
-            ``inf`` where no path exists.
+            path and the metres of that same path; ``inf`` where no path exists.
         """
         src = np.asarray(sources, dtype=np.int64)
         dst = src if targets is None else np.asarray(targets, dtype=np.int64)
         usrc, src_inv = np.unique(src, return_inverse=True)
         udst, dst_inv = np.unique(dst, return_inverse=True)
         rank = self._search_rank
-        indptr, heads, weight_cs, order = self._csr
-        travel_cs, distance_m = many_to_many(
-            indptr, heads, weight_cs, self.edge_length_m[order], rank[usrc], rank[udst]
-        )
+        ch = None
+        if method == "hierarchy" or (method == "auto" and usrc.shape[0] >= HIERARCHY_MIN_SOURCES):
+            ch = self.hierarchy()
+        elif method == "auto":
+            ch = self.cached_hierarchy()
+        if ch is not None:
+            travel_cs, distance_m = unpack(ch.matrix(rank[usrc], rank[udst]))
+        else:
+            indptr, heads, weight_cs, order = self._csr
+            travel_cs, distance_m = many_to_many(
+                indptr, heads, weight_cs, self._length_cm[order], rank[usrc], rank[udst]
+            )
         rows, cols = src_inv[:, None], dst_inv[None, :]
         return travel_cs[rows, cols] / 100.0, distance_m[rows, cols]
 
