@@ -10,7 +10,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from fleetroute import maps
-from fleetroute.maps.hierarchy import Hierarchy, edge_keys, unpack
+from fleetroute.maps.hierarchy import Hierarchy, edge_keys
 
 # A path's (centiseconds, centimetres) as one float scipy adds exactly: cs * _SPLIT + cm.
 _SPLIT = 1e7
@@ -57,7 +57,7 @@ def test_hierarchy_gives_the_fastest_then_shortest_path_on_any_graph(graph):
     np.cumsum(np.bincount(u, minlength=n), out=indptr[1:])
     h = Hierarchy.build(indptr, v[order], edge_keys(cs[order], cm[order] / 100.0))
     nodes = np.arange(n)
-    travel_cs, length_m = unpack(h.matrix(nodes, nodes))
+    travel_cs, length_m = h.matrix(nodes, nodes)
     want_cs, want_cm = _reference(n, u, v, cs, cm, nodes)
     np.testing.assert_array_equal(travel_cs, want_cs)
     reach = np.isfinite(want_cs)

@@ -29,7 +29,7 @@ import numba as nb
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Hierarchy", "INF_KEY", "edge_keys", "unpack"]
+__all__ = ["Hierarchy", "INF_KEY", "edge_keys"]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -48,16 +48,6 @@ def edge_keys(weight_cs: npt.ArrayLike, length_m: npt.ArrayLike) -> IntArray:
     cs = np.asarray(weight_cs, dtype=np.int64)
     cm = np.rint(np.asarray(length_m, dtype=np.float64) * 100.0).astype(np.int64)
     return np.ascontiguousarray((cs << 32) | np.clip(cm, 0, int(_LOW)))
-
-
-def unpack(keys: IntArray) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Centiseconds and metres of path keys; ``inf`` where unreachable."""
-    unreachable = keys >= INF_KEY
-    travel_cs = (keys >> 32).astype(np.float64)
-    distance_m = (keys & _LOW) / 100.0
-    travel_cs[unreachable] = np.inf
-    distance_m[unreachable] = np.inf
-    return travel_cs, distance_m
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,8 +99,11 @@ class Hierarchy:
         """Hierarchy edges: the graph's edges and the shortcuts, up and down."""
         return int(self.up_head.shape[0] + self.down_tail.shape[0])
 
-    def matrix(self, sources: npt.ArrayLike, targets: npt.ArrayLike) -> IntArray:
-        """``(len(sources), len(targets))`` path keys between graph nodes (RPHAST).
+    def matrix(
+        self, sources: npt.ArrayLike, targets: npt.ArrayLike
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """Centiseconds and metres of the best paths between graph nodes (RPHAST), as
+        ``(len(sources), len(targets))`` arrays; ``inf`` where unreachable.
 
         The sweep covers only the targets and the nodes above them, once per source,
         sources in parallel threads.
@@ -522,7 +515,8 @@ def _sweep(up, local, ptr, tail, key, sources, t_local, n_threads):  # pragma: n
     n_sel = ptr.shape[0] - 1
     n_src = sources.shape[0]
     n_dst = t_local.shape[0]
-    out = np.empty((n_src, n_dst), np.int64)
+    out_cs = np.empty((n_src, n_dst), np.float64)
+    out_m = np.empty((n_src, n_dst), np.float64)
     for t in nb.prange(n_threads):
         lab = np.full(n, INF_KEY, np.int64)
         touched = np.empty(n, np.int32)
@@ -563,5 +557,11 @@ def _sweep(up, local, ptr, tail, key, sources, t_local, n_threads):  # pragma: n
                         best = c
                 d[j] = best
             for j in range(n_dst):
-                out[si, j] = min(d[t_local[j]], INF_KEY)
-    return out
+                k = d[t_local[j]]
+                if k >= INF_KEY:
+                    out_cs[si, j] = np.inf
+                    out_m[si, j] = np.inf
+                else:
+                    out_cs[si, j] = k >> 32
+                    out_m[si, j] = (k & _LOW) / 100.0
+    return out_cs, out_m

@@ -21,7 +21,7 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from fleetroute.maps.dial import many_to_many, pairs
-from fleetroute.maps.hierarchy import Hierarchy, edge_keys, unpack
+from fleetroute.maps.hierarchy import Hierarchy, edge_keys
 
 __all__ = ["RoadMap", "EARTH_RADIUS_M", "HIERARCHY_MIN_SOURCES", "cache_dir", "haversine_m"]
 
@@ -316,7 +316,7 @@ class RoadMap:
         elif method == "auto":
             ch = self.cached_hierarchy()
         if ch is not None:
-            travel_cs, distance_m = unpack(ch.matrix(rank[usrc], rank[udst]))
+            travel_cs, distance_m = ch.matrix(rank[usrc], rank[udst])
         else:
             indptr, heads, weight_cs, order = self._csr
             travel_cs, distance_m = many_to_many(
