@@ -16,14 +16,16 @@ def _scipy_cs(m, sources):
     return dijkstra(g, indices=sources)
 
 
+@pytest.mark.parametrize("method", ["dial", "hierarchy"])
 @pytest.mark.parametrize("fixture", ["helsinki_map", "tiny_city"])
-def test_times_equal_scipy_exactly_on_centisecond_weights(fixture, request):
-    """Same fastest-path centiseconds as scipy, for every source-target pair."""
+def test_times_equal_scipy_exactly_on_centisecond_weights(fixture, method, request):
+    """Same fastest-path centiseconds as scipy, for every source-target pair, by Dial's
+    search and over the contraction hierarchy alike."""
     m = request.getfixturevalue(fixture)
     rng = np.random.default_rng(1)
     src = rng.choice(m.n_nodes, 25, replace=False)
     dst = rng.choice(m.n_nodes, 40, replace=False)
-    travel, _ = m.matrix(src, dst)
+    travel, _ = m.matrix(src, dst, method=method)
     np.testing.assert_array_equal(np.rint(travel * 100), _scipy_cs(m, src)[:, dst])
 
 
