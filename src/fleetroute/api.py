@@ -249,7 +249,8 @@ def build_problem(
         end=origin + timedelta(seconds=int(shift_end.max())),
     )
     bands = np.rint(band_f).astype(np.int64)
-    travel = bands.min(axis=0)  # the fastest band: screening stays optimistic
+    # the fastest band: screening stays optimistic (one band: itself, not a copy)
+    travel = bands[0] if len(bands) == 1 else bands.min(axis=0)
     dist = np.rint(dist_f).astype(np.int64)
     clock.lap("matrix")
 

@@ -100,20 +100,21 @@ class Hierarchy:
         return int(self.up_head.shape[0] + self.down_tail.shape[0])
 
     def matrix(
-        self, sources: npt.ArrayLike, targets: npt.ArrayLike
+        self, sources: npt.ArrayLike, targets: npt.ArrayLike, *, cs_per_unit: float = 1.0
     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-        """Centiseconds and metres of the best paths between graph nodes (RPHAST), as
+        """Times and metres of the best paths between graph nodes (RPHAST), as
         ``(len(sources), len(targets))`` arrays; ``inf`` where unreachable.
 
-        The sweep covers only the targets and the nodes above them, once per source,
-        sources in parallel threads.
+        Times are centiseconds divided by ``cs_per_unit`` (100 gives seconds). The sweep covers
+        only the targets and the nodes above them, once per source, sources in parallel
+        threads; a target given twice costs only its column.
         """
         t = self.pos[np.asarray(targets, dtype=np.int64)]
         s = self.pos[np.asarray(sources, dtype=np.int64)]
         local, ptr, tail, key = _restrict(self.down_ptr, self.down_tail, self.down_key, t)
         threads = max(1, min(nb.get_num_threads(), s.shape[0]))
         up = (self.up_ptr, self.up_head, self.up_key)
-        return _sweep(up, local, ptr, tail, key, s, local[t], threads)
+        return _sweep(up, local, ptr, tail, key, s, local[t], float(cs_per_unit), threads)
 
     def write_npz(self, path: Path) -> None:
         """Save the arrays (atomically) for :meth:`read_npz`."""
@@ -508,7 +509,7 @@ def _restrict(down_ptr, down_tail, down_key, targets):  # pragma: no cover - com
 
 
 @nb.njit(parallel=True, cache=True)
-def _sweep(up, local, ptr, tail, key, sources, t_local, n_threads):  # pragma: no cover
+def _sweep(up, local, ptr, tail, key, sources, t_local, per_unit, n_threads):  # pragma: no cover
     """Per source: an upward Dijkstra, then one pass down the restricted hierarchy."""
     up_ptr, up_head, up_key = up
     n = up_ptr.shape[0] - 1
@@ -562,6 +563,6 @@ def _sweep(up, local, ptr, tail, key, sources, t_local, n_threads):  # pragma: n
                     out_cs[si, j] = np.inf
                     out_m[si, j] = np.inf
                 else:
-                    out_cs[si, j] = k >> 32
+                    out_cs[si, j] = (k >> 32) / per_unit
                     out_m[si, j] = (k & _LOW) / 100.0
     return out_cs, out_m

@@ -308,20 +308,22 @@ class RoadMap:
         src = np.asarray(sources, dtype=np.int64)
         dst = src if targets is None else np.asarray(targets, dtype=np.int64)
         usrc, src_inv = np.unique(src, return_inverse=True)
-        udst, dst_inv = np.unique(dst, return_inverse=True)
         rank = self._search_rank
         ch = None
         if method == "hierarchy" or (method == "auto" and usrc.shape[0] >= HIERARCHY_MIN_SOURCES):
             ch = self.hierarchy()
         elif method == "auto":
             ch = self.cached_hierarchy()
-        if ch is not None:
-            travel_cs, distance_m = ch.matrix(rank[usrc], rank[udst])
-        else:
-            indptr, heads, weight_cs, order = self._csr
-            travel_cs, distance_m = many_to_many(
-                indptr, heads, weight_cs, self._length_cm[order], rank[usrc], rank[udst]
-            )
+        if ch is not None:  # a row per distinct source, the columns as asked, in seconds
+            travel_s, distance_m = ch.matrix(rank[usrc], rank[dst], cs_per_unit=100.0)
+            if np.array_equal(src, usrc):
+                return travel_s, distance_m
+            return travel_s[src_inv], distance_m[src_inv]
+        udst, dst_inv = np.unique(dst, return_inverse=True)
+        indptr, heads, weight_cs, order = self._csr
+        travel_cs, distance_m = many_to_many(
+            indptr, heads, weight_cs, self._length_cm[order], rank[usrc], rank[udst]
+        )
         rows, cols = src_inv[:, None], dst_inv[None, :]
         return travel_cs[rows, cols] / 100.0, distance_m[rows, cols]
 
