@@ -597,7 +597,7 @@ def fetch_cmd(place: str, out: Path) -> None:
 def prepare_cmd(map_file: Path) -> None:
     """Load MAP_FILE into the map cache and build its contraction hierarchy.
 
-    Done once per map (about 20 s for a 200k-node city); every later plan on the map
+    Done once per map (about 25 s for a 200k-node city); every later plan on the map
     computes its matrices over the hierarchy. `route plan` builds it by itself for days
     with 1,000 places or more.
     """

@@ -237,12 +237,18 @@ class RoadMap:
         return np.rint(self.edge_length_m * 100.0) / 100.0
 
     @cached_property
+    def _edge_keys(self) -> IntArray:
+        """The hierarchy's edge keys (time, then length) of :attr:`_csr`'s slots."""
+        _, _, weight_cs, order = self._csr
+        return edge_keys(weight_cs, self._length_cm[order])
+
+    @cached_property
     def hierarchy_path(self) -> Path:
         """Where this map's contraction hierarchy is cached: in :func:`cache_dir`, named
         by a hash of the search graph (so a changed map never finds a stale one)."""
-        indptr, heads, weight_cs, order = self._csr
+        indptr, heads, _, _ = self._csr
         h = hashlib.sha256(_HIERARCHY_VERSION.encode())
-        for arr in (indptr, heads, edge_keys(weight_cs, self._length_cm[order])):
+        for arr in (indptr, heads, self._edge_keys):
             h.update(np.ascontiguousarray(arr).tobytes())
         return cache_dir() / f"hierarchy-{h.hexdigest()[:32]}.npz"
 
@@ -259,11 +265,11 @@ class RoadMap:
     def hierarchy(self) -> Hierarchy:
         """The map's contraction hierarchy (:mod:`fleetroute.maps.hierarchy`) over the
         nodes in search order: found as :meth:`cached_hierarchy` does, or built (about
-        20 s for a 200k-node city) and written to the disk cache for the next process."""
+        25 s for a 200k-node city) and written to the disk cache for the next process."""
         found = self.cached_hierarchy()
         if found is None:
-            indptr, heads, weight_cs, order = self._csr
-            found = Hierarchy.build(indptr, heads, edge_keys(weight_cs, self._length_cm[order]))
+            indptr, heads, _, _ = self._csr
+            found = Hierarchy.build(indptr, heads, self._edge_keys)
             with contextlib.suppress(OSError):  # a read-only cache only costs speed
                 found.write_npz(self.hierarchy_path)
             self.__dict__["_hierarchy"] = found
