@@ -21,13 +21,15 @@ which can only add shortcuts that were not needed, never lose a path.
 
 from __future__ import annotations
 
-import os
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
 import numba as nb
 import numpy as np
 import numpy.typing as npt
+
+from fleetroute.maps._arrays import csr_order, save_npz
 
 __all__ = ["Hierarchy", "INF_KEY", "edge_keys"]
 
@@ -73,8 +75,6 @@ class Hierarchy:
     down_tail: npt.NDArray[np.int32]
     down_key: IntArray
 
-    _FIELDS = ("pos", "up_ptr", "up_head", "up_key", "down_ptr", "down_tail", "down_key")
-
     @classmethod
     def build(cls, indptr: npt.ArrayLike, heads: npt.ArrayLike, keys: IntArray) -> Hierarchy:
         """Contract the graph ``indptr``/``heads`` (CSR) with edge ``keys`` (:func:`edge_keys`)."""
@@ -118,24 +118,19 @@ class Hierarchy:
 
     def write_npz(self, path: Path) -> None:
         """Save the arrays (atomically) for :meth:`read_npz`."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
-        np.savez(tmp, **{name: getattr(self, name) for name in self._FIELDS})
-        os.replace(tmp, path)
+        save_npz(path, {f.name: getattr(self, f.name) for f in dataclasses.fields(self)})
 
     @classmethod
     def read_npz(cls, path: Path) -> Hierarchy:
         """Load a hierarchy saved by :meth:`write_npz`."""
         with np.load(path, allow_pickle=False) as data:
-            return cls(**{name: data[name] for name in cls._FIELDS})
+            return cls(**{f.name: data[f.name] for f in dataclasses.fields(cls)})
 
 
 def _csr(
     n: int, rows: IntArray, cols: IntArray, vals: IntArray
 ) -> tuple[IntArray, npt.NDArray[np.int32], IntArray]:
-    order = np.lexsort((cols, rows))
-    ptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n), out=ptr[1:])
+    ptr, order = csr_order(n, rows, cols)
     return ptr, cols[order].astype(np.int32), np.ascontiguousarray(vals[order])
 
 
@@ -324,6 +319,13 @@ def _shortcuts(v, limit, g_out, g_in, dist, touched, heap, mark, stamp):  # prag
 
 
 @nb.njit(cache=True)
+def _priority(x, n_shortcuts, i_cnt, o_cnt, deleted, level):  # pragma: no cover - compiled
+    """Contraction priority of ``x`` (lowest first): twice its edge difference (shortcuts
+    added less edges removed), plus its contracted neighbours and its level."""
+    return 2 * (n_shortcuts - i_cnt[x] - o_cnt[x]) + deleted[x] + level[x]
+
+
+@nb.njit(cache=True)
 def _contract(indptr, heads, keys, simulate_limit, contract_limit):  # pragma: no cover
     """Contract every node; returns each node's level and the hierarchy edges
     ``(lower, higher, key, upward)`` (upward: ``lower -> higher``, else the reverse)."""
@@ -383,7 +385,7 @@ def _contract(indptr, heads, keys, simulate_limit, contract_limit):  # pragma: n
             v, simulate_limit, (o_start, o_cnt, o_nbr, o_key), (i_start, i_cnt, i_nbr, i_key),
             dist, touched, heap, mark, stamp,
         )  # fmt: skip
-        prio[v] = 2 * (s - i_cnt[v] - o_cnt[v]) + deleted[v] + level[v]
+        prio[v] = _priority(v, s, i_cnt, o_cnt, deleted, level)
         qk, qv, qs = _push(qk, qv, qs, prio[v], v)
 
     done = np.zeros(n, np.bool_)
@@ -400,7 +402,7 @@ def _contract(indptr, heads, keys, simulate_limit, contract_limit):  # pragma: n
             v, contract_limit, (o_start, o_cnt, o_nbr, o_key), (i_start, i_cnt, i_nbr, i_key),
             dist, touched, heap, mark, stamp,
         )  # fmt: skip
-        now = 2 * (s - i_cnt[v] - o_cnt[v]) + deleted[v] + level[v]
+        now = _priority(v, s, i_cnt, o_cnt, deleted, level)
         if now > p and qs > 0 and now > qk[0]:  # lazy update: no longer the cheapest
             prio[v] = now
             qk, qv, qs = _push(qk, qv, qs, now, v)
@@ -456,7 +458,7 @@ def _contract(indptr, heads, keys, simulate_limit, contract_limit):  # pragma: n
                         x, simulate_limit, (o_start, o_cnt, o_nbr, o_key),
                         (i_start, i_cnt, i_nbr, i_key), dist, touched, heap, mark, stamp,
                     )  # fmt: skip
-                    now = 2 * (s2 - i_cnt[x] - o_cnt[x]) + deleted[x] + level[x]
+                    now = _priority(x, s2, i_cnt, o_cnt, deleted, level)
                     if now != prio[x]:
                         prio[x] = now
                         qk, qv, qs = _push(qk, qv, qs, now, x)

@@ -20,6 +20,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
+from fleetroute.maps._arrays import csr_order, save_npz
 from fleetroute.maps.dial import many_to_many, pairs
 from fleetroute.maps.hierarchy import Hierarchy, edge_keys
 
@@ -124,14 +125,10 @@ class RoadMap:
 
     def write_npz(self, path: str | Path) -> None:
         """Save the frozen arrays (atomically) for :meth:`read_npz`."""
-        out = Path(path)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp.npz")
         arrays = {name: getattr(self, name) for name in (*self._ARRAYS, *self._GEOMETRY)}
         if self.edge_highway is not None:
             arrays["edge_highway"] = np.asarray(self.edge_highway, dtype=str)
-        np.savez(tmp, **arrays)
-        os.replace(tmp, out)
+        save_npz(path, arrays)
 
     @classmethod
     def read_npz(cls, path: str | Path, *, source: str | None = None) -> RoadMap:
@@ -216,9 +213,7 @@ class RoadMap:
     def _csr_of(self, tail: IntArray, head: IntArray) -> tuple[IntArray, IntArray, IntArray]:
         """CSR (in search order) of the edges ``tail -> head`` and each CSR slot's edge."""
         rank = self._search_rank
-        order = np.lexsort((rank[head], rank[tail]))
-        indptr = np.zeros(self.n_nodes + 1, dtype=np.int64)
-        np.cumsum(np.bincount(rank[tail], minlength=self.n_nodes), out=indptr[1:])
+        indptr, order = csr_order(self.n_nodes, rank[tail], rank[head])
         return indptr, rank[head[order]], order
 
     @cached_property
