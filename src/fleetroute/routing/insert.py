@@ -142,21 +142,35 @@ def _routes_to_try(p: Problem, routes: Sequence[Route]) -> list[Route]:
     return [*routes, *empty]
 
 
+def _keeps_locked_sequence(p: Problem, route: Route) -> bool:
+    """Whether the route's drop-offs with a locked rank come in the order of their ranks."""
+    ranks = [
+        int(p.order_rank[o])
+        for kind, o in zip(route.kinds, route.orders, strict=True)
+        if kind == DROPOFF and p.order_rank[o] >= 0
+    ]
+    return all(a < b for a, b in zip(ranks[:-1], ranks[1:], strict=False))
+
+
 def _search(
-    p: Problem, routes: Sequence[Route], order: int
+    p: Problem, routes: Sequence[Route], order: int, vehicle: int = -1
 ) -> tuple[Insertion | None, tuple[_Check, Route] | None]:
-    """The cheapest feasible insertion, and the least-broken infeasible one."""
+    """The cheapest feasible insertion, and the least-broken infeasible one (on
+    ``vehicle`` only, if given)."""
     best: Insertion | None = None
     closest: tuple[_Check, Route] | None = None
     locked = int(p.order_vehicle[order])
+    only = vehicle if vehicle >= 0 else locked
     for route in _routes_to_try(p, routes):
-        if locked >= 0 and route.vehicle != locked:
+        if only >= 0 and route.vehicle != only:
             continue
         current = schedule(p, route)
         used = bool(route.orders)
         before = _cost(p, current if used else None, route.vehicle)  # idle: no fixed cost
         base = _check(p, current) if used else _FINE
         for cand in _candidates(p, current, order):
+            if not _keeps_locked_sequence(p, cand):
+                continue
             sched = schedule(p, cand)
             check = _check(p, sched)
             if check.no_worse_than(base):
@@ -168,13 +182,16 @@ def _search(
     return best, closest
 
 
-def cheapest_insertion(p: Problem, routes: Sequence[Route], order: int) -> Insertion | None:
-    """The cheapest way to add ``order`` to ``routes`` keeping every route feasible.
+def cheapest_insertion(
+    p: Problem, routes: Sequence[Route], order: int, *, vehicle: int = -1
+) -> Insertion | None:
+    """The cheapest way to add ``order`` to ``routes`` (on ``vehicle`` only, if given)
+    keeping every route feasible.
 
     Other routes and the relative order of every other stop stay as they are. ``None``
     when no route can take it (see :func:`why_left_out` for why).
     """
-    return _search(p, routes, order)[0]
+    return _search(p, routes, order, vehicle)[0]
 
 
 def why_left_out(p: Problem, routes: Sequence[Route], order: int) -> str:

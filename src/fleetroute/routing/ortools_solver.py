@@ -110,11 +110,22 @@ def _penalties(p: Problem, nodes: _Nodes) -> np.ndarray:
 
 
 def solve_ortools(
-    problem: Problem, orders: np.ndarray, opts: SolveOptions
+    problem: Problem,
+    orders: np.ndarray,
+    opts: SolveOptions,
+    *,
+    initial: list[Route] | None = None,
+    seconds: float | None = None,
 ) -> tuple[list[Route] | None, dict[str, float]]:
     """Routes for ``orders`` (some may be left out), or ``None`` when OR-Tools found no
-    plan at all; and the seconds spent per stage."""
+    plan at all; and the seconds spent per stage.
+
+    ``initial`` routes (another search's, breaks left out) are the starting plan when
+    OR-Tools accepts them as they are (its constraints all hold); otherwise, and without
+    them, it builds its own first plan. ``seconds`` replaces ``opts.time_limit_s``.
+    """
     p = problem
+    limit = opts.time_limit_s if seconds is None else seconds
     t0 = time.perf_counter()
     nodes = _layout(p, orders)
     v = p.n_vehicles
@@ -171,16 +182,23 @@ def solve_ortools(
     if opts.on_solution is not None:
         _report_costs(model, opts.on_solution)
     t_first = time.perf_counter()
-    first = model.SolveWithParameters(_first_solution_params(opts, n_nodes))
+    first = None
+    if initial is not None:
+        model.CloseModelWithParameters(_improve_params(opts, limit))
+        first = model.ReadAssignmentFromRoutes(_initial_routes(nodes, manager, initial, v), True)
+    warm = first is not None
+    if first is None:
+        first = model.SolveWithParameters(_first_solution_params(opts, n_nodes))
     t_improve = time.perf_counter()
     solution = first
-    remaining = opts.time_limit_s - (t_improve - t_first)
+    remaining = limit - (t_improve - t_first)
     if first is not None and remaining > 0.05:
         improved = model.SolveFromAssignmentWithParameters(first, _improve_params(opts, remaining))
         solution = improved if improved is not None else first
     timings = {
         "model": t_first - t0,
-        "first_solution": t_improve - t_first,
+        # reading another search's routes, or building OR-Tools' own first plan
+        ("warm_start" if warm else "first_solution"): t_improve - t_first,
         "search": time.perf_counter() - t_improve,
     }
     if solution is None:
@@ -214,6 +232,19 @@ def solve_ortools(
     return routes, timings
 
 
+def _initial_routes(nodes: _Nodes, manager: Any, routes: list[Route], v: int) -> list[list[int]]:
+    """Per vehicle, the solver indices of ``routes``' stops (breaks are OR-Tools' to place)."""
+    node_of = {(nodes.kind[n], int(nodes.order[n])): n for n in range(2 * v, nodes.loc.shape[0])}
+    out: list[list[int]] = [[] for _ in range(v)]
+    for route in routes:
+        out[route.vehicle] = [
+            manager.NodeToIndex(node_of[(kind, order)])
+            for kind, order in zip(route.kinds, route.orders, strict=True)
+            if kind != BREAK and (kind, order) in node_of
+        ]
+    return out
+
+
 def _report_costs(model: Any, report: Callable[[float], None]) -> None:
     """Call ``report`` with the cost of every plan better than the last one reported."""
     best = [float("inf")]
@@ -242,10 +273,15 @@ def _add_locks(p: Problem, nodes: _Nodes, model: Any, manager: Any, time_dim: An
         if nodes.kind[node] == DROPOFF and p.order_rank[order] >= 0:
             ranked.setdefault(k, []).append((int(p.order_rank[order]), index))
     solver = model.solver()
+    horizon = int(nodes.hi.max() + nodes.service.max()) + 1
     for chain in ranked.values():
         chain.sort()
-        for (_, a), (_, b) in zip(chain[:-1], chain[1:], strict=True):
-            solver.Add(time_dim.CumulVar(a) <= time_dim.CumulVar(b))
+        # every pair of the chain that is served keeps its order (a pair with a left-out
+        # order is free, so a starting plan without some locked orders is still a plan)
+        for i, (_, a) in enumerate(chain):
+            for _, b in chain[i + 1 :]:
+                both = model.ActiveVar(a) + model.ActiveVar(b)
+                solver.Add(time_dim.CumulVar(a) <= time_dim.CumulVar(b) + horizon * (2 - both))
 
 
 def _add_breaks(p: Problem, nodes: _Nodes, model: Any, manager: Any, time_dim: Any) -> None:

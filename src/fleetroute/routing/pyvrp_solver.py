@@ -3,12 +3,19 @@
 PyVRP reads the same integer matrices as OR-Tools. Orders without a store are clients
 delivered from the vehicle's depot; orders shopped at a store are shipments (pickup at the
 store, drop-off at the customer, same vehicle). Identical vehicles form one vehicle type.
-Every order is optional with a prize far above any route cost, so a plan always exists and
-orders are only left out when they cannot be fitted, as with OR-Tools.
+Every order is optional with a prize far above what serving it alone could cost (times
+``1 + priority``), so a plan always exists and orders are only left out when they cannot
+be fitted, the least important first, as with OR-Tools.
 
-What PyVRP cannot express (time-dependent travel, orders locked to vehicles, breaks, a stop limit
-on routes with store pickups) is decided by :func:`supports`;
-:func:`fleetroute.routing.solve.solve` then uses OR-Tools.
+Hour-dependent travel (an ETA model's bands) becomes one static matrix whose row for each
+place is the slowest band over the hours a vehicle may leave it (its windows, its store's
+opening hours, its depot's shifts): what OR-Tools gets, so every promised time holds when
+the plan is driven with the band of each real departure.
+
+What PyVRP cannot express (orders locked to vehicles, breaks, a stop limit on routes with
+store pickups) is decided by :func:`supports`; :func:`fleetroute.routing.solve.solve`
+then searches the day without those rules here and lets OR-Tools make the plan obey
+them, starting from PyVRP's routes.
 """
 
 from __future__ import annotations
@@ -40,8 +47,6 @@ _UNIT = 10
 def supports(problem: Problem, orders: np.ndarray) -> str | None:
     """``None`` when PyVRP can solve ``problem`` exactly as posed, else why it cannot."""
     p = problem
-    if p.band_travel_s is not None:
-        return "travel times depend on the hour"
     if p.has_locks:
         return "orders are locked to vehicles"
     if p.has_breaks:
@@ -57,9 +62,17 @@ class _Model:
     """PyVRP data and how to read its routes back."""
 
     data: pyvrp.ProblemData
+    required: pyvrp.ProblemData | None  # every order required (for fleet minimisation)
     client_order: np.ndarray  # client index -> order index
     shipment_order: np.ndarray  # shipment index -> order index
     type_vehicles: tuple[tuple[int, ...], ...]  # vehicle type -> vehicle indices
+
+
+#: An order's prize is this many times what serving it alone could cost at most (its own
+#: vehicle's fixed cost and a round trip), times ``1 + priority``.
+_PRIZE_FACTOR = 10
+#: No prize above this many integer units (overflow guard for extreme cost scales).
+_PRIZE_CAP = 10**14
 
 
 def _scale(p: Problem) -> float:
@@ -81,7 +94,55 @@ def _same_place(p: Problem, locs: np.ndarray) -> np.ndarray:
     return np.asarray(locs[first[inverse.ravel()]], dtype=np.int64)
 
 
-def _model(p: Problem, orders: np.ndarray) -> _Model:
+def _durations(p: Problem, used: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Travel seconds between the ``used`` locations: the static matrix, or with hour bands
+    each row's slowest band over the hours a vehicle may leave that place."""
+    grid = np.ix_(used, used)
+    if p.band_travel_s is None:
+        return np.ascontiguousarray(p.travel_s[grid])
+    n_loc = p.loc_lat.shape[0]
+    lo = np.full(n_loc, np.iinfo(np.int64).max, dtype=np.int64)
+    hi = np.full(n_loc, np.iinfo(np.int64).min, dtype=np.int64)
+    spans = (
+        (starts, p.shift_start_s, p.shift_end_s),
+        (ends, p.shift_start_s, p.shift_end_s),
+        (p.order_loc, p.window_start_s, p.window_end_s + p.dropoff_s),
+        (p.store_loc, p.store_open_s, p.store_close_s),
+    )
+    for locs, early, late in spans:
+        np.minimum.at(lo, locs, early)
+        np.maximum.at(hi, locs, late)
+    return np.ascontiguousarray(p.worst_travel_s(used, lo[used], hi[used]))
+
+
+def _prizes(
+    p: Problem,
+    orders: np.ndarray,
+    at: dict[int, int],
+    travel: np.ndarray,
+    distance: np.ndarray,
+    ends: tuple[np.ndarray, np.ndarray],
+    rates: tuple[float, float, float],
+) -> np.ndarray:
+    """Each order's prize (integer units): ``_PRIZE_FACTOR`` times the most that serving it
+    alone could cost (fixed cost, start -> [store ->] customer -> end on the costliest
+    vehicle), times ``1 + priority``."""
+    fixed, per_m, per_s = rates
+    idx = np.vectorize(at.__getitem__, otypes=[np.int64])
+    cust = idx(p.order_loc[orders])
+    # the store, or for a plain order the customer itself (a zero leg)
+    via = idx(np.where(p.has_store[orders], p.pickup_loc[orders], p.order_loc[orders]))
+    service = (p.dropoff_s[orders] + p.shop_s[orders]).astype(np.float64)
+    worst = np.zeros(orders.shape[0])
+    for s, e in set(zip(idx(ends[0]).tolist(), idx(ends[1]).tolist(), strict=True)):
+        seconds = travel[s, via] + travel[via, cust] + travel[cust, e] + service
+        metres = distance[s, via] + distance[via, cust] + distance[cust, e]
+        worst = np.maximum(worst, fixed + per_s * seconds + per_m * metres)
+    prize = _PRIZE_FACTOR * (1.0 + p.priority[orders]) * np.maximum(worst, 1.0)
+    return np.minimum(np.round(prize), _PRIZE_CAP).astype(np.int64)
+
+
+def _model(p: Problem, orders: np.ndarray, *, with_required: bool = False) -> _Model:
     plain = orders[~p.has_store[orders]]
     shopped = orders[p.has_store[orders]]
     stores = p.order_store[shopped]
@@ -98,33 +159,8 @@ def _model(p: Problem, orders: np.ndarray) -> _Model:
     depot_locs = sorted(set(ends.tolist()))
     depot_of = {loc: i for i, loc in enumerate(depot_locs)}
     depots = [pyvrp.Depot(where[loc]) for loc in depot_locs]
-
-    stops_bind = bool((p.max_stops < orders.shape[0]).any())
-    extra = [1] if stops_bind else []
-    clients = [
-        pyvrp.Client(
-            where[int(p.order_loc[i])],
-            delivery=[int(p.demand[i]), *extra],
-            service_duration=int(p.dropoff_s[i]),
-            tw_early=int(p.window_start_s[i]),
-            tw_late=int(p.window_end_s[i]),
-        )
-        for i in plain.tolist()
-    ]
-    shipments = [
-        pyvrp.Shipment(
-            where[int(p.store_loc[s])],
-            where[int(p.order_loc[i])],
-            pickup_tw_early=int(p.store_open_s[s]),
-            pickup_tw_late=int(p.store_close_s[s] - p.shop_s[i]),
-            pickup_service_duration=int(p.shop_s[i]),
-            delivery_tw_early=int(p.window_start_s[i]),
-            delivery_tw_late=int(p.window_end_s[i]),
-            delivery_service_duration=int(p.dropoff_s[i]),
-            amount=[int(p.demand[i]), *([0] if stops_bind else [])],
-        )
-        for i, s in zip(shopped.tolist(), stores.tolist(), strict=True)
-    ]
+    travel = _durations(p, used, start_loc, end_loc)
+    distance = np.ascontiguousarray(p.distance_m[np.ix_(used, used)])
 
     total = int(p.demand[orders].sum()) + 1
     capacity = np.minimum(p.capacity, total)
@@ -134,6 +170,45 @@ def _model(p: Problem, orders: np.ndarray) -> _Model:
     per_s = p.cost_per_hour * scale / 3600.0
     if not (per_m > 0).any() and not (per_s > 0).any():
         per_m = np.ones_like(per_m)  # no costs at all: shortest routes
+    rates = (float(p.fixed_cost.max() * scale), float(per_m.max()), float(per_s.max()))
+    prize = _prizes(p, orders, where, travel, distance, (start_loc, end_loc), rates)
+    prize_of = dict(zip(orders.tolist(), prize.tolist(), strict=True))
+
+    stops_bind = bool((p.max_stops < orders.shape[0]).any())
+    extra = [1] if stops_bind else []
+
+    def clients(required: bool) -> list[pyvrp.Client]:
+        return [
+            pyvrp.Client(
+                where[int(p.order_loc[i])],
+                delivery=[int(p.demand[i]), *extra],
+                service_duration=int(p.dropoff_s[i]),
+                tw_early=int(p.window_start_s[i]),
+                tw_late=int(p.window_end_s[i]),
+                prize=0 if required else prize_of[i],
+                required=required,
+            )
+            for i in plain.tolist()
+        ]
+
+    def shipments(required: bool) -> list[pyvrp.Shipment]:
+        return [
+            pyvrp.Shipment(
+                where[int(p.store_loc[s])],
+                where[int(p.order_loc[i])],
+                pickup_tw_early=int(p.store_open_s[s]),
+                pickup_tw_late=int(p.store_close_s[s] - p.shop_s[i]),
+                pickup_service_duration=int(p.shop_s[i]),
+                delivery_tw_early=int(p.window_start_s[i]),
+                delivery_tw_late=int(p.window_end_s[i]),
+                delivery_service_duration=int(p.dropoff_s[i]),
+                amount=[int(p.demand[i]), *([0] if stops_bind else [])],
+                prize=0 if required else prize_of[i],
+                required=required,
+            )
+            for i, s in zip(shopped.tolist(), stores.tolist(), strict=True)
+        ]
+
     keys: dict[tuple[int, ...], list[int]] = {}
     for k in range(p.n_vehicles):
         key = (
@@ -164,36 +239,72 @@ def _model(p: Problem, orders: np.ndarray) -> _Model:
             keys.items()
         )
     ]
-    grid = np.ix_(used, used)
-    data = pyvrp.ProblemData(
-        locations=locations,
-        clients=clients,
-        depots=depots,
-        vehicle_types=vehicle_types,
-        distance_matrices=[cast(Any, np.ascontiguousarray(p.distance_m[grid]))],
-        duration_matrices=[cast(Any, np.ascontiguousarray(p.travel_s[grid]))],
-        shipments=shipments,
-    )
-    return _Model(data, plain, shopped, tuple(tuple(m) for m in keys.values()))
 
+    def data(required: bool) -> pyvrp.ProblemData:
+        return pyvrp.ProblemData(
+            locations=locations,
+            clients=clients(required),
+            depots=depots,
+            vehicle_types=vehicle_types,
+            distance_matrices=[cast(Any, distance)],
+            duration_matrices=[cast(Any, travel)],
+            shipments=shipments(required),
+        )
+
+    return _Model(
+        data(False),
+        data(True) if with_required else None,
+        plain,
+        shopped,
+        tuple(tuple(m) for m in keys.values()),
+    )
+
+
+#: PyVRP's penalties per unit of excess load or time warp stop growing here. Its default
+#: (100,000) is below what one order's prize is worth, so on a store day (400 orders) the
+#: search stayed in infeasible plans for its whole 10 s; at 1e9 it found feasible ones
+#: (time warp stays below 1e5 s a route, so penalties stay far from overflowing).
+_MAX_PENALTY = 1e9
+_PARAMS = pyvrp.SolveParams(penalty=pyvrp.PenaltyParams(max_penalty=_MAX_PENALTY))
 
 #: Share of the search spent on fleet minimisation when vehicles carry a fixed cost.
 _FLEET_SHARE = 0.3
 
 
+#: The model of the running search, set before worker processes are forked so that they
+#: inherit it instead of receiving a pickled copy of its matrices.
+_FORKED: _Model | None = None
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """One PyVRP search: whether its best plan is feasible, its cost (integer units, the
+    prizes of left-out orders included), its routes as (vehicle type, [(activity, index)])
+    and how it searched."""
+
+    feasible: bool
+    cost: float
+    routes: list[tuple[int, list[tuple[str, int]]]]
+    seed: int
+    fleet_minimised: bool
+
+
 def _search(
-    data: pyvrp.ProblemData, seconds: float, iterations: int | None, seed: int, minimise: bool
-) -> tuple[bool, float, list[tuple[int, list[tuple[str, int]]]]]:
-    """One PyVRP search: (feasible, cost, routes as (vehicle type, [(activity, index)])).
+    model: _Model | None, seconds: float, iterations: int | None, seed: int, minimise: bool
+) -> SearchResult:
+    """One PyVRP search of ``model`` (``None``: the model this worker was forked with).
 
     With ``minimise`` and one vehicle type that has a fixed cost, the fleet is minimised
-    first (PyVRP's ``minimise_fleet``) and the rest of the time goes to the running costs on
-    exactly that fleet: measured on Solomon at 10 s, this found the best-known fleet on
-    R207 and RC201 where a search on the full fleet kept an extra vehicle (and with a
-    tenth spare, R109 and R111 kept one too). On the smallest fleet the search may find no
-    plan in time (a 300-order delivery day did not), so it runs beside a search on the
-    full fleet and the cheaper plan, fixed costs counted, is kept.
+    first (PyVRP's ``minimise_fleet``, on the day with every order required) and the rest
+    of the time goes to the running costs on exactly that fleet: measured on Solomon at
+    10 s, this found the best-known fleet on R207 and RC201 where a search on the full
+    fleet kept an extra vehicle. On the smallest fleet the search may have to leave orders
+    out, so it runs beside a search on the full fleet and the cheaper plan, fixed costs and
+    the prizes of left-out orders counted, is kept.
     """
+    m = model if model is not None else _FORKED
+    assert m is not None, "a forked search needs the model set before forking"
+    data = m.data
 
     def stop(share: float) -> pyvrp.stop.StoppingCriterion:
         if iterations is not None:
@@ -207,8 +318,9 @@ def _search(
         warnings.simplefilter("ignore", ScalingWarning)
         types = data.vehicle_types()
         dropped_fixed = 0
-        if minimise and len(types) == 1 and types[0].fixed_cost > 0:
-            fleet = pyvrp.minimise_fleet(data, stop(_FLEET_SHARE), seed=seed)
+        minimised = minimise and m.required is not None and len(types) == 1
+        if minimised and types[0].fixed_cost > 0 and m.required is not None:
+            fleet = pyvrp.minimise_fleet(m.required, stop(_FLEET_SHARE), seed=seed, params=_PARAMS)
             # on exactly the smallest fleet the fixed cost decides nothing and only blurs
             # PyVRP's penalties: search on the running costs, add it back to compare
             data = data.replace(vehicle_types=[fleet.replace(fixed_cost=0)])
@@ -217,8 +329,9 @@ def _search(
             seconds = max(0.01, seconds - (time.perf_counter() - t0))
             share = 1.0 if iterations is None else 1.0 - _FLEET_SHARE
         else:
+            minimised = False
             share = 1.0
-        result = pyvrp.solve(data, stop=stop(share), seed=seed, collect_stats=False)
+        result = pyvrp.solve(data, stop=stop(share), seed=seed, collect_stats=False, params=_PARAMS)
     routes = [
         (
             int(route.vehicle_type()),
@@ -231,7 +344,7 @@ def _search(
         for route in result.best.routes()
     ]
     cost = float(result.cost()) + dropped_fixed * len(routes)
-    return bool(result.is_feasible()), cost, routes
+    return SearchResult(bool(result.is_feasible()), cost, routes, seed, minimised)
 
 
 def solve_pyvrp(
@@ -242,34 +355,51 @@ def solve_pyvrp(
     iterations: int | None = None,
     seed: int = 0,
     workers: int = 1,
-) -> tuple[list[Route] | None, dict[str, float]]:
-    """Routes for ``orders``, or ``None`` when PyVRP found no plan serving every order; and
-    the seconds spent per stage.
+) -> tuple[list[Route] | None, dict[str, float], dict[str, Any]]:
+    """Routes for ``orders`` (some may be left out when they cannot be fitted), or ``None``
+    when PyVRP found no feasible plan; the seconds spent per stage; and how it searched.
 
     With ``workers`` > 1, that many independent searches (seeds ``seed``, ``seed + 1``, ...;
     every other one minimising the fleet first) run in parallel processes and the cheapest
     feasible plan is kept.
     """
+    global _FORKED
     t0 = time.perf_counter()
-    model = _model(problem, orders)
+    model = _model(problem, orders, with_required=workers > 1)
     t_search = time.perf_counter()
     if workers <= 1:
-        results = [_search(model.data, seconds, iterations, seed, False)]
+        results = [_search(model, seconds, iterations, seed, False)]
     else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=pool_context()) as pool:
-            futures = [  # every other worker minimises the fleet first
-                pool.submit(_search, model.data, seconds, iterations, seed + w, w % 2 == 1)
-                for w in range(workers)
-            ]
-            results = [f.result() for f in futures]
+        fork = pool_context().get_start_method() == "fork"
+        _FORKED = model if fork else None
+        try:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=pool_context()) as pool:
+                futures = [  # every other worker minimises the fleet first
+                    pool.submit(
+                        _search, None if fork else model, seconds, iterations, seed + w, w % 2 == 1
+                    )
+                    for w in range(workers)
+                ]
+                results = [f.result() for f in futures]
+        finally:
+            _FORKED = None
     timings = {"model": t_search - t0, "search": time.perf_counter() - t_search}
-    feasible = [r for r in results if r[0]]
+    searches = [
+        {
+            "seed": r.seed,
+            "fleet_minimised": r.fleet_minimised,
+            "feasible": r.feasible,
+            "cost": round(r.cost / _scale(problem), 2) if r.feasible else None,
+        }
+        for r in results
+    ]
+    feasible = [r for r in results if r.feasible]
     if not feasible:
-        return None, timings
-    _, _, best = min(feasible, key=lambda r: r[1])
+        return None, timings, {"searches": searches}
+    best = min(feasible, key=lambda r: r.cost)
     free = [list(vehicles) for vehicles in model.type_vehicles]
     routes = []
-    for vehicle_type, activities in best:
+    for vehicle_type, activities in best.routes:
         kinds, seq = [], []
         for activity, idx in activities:
             if activity == "CLIENT":
@@ -279,4 +409,5 @@ def solve_pyvrp(
                 kinds.append(PICKUP if activity == "PICKUP" else DROPOFF)
                 seq.append(int(model.shipment_order[idx]))
         routes.append(Route(free[vehicle_type].pop(0), tuple(kinds), tuple(seq)))
-    return sorted(routes, key=lambda r: r.vehicle), timings
+    info = {"searches": searches, "kept_seed": best.seed}
+    return sorted(routes, key=lambda r: r.vehicle), timings, info

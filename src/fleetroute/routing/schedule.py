@@ -108,6 +108,46 @@ def _forward(
     return travel, arrival, wait, departure, late
 
 
+#: Tries at a later start per route with hour-dependent travel (each halves the step).
+_START_TRIES = 12
+
+
+def _latest_start(
+    problem: Problem,
+    start_s: int,
+    loc: IntArray,
+    lo: IntArray,
+    hi: IntArray,
+    service: IntArray,
+) -> tuple[IntArray, IntArray, IntArray, IntArray, IntArray]:
+    """The forward pass from the start that leaves as late as possible without making any
+    stop later or the route longer.
+
+    With static travel one step does it: push the start later by the waiting it saves,
+    never past any row's window end. With hour-dependent travel a later start can meet
+    slower traffic, so a later start is kept only when no stop gets later and the route
+    gets no longer, and the push is retried from there (halved when it fails).
+    """
+    best = _forward(problem, start_s, loc, lo, hi, service)
+    step = 0
+    for _ in range(_START_TRIES if problem.band_travel_s is not None else 1):
+        _, arrival, wait, departure, late = best
+        if step <= 0:
+            begin = arrival + wait
+            cum_wait = np.cumsum(wait)
+            room = cum_wait[1:] + np.maximum(0, hi[1:] - begin[1:])
+            step = int(min(cum_wait[-1], room.min())) if room.size else 0
+            if step <= 0:
+                break
+        later = _forward(problem, int(departure[0]) + step, loc, lo, hi, service)
+        longer = later[1][-1] - later[3][0] > arrival[-1] - departure[0]
+        if (later[4] <= late).all() and not longer:
+            best, step = later, 0  # accepted: look for more waiting to save from here
+        else:
+            step //= 2
+    return best
+
+
 def _break_places(stop_loc: IntArray, raw: IntArray, start: int, end: int) -> IntArray:
     """Each break's place: the row before it (HERE) or the row after it (NEXT)."""
     out = stop_loc.copy()
@@ -163,18 +203,8 @@ def schedule(problem: Problem, route: Route) -> RouteSchedule:
     distance = np.zeros(loc.shape[0], dtype=np.int64)
     distance[1:] = p.distance_m[loc[:-1], loc[1:]]
 
-    travel, arrival, wait, departure, late = _forward(p, shift[0], loc, lo, hi, service)
-    # Push the start later by the waiting it saves, never past any row's window end.
-    begin = arrival + wait
-    cum_wait = np.cumsum(wait)
-    room = cum_wait[1:] + np.maximum(0, hi[1:] - begin[1:])
-    delay = int(min(cum_wait[-1], room.min())) if room.size else 0
-    if delay > 0:
-        later = _forward(p, shift[0] + delay, loc, lo, hi, service)
-        # With hour-dependent travel a later start can meet slower traffic: keep it only
-        # when no stop gets later than its window allows and the route ends no later.
-        if (later[4] <= late).all() and later[1][-1] <= arrival[-1]:
-            travel, arrival, wait, departure, late = later
+    times = _latest_start(p, shift[0], loc, lo, hi, service)
+    travel, arrival, wait, departure, late = times
 
     demand = np.where(is_break, 0, p.demand[orders])
     change = np.where(is_pickup, demand, -demand)

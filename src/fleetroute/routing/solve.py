@@ -1,11 +1,11 @@
 """``solve(problem, options) -> Plan``: screen the orders, pick a backend, read back a Plan.
 
 Two backends read the same Problem and matrices: PyVRP (:mod:`.pyvrp_solver`) and OR-Tools
-(:mod:`.ortools_solver`). ``auto`` uses PyVRP where it can model the problem exactly and
-every order can be served, because it plans cheaper in the same time (benchmarks/results/
-vrplib.md); OR-Tools for time-dependent travel, dispatch locks, stop limits on store
-routes, days with many store orders (PyVRP's shipment moves are slow at that size), and
-days on which the fleet cannot serve every order (it leaves out the orders that fit least).
+(:mod:`.ortools_solver`). ``auto`` uses PyVRP wherever it can model the day, because it
+plans cheaper in the same time (benchmarks/results/store_day.md, vrplib.md): store
+pickups at any volume, hour-dependent travel (each place's slowest band), days the fleet
+cannot fully serve (optional orders with prizes). OR-Tools plans what only it models
+here: dispatch locks, drivers' breaks and stop limits on routes with store pickups.
 """
 
 from __future__ import annotations
@@ -20,20 +20,14 @@ from fleetroute.routing.insert import why_left_out
 from fleetroute.routing.options import ITERATIONS_PER_SOLUTION, SolveOptions, default_workers
 from fleetroute.routing.ortools_solver import solve_ortools
 from fleetroute.routing.plan import Plan
+from fleetroute.routing.portfolio import portfolio
 from fleetroute.routing.problem import Problem
 from fleetroute.routing.pyvrp_solver import solve_pyvrp, supports
 from fleetroute.routing.schedule import Route
 from fleetroute.routing.screen import screen
 from fleetroute.routing.zones import n_zones, solve_in_zones
 
-__all__ = ["SolveOptions", "solve", "PYVRP_MAX_STORE_ORDERS"]
-
-#: ``auto`` leaves days with more store orders than this to OR-Tools. Measured on the
-#: 10k-node city at 10 s (benchmarks/results/dispatch.md; a third of orders from stores):
-#: PyVRP planned the 100-order day 2% cheaper than OR-Tools, but its shipment moves are
-#: slow with ~100 store orders (300 iterations in 10 s on the 300-order day) and it found
-#: a plan there only in some runs; Li & Lim's ~50 pickup-delivery pairs it solves to +0.5%.
-PYVRP_MAX_STORE_ORDERS = 60
+__all__ = ["SolveOptions", "solve"]
 
 
 def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
@@ -80,17 +74,14 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
     if zones > 1:
         routes, backend, timings = solve_in_zones(p, orders, opts, workers, _search)
         inputs["zones"] = zones
+        search: dict[str, Any] = {"why": _why(p, orders, opts), "zones": zones}
     else:
-        routes, backend, timings = _search(p, orders, opts, workers)
+        routes, backend, timings, search = _search_day(p, orders, opts, workers)
     elapsed = time.perf_counter() - t0
     inputs["backend"] = backend
+    inputs["search"] = {"backend": backend, **search}
     if routes is None:
-        reason = (
-            "PyVRP found no plan serving every order within the time limit; give it more "
-            "time, or use the OR-Tools backend, which leaves out the orders that fit least"
-            if opts.backend == "pyvrp"
-            else "the solver found no plan within the time limit; give it more time"
-        )
+        reason = "the solver found no plan within the time limit; give it more time"
         unassigned.update(dict.fromkeys(orders.tolist(), reason))
         return Plan(p, (), unassigned, elapsed, inputs, timings=timings)
     routed = {i for route in routes for i in route.orders}
@@ -100,25 +91,52 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
 
 
 def _picks_pyvrp(p: Problem, orders: np.ndarray, opts: SolveOptions) -> bool:
-    """Whether PyVRP searches these orders first (asked for, or ``auto`` and it models them
-    exactly with few enough store orders)."""
+    """Whether PyVRP searches these orders (asked for, or ``auto`` and it models them)."""
     if opts.backend != "auto":
         return opts.backend == "pyvrp"
-    too_many = int(p.has_store[orders].sum()) > PYVRP_MAX_STORE_ORDERS
-    return not too_many and supports(p, orders) is None
+    return supports(p, orders) is None
+
+
+def _why(p: Problem, orders: np.ndarray, opts: SolveOptions) -> str:
+    """Why the backend that searches these orders was chosen, in plain words."""
+    if opts.backend != "auto":
+        return f"--backend {opts.backend} was asked for"
+    why_not = supports(p, orders)
+    if why_not:
+        return f"OR-Tools models what PyVRP cannot here: {why_not}"
+    return "PyVRP models this day and plans cheaper in the same time"
+
+
+def _search_day(
+    p: Problem, orders: np.ndarray, opts: SolveOptions, workers: int
+) -> tuple[list[Route] | None, str, dict[str, float], dict[str, Any]]:
+    """:func:`_search` of a whole day, with what plan.json says about the search."""
+    info: dict[str, Any] = {"why": _why(p, orders, opts)}
+    routes, backend, timings = _search(p, orders, opts, workers, info)
+    return routes, backend, timings, info
 
 
 def _search(
-    p: Problem, orders: np.ndarray, opts: SolveOptions, workers: int
+    p: Problem,
+    orders: np.ndarray,
+    opts: SolveOptions,
+    workers: int,
+    info: dict[str, Any] | None = None,
 ) -> tuple[list[Route] | None, str, dict[str, float]]:
     """One search of ``orders`` by the backend the options ask for or ``auto`` picks:
-    the routes (None: no plan), the backend that made them, and seconds per stage."""
+    the routes (None: no plan), the backend that made them, and seconds per stage.
+    ``info`` (if given) receives how the search went, for plan.json."""
+    note = info if info is not None else {}
     timings: dict[str, float] = {}
+    if opts.backend == "auto" and supports(p, orders) is not None:
+        routes, backend, timings, how = portfolio(p, orders, opts, workers)
+        note.update(how)
+        return routes, backend, timings
     if _picks_pyvrp(p, orders, opts):
         iterations = (
             None if opts.solution_limit is None else opts.solution_limit * ITERATIONS_PER_SOLUTION
         )
-        routes, timings = solve_pyvrp(
+        routes, timings, how = solve_pyvrp(
             p,
             orders,
             seconds=opts.time_limit_s,
@@ -126,10 +144,12 @@ def _search(
             seed=opts.seed,
             workers=workers,
         )
+        note.update(how)
         if routes is not None or opts.backend == "pyvrp":
             return routes, "pyvrp", timings
+        note["fallback"] = "PyVRP found no feasible plan in time; OR-Tools searched instead"
     routes, more = solve_ortools(p, orders, opts)
-    # after a PyVRP search that could not serve every order, both searches count
+    # after a PyVRP search that found no plan, both searches count
     return routes, "ortools", {k: timings.get(k, 0.0) + more[k] for k in more}
 
 

@@ -1,0 +1,127 @@
+"""Days PyVRP cannot express whole (locks, breaks, stop limits on store routes): two
+searches side by side, the better plan kept.
+
+- **PyVRP, then OR-Tools**: PyVRP plans the day without the rules it cannot express
+  (:func:`fleetroute.routing.repair.relaxed`) for half the time; its routes, repaired to
+  obey the locks and stop limits, are OR-Tools' starting plan, and OR-Tools searches the
+  rest of the time with every rule (it places the breaks).
+- **OR-Tools alone**: its own first plan, then guided local search, for the whole time.
+
+With two workers both run at once on the whole time limit; with one they share it. The
+plan that leaves out fewer orders (weighted by ``1 + priority``) wins, then the cheaper.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+import numpy as np
+
+from fleetroute.routing.options import ITERATIONS_PER_SOLUTION, SolveOptions, pool_context
+from fleetroute.routing.ortools_solver import solve_ortools
+from fleetroute.routing.problem import Problem
+from fleetroute.routing.pyvrp_solver import solve_pyvrp
+from fleetroute.routing.repair import relaxed, repair
+from fleetroute.routing.schedule import Route, schedule
+
+__all__ = ["portfolio", "plan_cost"]
+
+#: Share of the chain's time PyVRP searches the relaxed day.
+_RELAXED_SHARE = 0.5
+
+_Outcome = tuple[list[Route] | None, dict[str, float], dict[str, Any]]
+
+#: The problem of the running portfolio, set before forking (workers inherit it).
+_FORKED: tuple[Problem, np.ndarray] | None = None
+
+
+def plan_cost(
+    p: Problem, routes: Sequence[Route] | None, orders: np.ndarray
+) -> tuple[float, float]:
+    """How good a search's routes are: the weight of the orders they leave out (each
+    ``1 + priority``), then their cost (fixed, per km, per route hour)."""
+    if routes is None:
+        return float("inf"), float("inf")
+    routed = {o for r in routes for o in r.orders if o >= 0}
+    left = [o for o in orders.tolist() if o not in routed]
+    cost = 0.0
+    for route in routes:
+        sched = schedule(p, route)
+        k = route.vehicle
+        cost += (
+            float(p.fixed_cost[k])
+            + float(p.cost_per_km[k]) * float(sched.distance_m.sum()) / 1000.0
+            + float(p.cost_per_hour[k]) * sched.duration_s / 3600.0
+        )
+    return float((1.0 + p.priority[left]).sum()), cost
+
+
+def _chain(p: Problem, orders: np.ndarray, opts: SolveOptions, seconds: float) -> _Outcome:
+    """PyVRP on the relaxed day, then OR-Tools from its repaired routes."""
+    t0 = time.perf_counter()
+    share = seconds * _RELAXED_SHARE
+    iterations = (
+        None
+        if opts.solution_limit is None
+        else max(1, int(opts.solution_limit * ITERATIONS_PER_SOLUTION * _RELAXED_SHARE))
+    )
+    first, timings, how = solve_pyvrp(
+        relaxed(p), orders, seconds=share, iterations=iterations, seed=opts.seed, workers=1
+    )
+    start = None if first is None else repair(p, first)
+    rest = max(0.1, seconds - (time.perf_counter() - t0))
+    routes, more = solve_ortools(p, orders, opts, initial=start, seconds=rest)
+    info = {
+        "relaxed_s": round(share, 3),
+        "warm_start": "warm_start" in more,
+        **{k: v for k, v in how.items() if k != "searches"},
+    }
+    return routes, {"pyvrp_" + k: v for k, v in timings.items()} | more, info
+
+
+def _scratch(p: Problem, orders: np.ndarray, opts: SolveOptions, seconds: float) -> _Outcome:
+    """OR-Tools alone."""
+    routes, timings = solve_ortools(p, orders, opts, seconds=seconds)
+    return routes, timings, {}
+
+
+_SEARCHES = {"pyvrp+ortools": _chain, "ortools": _scratch}
+
+
+def _run(name: str, opts: SolveOptions, seconds: float) -> _Outcome:
+    assert _FORKED is not None, "a forked search needs the problem set before forking"
+    p, orders = _FORKED
+    return _SEARCHES[name](p, orders, opts, seconds)
+
+
+def portfolio(
+    p: Problem, orders: np.ndarray, opts: SolveOptions, workers: int
+) -> tuple[list[Route] | None, str, dict[str, float], dict[str, Any]]:
+    """Both searches of the module docstring; the better plan, the search that made it,
+    the seconds per stage (of the winner) and what plan.json says about the contest."""
+    global _FORKED
+    names = list(_SEARCHES)
+    quiet = dataclasses.replace(opts, on_solution=None)  # callbacks stay in this process
+    if workers > 1 and pool_context().get_start_method() == "fork":
+        _FORKED = (p, orders)
+        try:
+            with ProcessPoolExecutor(max_workers=2, mp_context=pool_context()) as pool:
+                futures = [pool.submit(_run, n, quiet, opts.time_limit_s) for n in names]
+                outcomes = [f.result() for f in futures]
+        finally:
+            _FORKED = None
+    else:
+        each = opts.time_limit_s / len(names)
+        outcomes = [_SEARCHES[n](p, orders, opts, each) for n in names]
+    scores = [plan_cost(p, routes, orders) for routes, _, _ in outcomes]
+    best = min(range(len(names)), key=lambda i: scores[i])
+    routes, timings, info = outcomes[best]
+    contest = {
+        n: {"left_out_weight": s[0], "cost": round(s[1], 2)}
+        for n, s in zip(names, scores, strict=True)
+    }
+    return routes, names[best], timings, {"portfolio": contest, **info}
