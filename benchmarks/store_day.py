@@ -30,7 +30,8 @@ import pandas as pd
 import fleetroute
 from fleetroute.eta_model.learned import LearnedEta
 from fleetroute.eta_model.model import EtaModel
-from fleetroute.eta_model.world import TrueWorld, replay, simulate_history, simulate_orders
+from fleetroute.eta_model.world import simulate_history, simulate_orders
+from fleetroute.suite import replayed
 
 CACHE = Path(__file__).parent / ".cache"
 PLAN_DATE = date(2026, 3, 3)
@@ -83,25 +84,16 @@ def day(road_map: Any, stores: pd.DataFrame, n_orders: int, n_vans: int) -> tupl
 def judged(road_map: Any, plan: Any, draws: int) -> dict[str, Any]:
     """The plan's own figures and what it costs, and how punctual it is, when driven."""
     s = plan.summary()
-    world = TrueWorld()
-    driven = pd.concat([replay(road_map, plan, world=world, seed=k) for k in range(draws)])
-    drops = driven[driven["order_id"] != ""]
-    true_h = driven.loc[driven["order_id"] == "", "late_s"].sum() / 3600 / draws
-    p = plan.problem
-    used = [r.vehicle for r in plan.routes]
-    km = s["total_distance_m"] / 1000
-    true_cost = (
-        float(p.fixed_cost[used].sum()) + float(p.cost_per_km[0]) * km + p.cost_per_hour[0] * true_h
-    )
+    on_time, true_cost = replayed(road_map, plan, draws=draws)
     return {
         "backend": plan.inputs["backend"],
-        "search": plan.inputs.get("search", ""),
+        "search": plan.inputs.get("search", {}),
         "assigned": s["assigned"],
         "vans": s["vehicles_used"],
-        "km": round(km, 1),
+        "km": round(s["total_distance_m"] / 1000, 1),
         "objective": round(s["objective"], 1),
-        "true_cost": round(float(true_cost), 1),
-        "true_on_time": round(float((drops["late_s"] == 0).mean()), 4),
+        "true_cost": round(true_cost, 1),
+        "true_on_time": round(on_time, 4),
         "solve_s": round(s["solve_time_s"], 1),
     }
 

@@ -1,4 +1,4 @@
-"""Gaps to best-known solutions on the standard instances in ../shared/data/vrp.
+"""Gaps to best-known solutions on the standard instances in data/vrp.
 
     python benchmarks/vrplib_gaps.py --time-limit 10 [--family solomon_vrptw_100 ...]
         [--instance X-n1001-k43 ...] [--backend auto|pyvrp|ortools] [--workers N] [--out FILE]
@@ -20,7 +20,7 @@ import pandas as pd
 from fleetroute.api import bench_vrplib
 
 ROOT = Path(__file__).resolve().parents[1]
-VRP = ROOT.parent / "shared" / "data" / "vrp"
+VRP = ROOT / "data" / "vrp"
 FOLDERS = {
     "solomon_vrptw_100": "solomon",
     "gehring_homberger_vrptw_200": "homberger",

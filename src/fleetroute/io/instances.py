@@ -3,7 +3,7 @@ Li & Lim PDPTW, and CVRPLIB ``.vrp`` files.
 
 Solomon-format and VRPLIB files are parsed with the ``vrplib`` package; Li & Lim's format
 (which it does not read) is parsed here. Distances follow each family's convention
-(shared/data/vrp/README.md): VRPTW and PDPTW use exact Euclidean distances, so the integer
+(data/vrp/README.md): VRPTW and PDPTW use exact Euclidean distances, so the integer
 solver works in hundredths with travel times rounded up (a schedule feasible on them is
 feasible on the exact times) and costs are re-evaluated in floats; CVRPLIB uses the
 per-edge ``nint`` distance.

@@ -324,6 +324,34 @@ class Problem:
                 worst = np.where(overlaps[:, None], np.maximum(worst, band), worst)
         return worst
 
+    def slowest_travel_s(
+        self, locs: IntArray, *, starts: IntArray | None = None, ends: IntArray | None = None
+    ) -> IntArray:
+        """``(len(locs), len(locs))`` travel seconds between ``locs`` that hold at every hour
+        a vehicle may leave each place: the static matrix, or with hour bands each row's
+        slowest band over its departures (its orders' windows plus service, its stores'
+        opening hours, the shifts of the vehicles that start or end there).
+
+        ``starts`` and ``ends`` replace the vehicles' start and end locations (a solver
+        that merges depots at one place passes the merged ones).
+        """
+        grid = np.ix_(locs, locs)
+        if self.band_travel_s is None:
+            return np.ascontiguousarray(self.travel_s[grid])
+        n_loc = self.loc_lat.shape[0]
+        lo = np.full(n_loc, np.iinfo(np.int64).max, dtype=np.int64)
+        hi = np.full(n_loc, np.iinfo(np.int64).min, dtype=np.int64)
+        spans = (
+            (self.start_loc if starts is None else starts, self.shift_start_s, self.shift_end_s),
+            (self.end_loc if ends is None else ends, self.shift_start_s, self.shift_end_s),
+            (self.order_loc, self.window_start_s, self.window_end_s + self.dropoff_s),
+            (self.store_loc, self.store_open_s, self.store_close_s),
+        )
+        for where, early, late in spans:
+            np.minimum.at(lo, where, early)
+            np.maximum.at(hi, where, late)
+        return np.ascontiguousarray(self.worst_travel_s(locs, lo[locs], hi[locs]))
+
     @property
     def has_breaks(self) -> bool:
         """Whether any driver takes a break."""

@@ -94,27 +94,6 @@ def _same_place(p: Problem, locs: np.ndarray) -> np.ndarray:
     return np.asarray(locs[first[inverse.ravel()]], dtype=np.int64)
 
 
-def _durations(p: Problem, used: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """Travel seconds between the ``used`` locations: the static matrix, or with hour bands
-    each row's slowest band over the hours a vehicle may leave that place."""
-    grid = np.ix_(used, used)
-    if p.band_travel_s is None:
-        return np.ascontiguousarray(p.travel_s[grid])
-    n_loc = p.loc_lat.shape[0]
-    lo = np.full(n_loc, np.iinfo(np.int64).max, dtype=np.int64)
-    hi = np.full(n_loc, np.iinfo(np.int64).min, dtype=np.int64)
-    spans = (
-        (starts, p.shift_start_s, p.shift_end_s),
-        (ends, p.shift_start_s, p.shift_end_s),
-        (p.order_loc, p.window_start_s, p.window_end_s + p.dropoff_s),
-        (p.store_loc, p.store_open_s, p.store_close_s),
-    )
-    for locs, early, late in spans:
-        np.minimum.at(lo, locs, early)
-        np.maximum.at(hi, locs, late)
-    return np.ascontiguousarray(p.worst_travel_s(used, lo[used], hi[used]))
-
-
 def _prizes(
     p: Problem,
     orders: np.ndarray,
@@ -159,7 +138,7 @@ def _model(p: Problem, orders: np.ndarray, *, with_required: bool = False) -> _M
     depot_locs = sorted(set(ends.tolist()))
     depot_of = {loc: i for i, loc in enumerate(depot_locs)}
     depots = [pyvrp.Depot(where[loc]) for loc in depot_locs]
-    travel = _durations(p, used, start_loc, end_loc)
+    travel = p.slowest_travel_s(used, starts=start_loc, ends=end_loc)
     distance = np.ascontiguousarray(p.distance_m[np.ix_(used, used)])
 
     total = int(p.demand[orders].sum()) + 1

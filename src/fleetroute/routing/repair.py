@@ -75,12 +75,17 @@ def _reassigned(p: Problem, routes: list[Route]) -> list[Route]:
 
 def _in_rank_order(ranks: list[int]) -> set[int]:
     """Positions of a longest subsequence of ``ranks`` that increases."""
-    best: list[list[int]] = []
+    best: list[list[int]] = []  # best[i]: a longest increasing run ending at position i
     for i, r in enumerate(ranks):
-        chains = [c for c in best if ranks[c[-1]] < r]
-        longest: list[int] = max(chains, key=lambda c: len(c), default=[])
+        longest: list[int] = []
+        for chain in best:
+            if ranks[chain[-1]] < r and len(chain) > len(longest):
+                longest = chain
         best.append([*longest, i])
-    return set(max(best, key=lambda c: len(c), default=[]))
+    top: list[int] = []
+    for chain in best:
+        top = chain if len(chain) > len(top) else top
+    return set(top)
 
 
 def repair(p: Problem, routes: list[Route]) -> list[Route]:

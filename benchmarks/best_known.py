@@ -1,0 +1,190 @@
+"""Best-known plans of the suite's store days: long runs of every backend and of VROOM.
+
+    python benchmarks/best_known.py store-10k-400 --seconds 300
+    python benchmarks/best_known.py store-10k-400 store-50k-2000 --seconds 300 --skip-model
+
+For each scenario of benchmarks/scenarios.toml named, the same day the suite plans (same
+city, orders, vans; the model trained the same way), planned on free-flow times and on the
+model's P90 (each place's slowest band as one static matrix, as PyVRP and VROOM get it):
+
+- PyVRP alone (``--backend pyvrp``), ``--seconds`` on both cores;
+- OR-Tools alone (``--backend ortools``), ``--seconds``;
+- VROOM through ``pyvroom`` (an outside reference), exploration level 5, both cores,
+  ``--seconds`` at most, given the same matrices, service times, windows, capacities and
+  costs (VROOM's per-hour cost is on driving time; its routes are costed here with ours).
+
+Every plan is costed by the engine's own schedule (the objective of plan.json). The best
+objective among the plans that serve the most orders is the day's best-known plan; the
+suite reports its default plan's gap to it. Writes ``benchmarks/results/best_known.json``
+(merged with what is there) and each plan's routes.csv under
+``benchmarks/results/best_known/<scenario>/<eta>-<search>.csv``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import fleetroute
+from fleetroute.eta_model.learned import LearnedEta
+from fleetroute.routing.plan import Plan
+from fleetroute.routing.problem import Problem
+from fleetroute.routing.schedule import DROPOFF, PICKUP, Route
+from fleetroute.suite import (
+    MODEL_QUANTILE,
+    PLAN_DATE,
+    city_file,
+    load_scenarios,
+    scenario_day,
+    scenario_model,
+)
+
+HERE = Path(__file__).parent
+RESULTS = HERE / "results"
+
+
+def vroom_plan(p: Problem, seconds: float) -> Plan:
+    """VROOM's plan of ``p`` on the same matrices (hour bands: each row's slowest band)."""
+    import vroom
+
+    orders = p.plannable
+    used = np.unique(np.concatenate([p.start_loc, p.end_loc, p.order_loc, p.store_loc]))
+    at = {int(loc): i for i, loc in enumerate(used.tolist())}
+    travel = p.slowest_travel_s(used).astype(np.uint32)
+    inp = vroom.Input()
+    inp.set_durations_matrix("car", travel)
+    inp.set_distances_matrix("car", p.distance_m[np.ix_(used, used)].astype(np.uint32))
+    scale = 100  # VROOM's costs are integers: cents
+    for k in range(p.n_vehicles):
+        inp.add_vehicle(
+            vroom.Vehicle(
+                k + 1,
+                start=at[int(p.start_loc[k])],
+                end=at[int(p.end_loc[k])],
+                capacity=vroom.Amount([int(min(p.capacity[k], 2**31 - 1))]),
+                time_window=vroom.TimeWindow(int(p.shift_start_s[k]), int(p.shift_end_s[k])),
+                costs=vroom.VehicleCosts(
+                    fixed=int(round(p.fixed_cost[k] * scale)),
+                    per_hour=int(round(p.cost_per_hour[k] * scale)),
+                    per_km=int(round(p.cost_per_km[k] * scale)),
+                ),
+            )
+        )
+    for i in orders.tolist():
+        window = [vroom.TimeWindow(int(p.window_start_s[i]), int(p.window_end_s[i]))]
+        drop_at = at[int(p.order_loc[i])]
+        if p.order_store[i] < 0:
+            inp.add_job(
+                vroom.Job(
+                    i + 1,
+                    location=drop_at,
+                    default_service=int(p.dropoff_s[i]),
+                    delivery=vroom.Amount([int(p.demand[i])]),
+                    time_windows=window,
+                )
+            )
+            continue
+        s = int(p.order_store[i])
+        shop = int(p.shop_s[i])
+        inp.add_shipment(
+            vroom.ShipmentStep(
+                i + 1,
+                location=at[int(p.store_loc[s])],
+                default_service=shop,
+                time_windows=[
+                    vroom.TimeWindow(int(p.store_open_s[s]), int(p.store_close_s[s]) - shop)
+                ],
+            ),
+            vroom.ShipmentStep(
+                i + 1, location=drop_at, default_service=int(p.dropoff_s[i]), time_windows=window
+            ),
+            amount=vroom.Amount([int(p.demand[i])]),
+        )
+    t0 = time.perf_counter()
+    sol = inp.solve(exploration_level=5, nb_threads=2, timeout=timedelta(seconds=seconds))
+    elapsed = time.perf_counter() - t0
+    routes = []
+    table = sol.routes
+    for vid, rows in table.groupby("vehicle_id", sort=False):
+        kinds, seq = [], []
+        for kind, job in zip(rows["type"], rows["id"], strict=True):
+            if kind in ("job", "delivery"):
+                kinds.append(DROPOFF)
+            elif kind == "pickup":
+                kinds.append(PICKUP)
+            else:
+                continue
+            seq.append(int(job) - 1)
+        if seq:
+            routes.append(Route(int(vid) - 1, tuple(kinds), tuple(seq)))
+    served = {o for r in routes for o in r.orders}
+    left = {i: "VROOM left it out" for i in orders.tolist() if i not in served}
+    return Plan(p, tuple(routes), left, elapsed, {"backend": "vroom"})
+
+
+def runs(p: Problem, seconds: float) -> dict[str, Plan]:
+    """Every long run of one day."""
+    out = {}
+    for backend in ("pyvrp", "ortools"):
+        out[backend] = fleetroute.solve(
+            p, fleetroute.SolveOptions(time_limit_s=seconds, backend=backend)
+        )
+    out["vroom"] = vroom_plan(p, seconds)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("scenarios", nargs="+")
+    ap.add_argument("--seconds", type=float, default=300.0)
+    ap.add_argument("--skip-model", action="store_true")
+    ap.add_argument("--cache", type=Path, default=HERE / ".cache" / "suite")
+    args = ap.parse_args()
+    path = RESULTS / "best_known.json"
+    known: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+    for sc in load_scenarios(HERE / "scenarios.toml", "full", args.scenarios):
+        args.cache.mkdir(parents=True, exist_ok=True)
+        road_map = fleetroute.maps.load(city_file(sc, args.cache))
+        orders, vehicles, stores = scenario_day(sc, road_map)
+        etas: dict[str, Any] = {"free_flow": None}
+        if sc["model_days"] and not args.skip_model:
+            model, _, _ = scenario_model(sc, road_map)
+            etas["model"] = LearnedEta(model, quantile=MODEL_QUANTILE)
+        entry = dict(known.get(sc["name"], {}))
+        for name, eta in etas.items():
+            problem, _ = fleetroute.build_problem(
+                orders, vehicles, road_map=road_map, stores=stores, eta=eta, plan_date=PLAN_DATE
+            )
+            plans = runs(problem, args.seconds)
+            folder = RESULTS / "best_known" / sc["name"]
+            folder.mkdir(parents=True, exist_ok=True)
+            table = {}
+            for search, made in plans.items():
+                s = made.summary()
+                table[search] = {
+                    "objective": round(s["objective"], 2),
+                    "assigned": s["assigned"],
+                    "vehicles": s["vehicles_used"],
+                }
+                made.routes_table().to_csv(folder / f"{name}-{search}.csv", index=False)
+                print(sc["name"], name, search, table[search], flush=True)
+            most = max(r["assigned"] for r in table.values())
+            entry[name] = min(r["objective"] for r in table.values() if r["assigned"] == most)
+            entry[f"{name}_runs"] = table
+        entry["command"] = (
+            f"python benchmarks/best_known.py {sc['name']} --seconds {args.seconds:g}"
+        )
+        known[sc["name"]] = entry
+        path.write_text(json.dumps(known, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
