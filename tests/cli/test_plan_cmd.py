@@ -58,6 +58,10 @@ def test_plan_example_writes_spec_files(tmp_path):
     assert set(doc["summary"]) >= SUMMARY_KEYS
     assert doc["summary"]["assigned"] == (routes["kind"] == "dropoff").sum()
     assert doc["inputs"]["date"] == "2026-03-02"
+    # what searched and why, in plan.json and on the terminal
+    search = doc["inputs"]["search"]
+    assert search["backend"] == doc["inputs"]["backend"] == "pyvrp"
+    assert f"search: pyvrp, because {search['why']}" in r.output
     # the terminal summary: a row per used vehicle and the day's KPIs
     for van in routes["vehicle_id"].unique():
         assert van in r.output

@@ -385,6 +385,7 @@ def _plan_json(result: api.Plan | PartitionedPlan, out_dir: Path) -> dict[str, A
         "kpis": kpis(routes, summary),
         "vehicles": vehicle_table(routes).to_dict("records") if len(routes) else [],
         "unassigned": result.unassigned_table().to_dict("records"),
+        "search": result.inputs.get("search", {}) if isinstance(result, api.Plan) else {},
         "out": str(out_dir),
     }
 
@@ -415,6 +416,10 @@ def _report(result: api.Plan | PartitionedPlan, out_dir: Path) -> None:
         f"on time {s['on_time_rate']:.0%}, cost {s['objective']:.2f} "
         f"(solver {s['solve_time_s']:.1f} s)"
     )
+    if isinstance(result, api.Plan):
+        from fleetroute.cli.show import describe_search
+
+        click.echo(describe_search(result.inputs.get("search", {})))
     left = result.unassigned_table()
     for order_id, reason in zip(left["order_id"], left["reason"], strict=True):
         click.echo(f"  unassigned {order_id}: {reason}")

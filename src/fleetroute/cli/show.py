@@ -14,7 +14,7 @@ from fleetroute.routing.combined import PartitionedPlan
 from fleetroute.routing.plan import Plan
 from fleetroute.views import kpis, vehicle_table
 
-__all__ = ["Status", "plan_tables"]
+__all__ = ["Status", "describe_search", "plan_tables"]
 
 
 class Status:
@@ -79,3 +79,23 @@ def plan_tables(result: Plan | PartitionedPlan) -> None:
     for name, value in kpis(routes, result.summary()).items():
         day.add_row(name, value)
     console.print(day)
+
+
+def describe_search(search: dict[str, Any]) -> str:
+    """One line on what searched and why (plan.json's ``inputs.search``)."""
+    if not search:
+        return "search: none (no order to plan)"
+    parts = [f"search: {search.get('backend', '?')}, because {search.get('why', '?')}"]
+    contest = search.get("portfolio")
+    if contest:
+        costs = ", ".join(
+            f"{name} {r['cost']:,.2f}"
+            + (f" ({r['left_out_weight']:g} left out)" if r["left_out_weight"] else "")
+            for name, r in contest.items()
+        )
+        parts.append(f"portfolio: {costs}")
+    if search.get("zones"):
+        parts.append(f"{search['zones']} zones")
+    if search.get("fallback"):
+        parts.append(f"fallback: {search['fallback']}")
+    return "; ".join(parts)
