@@ -231,7 +231,7 @@ def _solve(
         first = model.SolveWithParameters(_first_solution_params(opts, n_nodes))
     t_improve = time.perf_counter()
     solution = first
-    remaining = limit - (t_improve - t_first)
+    remaining = limit - (t_improve - t0)  # building the model counts toward the limit
     if first is not None and remaining > 0.05:
         improved = model.SolveFromAssignmentWithParameters(first, _improve_params(opts, remaining))
         solution = improved if improved is not None else first

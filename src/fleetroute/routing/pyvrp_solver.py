@@ -250,6 +250,9 @@ _PARAMS = pyvrp.SolveParams(penalty=pyvrp.PenaltyParams(max_penalty=_MAX_PENALTY
 _FLEET_SHARE = 0.3
 
 
+#: Seconds kept back for starting the worker processes and bringing their plans back.
+_POOL_START_S = 0.2
+
 #: The model of the running search, set before worker processes are forked so that they
 #: inherit it instead of receiving a pickled copy of its matrices.
 _FORKED: _Model | None = None
@@ -346,6 +349,8 @@ def solve_pyvrp(
     t0 = time.perf_counter()
     model = _model(problem, orders, with_required=workers > 1)
     t_search = time.perf_counter()
+    # building the model counts toward the limit, and so does starting the workers
+    seconds = max(0.1, seconds - (t_search - t0) - (_POOL_START_S if workers > 1 else 0.0))
     if workers <= 1:
         results = [_search(model, seconds, iterations, seed, False)]
     else:

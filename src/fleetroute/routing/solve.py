@@ -10,6 +10,7 @@ here: dispatch locks, drivers' breaks and stop limits on routes with store picku
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
 
@@ -64,6 +65,10 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
         "seed": opts.seed,
         "workers": workers,
     }
+    # the time limit is the whole solve's: screening counts toward it
+    opts = dataclasses.replace(
+        opts, time_limit_s=max(0.1, opts.time_limit_s - (time.perf_counter() - t0))
+    )
     if orders.size == 0:
         return Plan(p, (), unassigned, time.perf_counter() - t0, {**inputs, "backend": "none"})
 
