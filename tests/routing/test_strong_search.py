@@ -1,0 +1,135 @@
+"""Every day gets the strong search: store-heavy days, learned (hour-banded) travel and days
+the fleet cannot fully serve go to PyVRP; locked days are repaired for OR-Tools."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from days import day_orders, day_problem, day_stores, day_vehicles
+from fleetroute.routing import DROPOFF, PICKUP, Problem, Route, SolveOptions, schedule, solve
+from fleetroute.routing.repair import repair
+from spec_checks import assert_plan_valid
+
+FAST = SolveOptions(time_limit_s=5, solution_limit=20, workers=1)
+
+
+def _banded(n: int, seed: int, *, vehicles: int = 1, slow: float = 1.6) -> Problem:
+    """A day of ``n`` orders on a plane whose travel is ``slow`` times slower 12:00-14:00."""
+    rng = np.random.default_rng(seed)
+    locs = n + 3
+    xy = rng.uniform(0, 5000, (locs, 2))
+    dist = np.rint(np.sqrt(((xy[:, None] - xy[None]) ** 2).sum(-1))).astype(int)
+    ws = rng.integers(9 * 3600, 15 * 3600, n)
+    base = dist // 8
+    bands = np.stack([base, np.rint(base * slow).astype(int), base])
+    return Problem(
+        origin=datetime(2026, 3, 2),
+        loc_lat=xy[:, 0],
+        loc_lon=xy[:, 1],
+        travel_s=base,
+        distance_m=dist,
+        order_id=[f"o{i}" for i in range(n)],
+        order_loc=np.arange(n) + 3,
+        order_store=rng.integers(-1, 2, n),
+        demand=rng.integers(1, 4, n),
+        items=rng.integers(1, 9, n),
+        window_start_s=ws,
+        window_end_s=ws + 2 * 3600,
+        dropoff_s=rng.integers(30, 600, n),
+        shop_s=rng.integers(60, 900, n),
+        priority=np.zeros(n),
+        store_id=["S1", "S2"],
+        store_loc=[1, 2],
+        store_open_s=[7 * 3600, 9 * 3600],
+        store_close_s=[22 * 3600] * 2,
+        vehicle_id=[f"v{k}" for k in range(vehicles)],
+        start_loc=[0] * vehicles,
+        end_loc=[0] * vehicles,
+        capacity=[40] * vehicles,
+        shift_start_s=[7 * 3600] * vehicles,
+        shift_end_s=[22 * 3600] * vehicles,
+        fixed_cost=[10.0] * vehicles,
+        cost_per_hour=[20.0] * vehicles,
+        cost_per_km=[0.2] * vehicles,
+        max_stops=[10**6] * vehicles,
+        band_start_s=[0, 12 * 3600, 14 * 3600],
+        band_travel_s=bands,
+    )
+
+
+def test_a_learned_day_is_planned_by_pyvrp_and_keeps_every_promise_in_its_bands():
+    """Hour-dependent travel goes to PyVRP (each place's slowest band), and the plan driven
+    with the band of each real departure has no late stop."""
+    p = _banded(30, 1, vehicles=4)
+    plan = solve(p, FAST)
+    assert_plan_valid(plan)
+    assert plan.inputs["backend"] == "pyvrp"
+    assert plan.summary()["assigned"] == 30
+    assert all(int(s.late_s.sum()) == 0 for s in plan.schedules)
+
+
+def test_a_store_heavy_day_is_planned_by_pyvrp(tiny_city):
+    """70 store orders (more than auto once left to OR-Tools) are shipments in PyVRP."""
+    orders = day_orders(tiny_city, 70, store_share=1.0, window=(9, 15))
+    p = day_problem(
+        tiny_city, orders, day_vehicles(tiny_city, 8, capacity=30), day_stores(tiny_city)
+    )
+    plan = solve(p, FAST)
+    table = assert_plan_valid(plan)
+    assert plan.inputs["backend"] == "pyvrp"
+    assert plan.inputs["search"]["why"].startswith("PyVRP models this day")
+    assert plan.summary()["assigned"] == 70
+    assert (table["kind"] == "pickup").sum() == 70
+
+
+@st.composite
+def locked_days(draw):
+    """A day of 3 vehicles, routes that ignore the locks, and locks (some with ranks)."""
+    n = draw(st.integers(min_value=2, max_value=10))
+    p = _banded(n, draw(st.integers(0, 1000)), vehicles=3)
+    owner = draw(st.lists(st.integers(-1, 2), min_size=n, max_size=n))
+    ranked = draw(st.lists(st.booleans(), min_size=n, max_size=n))
+    rank = [i if r and o >= 0 else -1 for i, (o, r) in enumerate(zip(owner, ranked, strict=True))]
+    p = p.replace(order_vehicle=owner, order_rank=rank)
+    order = draw(st.permutations(range(n)))
+    cuts = sorted(draw(st.lists(st.integers(0, n), min_size=2, max_size=2)))
+    routes = []
+    for k, part in enumerate((order[: cuts[0]], order[cuts[0] : cuts[1]], order[cuts[1] :])):
+        kinds, seq = [], []
+        for i in part:
+            if p.order_store[i] >= 0:
+                kinds.append(PICKUP)
+                seq.append(i)
+            kinds.append(DROPOFF)
+            seq.append(i)
+        if seq:
+            routes.append(Route(k, tuple(kinds), tuple(seq)))
+    return p, routes
+
+
+@settings(max_examples=60, deadline=None)
+@given(locked_days())
+def test_repaired_routes_obey_every_lock_and_locked_sequence(case):
+    """Whatever routes PyVRP made without the locks, the repaired ones put each order on
+    its locked vehicle (or leave it out for OR-Tools), keep locked sequences in order, and
+    serve each order once, pickup first."""
+    p, routes = case
+    fixed = repair(p, routes)
+    seen: set[int] = set()
+    for route in fixed:
+        schedule(p, route)  # a valid route
+        drops = [o for k, o in zip(route.kinds, route.orders, strict=True) if k == DROPOFF]
+        picks = [o for k, o in zip(route.kinds, route.orders, strict=True) if k == PICKUP]
+        assert not seen & set(drops)
+        seen |= set(drops)
+        stops = list(zip(route.kinds, route.orders, strict=True))
+        for o in drops:
+            assert p.order_vehicle[o] in (-1, route.vehicle)
+            if p.order_store[o] >= 0:
+                assert o in picks and stops.index((PICKUP, o)) < stops.index((DROPOFF, o))
+        ranks = [int(p.order_rank[o]) for o in drops if p.order_rank[o] >= 0]
+        assert ranks == sorted(ranks)
