@@ -21,19 +21,21 @@ class SolveOptions:
     Attributes
     ----------
     time_limit_s
-        Wall-clock limit of the search (model building not included). OR-Tools always
-        finishes its first complete plan, even when that alone takes longer.
+        Wall-clock limit of the whole solve (screening, model building and the first
+        plan included). OR-Tools alone always finishes its first complete plan, even when
+        that alone takes longer.
     solution_limit
         A deterministic effort limit instead of the clock (for tests and reproducible
         runs): OR-Tools stops after this many improving solutions, PyVRP after
         ``ITERATIONS_PER_SOLUTION`` times this many iterations.
     backend
-        ``auto`` (PyVRP where it can model the problem, OR-Tools otherwise and whenever
-        PyVRP cannot serve every order), ``pyvrp`` or ``ortools``.
+        ``auto`` (PyVRP wherever it can model the day; for locks, breaks and stop limits
+        on store routes, a portfolio of PyVRP-then-OR-Tools and OR-Tools alone, see
+        :mod:`fleetroute.routing.portfolio`), ``pyvrp`` or ``ortools``.
     workers
         Independent PyVRP searches run side by side (different seeds; every other one
-        minimises the fleet first), the cheapest plan kept. ``None``: one per core, at
-        most two. OR-Tools runs one search.
+        minimises the fleet first), the cheapest plan kept; or the portfolio's two
+        searches. ``None``: one per core, at most two. OR-Tools alone runs one search.
     first_solution
         OR-Tools ``FirstSolutionStrategy`` name. Parallel cheapest insertion finds plans on
         tight-window days where path-cheapest-arc with mandatory visits does not.
