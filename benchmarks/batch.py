@@ -21,8 +21,8 @@ import numpy as np
 
 from fleetroute.batch import plan_batch
 from fleetroute.cluster import lean_map
-from fleetroute.eta_model.world import simulate_orders
 from fleetroute.maps import load
+from fleetroute.simulator.world import simulate_orders
 from fleetroute.suite import PLAN_DATE, _city, _stores, vans
 
 HERE = Path(__file__).parent

@@ -25,8 +25,8 @@ import pandas as pd
 import fleetroute
 from fleetroute.eta_model.features import travel_features
 from fleetroute.eta_model.learned import LearnedEta
-from fleetroute.eta_model.world import TrueWorld, replay, simulate_history, simulate_orders
 from fleetroute.io.readers import read_stops, read_trips
+from fleetroute.simulator.world import TrueWorld, replay, simulate_history, simulate_orders
 from fleetroute.suite import vans
 
 CACHE = Path(__file__).parent / ".cache"

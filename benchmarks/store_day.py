@@ -30,7 +30,7 @@ import pandas as pd
 import fleetroute
 from fleetroute.eta_model.learned import LearnedEta
 from fleetroute.eta_model.model import EtaModel
-from fleetroute.eta_model.world import simulate_history, simulate_orders
+from fleetroute.simulator.world import simulate_history, simulate_orders
 from fleetroute.suite import replayed
 
 CACHE = Path(__file__).parent / ".cache"

@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from fleetroute.api import build_problem
-from fleetroute.eta_model.world import simulate_orders
 from fleetroute.maps import load
 from fleetroute.routing.options import SolveOptions
 from fleetroute.routing.solve import solve
+from fleetroute.simulator.world import simulate_orders
 from fleetroute.suite import PLAN_DATE, _city, _stores, vans
 
 HERE = Path(__file__).parent

@@ -105,7 +105,7 @@ def tiny_history(tiny_city, tmp_path_factory) -> dict[str, Path]:
     """Ten simulated days on the tiny city (training) and two later days (held out)."""
     from datetime import date as _date
 
-    from fleetroute.eta_model.world import simulate_history
+    from fleetroute.simulator.world import simulate_history
 
     root = tmp_path_factory.mktemp("history")
     train = simulate_history(

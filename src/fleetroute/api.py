@@ -22,13 +22,13 @@ from fleetroute.io.readers import (
     read_vehicles,
 )
 from fleetroute.io.tables import Column, TableSource, read_table
-from fleetroute.io.times import format_time, origin_of, parse_time_s
 from fleetroute.maps.load import load as load_map
 from fleetroute.maps.roadmap import RoadMap
 from fleetroute.routing.plan import Plan
 from fleetroute.routing.problem import UNLIMITED, Problem
 from fleetroute.routing.screen import screen
 from fleetroute.routing.solve import SolveOptions, solve
+from fleetroute.times import format_time, origin_of, parse_time_s
 
 if TYPE_CHECKING:
     from fleetroute.eta_model.model import EtaModel
@@ -978,7 +978,7 @@ def bench_vrplib(
     depot's horizon kept), ``time_s`` and ``routes`` (node numbers as the file numbers
     them, depot left out).
     """
-    from fleetroute.io.instances import read_instance
+    from fleetroute.routing.instances import read_instance
 
     results = []
     for path in paths:

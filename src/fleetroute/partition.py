@@ -35,11 +35,11 @@ from fleetroute.io.readers import (
     read_vehicles,
 )
 from fleetroute.io.tables import TableSource, read_raw
-from fleetroute.io.times import origin_of
 from fleetroute.maps.load import load as load_map
 from fleetroute.maps.roadmap import RoadMap
 from fleetroute.routing.combined import PartitionedPlan, PlanTables
 from fleetroute.routing.plan import Plan
+from fleetroute.times import origin_of
 
 __all__ = ["AUTO", "Partition", "split", "plan_partitioned"]
 

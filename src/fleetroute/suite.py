@@ -184,7 +184,7 @@ def replayed(road_map: Any, plan: Any, *, draws: int = 1) -> tuple[float, float]
     """The plan driven in the simulator's true world: its on-time rate, and its true cost
     (each used vehicle's fixed cost, per-km cost and per-hour cost of the hours its route
     really took), averaged over ``draws`` noise draws."""
-    from fleetroute.eta_model.world import replay
+    from fleetroute.simulator.world import replay
 
     p = plan.problem
     on_time, cost = [], []
@@ -230,7 +230,7 @@ def _compile_kernels() -> None:
 
 def scenario_day(sc: dict[str, Any], road_map: Any) -> tuple[Any, Any, Any]:
     """The scenario's day on its city: orders, vehicles and stores (DataFrames)."""
-    from fleetroute.eta_model.world import simulate_orders
+    from fleetroute.simulator.world import simulate_orders
 
     rng = np.random.default_rng(sc["seed"])
     stores = _stores(road_map, sc["stores"], rng)
@@ -249,7 +249,7 @@ def scenario_model(sc: dict[str, Any], road_map: Any) -> tuple[Any, dict[str, An
     """The ETA model trained on ``model_days`` of the city's simulated history, its metrics
     on two later days, and the seconds training took."""
     import fleetroute
-    from fleetroute.eta_model.world import simulate_history
+    from fleetroute.simulator.world import simulate_history
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

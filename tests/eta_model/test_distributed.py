@@ -93,8 +93,8 @@ def test_a_bad_cell_in_one_partition_names_that_file_and_row(
 
 
 def test_route_eta_train_on_dask_writes_the_bundle(tmp_path):
-    from fleetroute.eta_model.world import simulate_history
     from fleetroute.maps import load, write_synthetic_city
+    from fleetroute.simulator.world import simulate_history
 
     city = write_synthetic_city(tmp_path / "city.graphml", 400, seed=4)
     hist = simulate_history(load(city), tmp_path / "hist", days=6, trips_per_day=200,

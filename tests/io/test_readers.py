@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from conftest import DATA
 from fleetroute.errors import InputError
 from fleetroute.io.readers import read_orders, read_stores, read_vehicles
-from fleetroute.io.times import format_time, parse_time_s
+from fleetroute.times import format_time, parse_time_s
 
 ORIGIN = datetime(2026, 3, 2)
 

@@ -887,7 +887,7 @@ def simulate_history_cmd(
     out_dir: Path,
 ) -> None:
     """Write trips.csv, stops.csv and stores.csv of DAYS days of simulated deliveries."""
-    from fleetroute.eta_model.world import simulate_history
+    from fleetroute.simulator.world import simulate_history
 
     road_map = load_map(map_path)
     _atomic_dir(
@@ -927,7 +927,7 @@ def simulate_orders_cmd(
     """Write one day of orders (orders.csv) on the map."""
     import pandas as pd
 
-    from fleetroute.eta_model.world import simulate_orders
+    from fleetroute.simulator.world import simulate_orders
 
     road_map = load_map(map_path)
     store_table = (

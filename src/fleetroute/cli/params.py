@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from fleetroute.io.times import origin_of, parse_time_s
+from fleetroute.times import origin_of, parse_time_s
 
 __all__ = ["LAT_LON", "SHIFT", "VIEWS"]
 

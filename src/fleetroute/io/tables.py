@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from fleetroute.errors import InputError
-from fleetroute.io.times import parse_time_s
+from fleetroute.times import parse_time_s
 
 __all__ = ["Column", "read_table", "read_raw", "TableSource"]
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from fleetroute.io.times import format_clock
 from fleetroute.routing.plan import Plan
 from fleetroute.routing.problem import Problem
 from fleetroute.routing.schedule import BREAK, PICKUP, RouteSchedule
+from fleetroute.times import format_clock
 
 __all__ = ["violations", "VIOLATION_COLUMNS"]
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fleetroute.io.times import format_clock
 from fleetroute.routing.problem import Problem
 from fleetroute.routing.schedule import DROPOFF, PICKUP, Route, RouteSchedule, schedule
+from fleetroute.times import format_clock
 
 __all__ = ["Insertion", "cheapest_insertion", "why_left_out"]
 

@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fleetroute.io.times import format_time
 from fleetroute.routing.problem import Problem, per_store, reduce_frozen
 from fleetroute.routing.schedule import PICKUP, Route, RouteSchedule, schedule
+from fleetroute.times import format_time
 
 __all__ = ["Plan", "ROUTE_COLUMNS", "routes_json"]
 

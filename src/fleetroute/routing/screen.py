@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from fleetroute.io.times import format_clock
 from fleetroute.routing.problem import Problem, per_store
+from fleetroute.times import format_clock
 
 __all__ = ["screen"]
 

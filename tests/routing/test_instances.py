@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from conftest import VRP_DIR
 from fleetroute.cli import cli
 from fleetroute.errors import InputError
-from fleetroute.io.instances import SCALE, read_instance
+from fleetroute.routing.instances import SCALE, read_instance
 
 
 def test_solomon_reads_with_scaled_ceiled_times():

@@ -1,4 +1,4 @@
-"""Times in input files: ISO 8601 local date-times, or ``HH:MM`` on the plan date.
+"""Times in input and output files: ISO 8601 local date-times, or ``HH:MM`` on the plan date.
 
 Inside the engine every time is whole seconds since the plan's origin (midnight of the
 plan date); this module converts both ways.

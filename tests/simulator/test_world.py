@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from fleetroute.eta_model.world import TrueWorld, simulate_history
+from fleetroute.simulator.world import TrueWorld, simulate_history
 
 
 def test_same_seed_same_history(tiny_city, tmp_path):
@@ -42,7 +42,7 @@ def test_rush_hour_and_weekend_effects(tiny_city):
 def test_replay_drives_every_route_once_per_stop(tiny_city):
     """A replay has one row per drop-off and one per route end, repeatable by seed."""
     import fleetroute
-    from fleetroute.eta_model.world import replay, simulate_orders
+    from fleetroute.simulator.world import replay, simulate_orders
 
     orders = simulate_orders(
         tiny_city, pd.DataFrame(columns=["store_id", "lat", "lon"]), n_orders=12
