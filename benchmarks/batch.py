@@ -1,4 +1,4 @@
-"""Wall time of `route batch` (fleetroute.batch.plan_batch) with 1 and 2 Dask workers.
+"""Wall time of `route batch` (fleetroute.distributed.batch.plan_batch) with 1 and 2 Dask workers.
 
     python benchmarks/batch.py --days 20 --orders 500 --time-limit 5
 
@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from fleetroute.batch import plan_batch
-from fleetroute.cluster import lean_map
+from fleetroute.distributed.batch import plan_batch
+from fleetroute.distributed.cluster import lean_map
 from fleetroute.maps import load
 from fleetroute.simulator.world import simulate_orders
 from fleetroute.suite import PLAN_DATE, _city, _stores, vans

@@ -23,10 +23,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from fleetroute.cluster import lean_map
+from fleetroute.distributed.cluster import lean_map
+from fleetroute.distributed.partition import plan_partitioned, split
 from fleetroute.maps import load
 from fleetroute.maps.roadmap import haversine_m
-from fleetroute.partition import plan_partitioned, split
 from fleetroute.simulator.world import simulate_orders
 from fleetroute.suite import PLAN_DATE, _city, vans
 

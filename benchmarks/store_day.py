@@ -8,10 +8,11 @@ The day the solver issue measures: a third of the orders shopped at 3 stores, 2-
 windows from 08:00 to 19:00, 40 vans (fixed 40, 25 per hour, 0.25 per km), on a synthetic
 10k-node city (seed 21, not tuned on) with an ETA model trained on 35 days of its
 simulated history. Each plan: ``ff-`` plans on free-flow times, ``q50-``/``q90-`` on the
-model's median, P90 (or ``qNN-`` of a quantile given with ``--quantiles``); then the backend (``auto``, ``pyvrp``, ``ortools``). Every plan is
-replayed ``--draws`` times in the simulator's true world: the true cost (fixed costs +
-per-km + per-hour of the hours the routes really took) and the on-time rate. The price of
-punctuality is a learned plan's true cost over the best free-flow plan's.
+model's median or P90 (``qNN-`` for a quantile given with ``--quantiles``); then the
+backend (``auto``, ``pyvrp``, ``ortools``). Every plan is replayed ``--draws`` times in
+the simulator's true world: the true cost (fixed costs + per-km + per-hour of the hours
+the routes really took) and the on-time rate. The price of punctuality is a learned
+plan's true cost over the best free-flow plan's.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 import fleetroute
 from conftest import EXAMPLE_DAY, EXAMPLES, PLAN_DATE
 from fleetroute.cli import cli
-from fleetroute.partition import plan_partitioned, split
+from fleetroute.distributed.partition import plan_partitioned, split
 from fleetroute.routing.combined import PlanTables
 
 #: A deterministic search: OR-Tools stops after this many solutions, one search each.

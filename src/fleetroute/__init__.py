@@ -29,6 +29,7 @@ from fleetroute.api import (
     replan,
     train_eta,
 )
+from fleetroute.distributed.partition import plan_partitioned
 from fleetroute.errors import (
     FleetrouteError,
     InputError,
@@ -40,7 +41,6 @@ from fleetroute.eta_model import EtaModel, EtaProvider, FreeFlow, LearnedEta
 from fleetroute.io.readers import FleetSpec
 from fleetroute.io.writers import write_plan
 from fleetroute.maps import RoadMap
-from fleetroute.partition import plan_partitioned
 from fleetroute.routing import (
     PartitionedPlan,
     Plan,

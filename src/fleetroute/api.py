@@ -804,7 +804,7 @@ def _history(
     def read(source: TableSource, kind: str, reader: Callable[..., pd.DataFrame]) -> pd.DataFrame:
         if isinstance(source, pd.DataFrame) or Path(source).suffix == ".csv":
             return reader(source, name=_label(source, kind), need_duration=need_duration)
-        from fleetroute.eta_model.distributed import history_files, read_history_file
+        from fleetroute.distributed.training import history_files, read_history_file
 
         parts = [read_history_file(f, kind, need_duration) for f in history_files(source)]
         return pd.concat(parts) if len(parts) > 1 else parts[0]
@@ -830,7 +830,7 @@ def train_eta(
     ``last_days`` keeps only the latest that many days of the history (the day of its
     newest row counts as one): retraining from the latest actuals when the model drifts.
     With ``distributed`` (or a ``scheduler`` address), trains with ``lightgbm.dask`` on a
-    Dask cluster, one partition per file (:mod:`fleetroute.eta_model.distributed`).
+    Dask cluster, one partition per file (:mod:`fleetroute.distributed.training`).
 
     Returns the fitted :class:`~fleetroute.eta_model.EtaModel`; save it with ``.save(dir)``.
     """
@@ -838,7 +838,7 @@ def train_eta(
 
     rmap = road_map if isinstance(road_map, RoadMap) else load_map(road_map)
     if distributed or scheduler is not None:
-        from fleetroute.eta_model.distributed import train_distributed
+        from fleetroute.distributed.training import train_distributed
 
         if isinstance(trips, pd.DataFrame) or isinstance(stops, pd.DataFrame):
             raise InputError("--trips", "distributed training reads files, not DataFrames")

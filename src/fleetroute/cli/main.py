@@ -338,7 +338,7 @@ def plan_cmd(
         }
         result: api.Plan | PartitionedPlan
         if partition is not None:
-            from fleetroute.partition import plan_partitioned
+            from fleetroute.distributed.partition import plan_partitioned
 
             result = plan_partitioned(
                 orders, day.vehicles, by=partition, scheduler=scheduler, n_workers=dask_workers,
@@ -1106,7 +1106,7 @@ def batch_cmd(
     job: OUT/<file name>/ gets the usual files. Rerunning skips the days already planned;
     a day that fails is named and the others still complete (exit status 1 then).
     The vehicles, stores and order files must be readable by the workers."""
-    from fleetroute.batch import order_files, plan_batch
+    from fleetroute.distributed.batch import order_files, plan_batch
 
     days = plan_batch(
         order_files(orders_dir),

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fleetroute.cluster import TaskError, dask_client, run_named, share
+from fleetroute.distributed.cluster import TaskError, dask_client, run_named, share
 from fleetroute.errors import InputError
 from fleetroute.eta_model.baseline import EtaProvider
 from fleetroute.maps.load import load as load_map
@@ -51,10 +51,11 @@ def _plan_day(
     source: str, out: str, road_map: RoadMap, eta: EtaProvider | None, options: dict[str, Any]
 ) -> dict[str, Any]:
     """One task: plan one order file and write its folder; returns the plan's summary."""
-    import fleetroute
+    from fleetroute import api
+    from fleetroute.io.writers import write_plan
 
-    result = fleetroute.plan(source, road_map=road_map, eta=eta, **options)
-    fleetroute.write_plan(result, out)
+    result = api.plan(source, road_map=road_map, eta=eta, **options)
+    write_plan(result, out)
     return result.summary()
 
 

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from fleetroute.api import Progress
-from fleetroute.cluster import TaskError, dask_client, run_named, share
+from fleetroute.distributed.cluster import TaskError, dask_client, run_named, share
 from fleetroute.errors import InputError
 from fleetroute.eta_model.baseline import EtaProvider
 from fleetroute.io.readers import (
@@ -205,9 +205,9 @@ def _plan_part(
     keep_plan: bool,
 ) -> Plan | PlanTables:
     """One task: plan one partition (on a worker); its tables only, unless ``keep_plan``."""
-    import fleetroute
+    from fleetroute import api
 
-    plan = fleetroute.plan(
+    plan = api.plan(
         part.orders, part.vehicles, road_map=road_map, stores=part.stores, eta=eta, **options
     )
     return plan if keep_plan else PlanTables.of(plan)

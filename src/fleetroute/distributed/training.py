@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from fleetroute.cluster import dask_client, share
+from fleetroute.distributed.cluster import dask_client, share
 from fleetroute.errors import InputError
 from fleetroute.eta_model.features import SERVICE_FEATURES, TRAVEL_FEATURES
 from fleetroute.eta_model.metrics import add_sums
