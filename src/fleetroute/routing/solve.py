@@ -152,8 +152,11 @@ def _search(
         note.update(how)
         if routes is not None or opts.backend == "pyvrp":
             return routes, "pyvrp", timings
-        note["fallback"] = "PyVRP found no feasible plan in time; OR-Tools searched instead"
-    routes, more = solve_ortools(p, orders, opts)
+        note["fallback"] = (
+            "PyVRP found no feasible plan in time; OR-Tools searched again as long"
+        )
+    # a fallback's first plan is cut off at the limit too: the day has had its time
+    routes, more = solve_ortools(p, orders, opts, bounded=bool(timings))
     # after a PyVRP search that found no plan, both searches count
     return routes, "ortools", {k: timings.get(k, 0.0) + more[k] for k in more}
 
