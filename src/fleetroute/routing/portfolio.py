@@ -89,22 +89,42 @@ def _scratch(p: Problem, orders: np.ndarray, opts: SolveOptions, seconds: float)
     return routes, timings, {}
 
 
-_SEARCHES = {"pyvrp+ortools": _chain, "ortools": _scratch}
+def _pyvrp(p: Problem, orders: np.ndarray, opts: SolveOptions, seconds: float) -> _Outcome:
+    """PyVRP alone, one search on the whole fleet."""
+    iterations = (
+        None if opts.solution_limit is None else opts.solution_limit * ITERATIONS_PER_SOLUTION
+    )
+    routes, timings, how = solve_pyvrp(
+        p, orders, seconds=seconds, iterations=iterations, seed=opts.seed, workers=1
+    )
+    return routes, timings, {k: v for k, v in how.items() if k != "searches"}
+
+
+_SEARCHES = {"pyvrp+ortools": _chain, "ortools": _scratch, "pyvrp": _pyvrp}
+#: The portfolio of a day PyVRP cannot express whole.
+REPAIR = ("pyvrp+ortools", "ortools")
+#: The portfolio of a day both model (PyVRP beside OR-Tools instead of a second PyVRP).
+BOTH = ("pyvrp", "ortools")
 
 
 def _run(name: str, opts: SolveOptions, seconds: float) -> _Outcome:
+    """One search of the portfolio in a forked worker."""
     assert _FORKED is not None, "a forked search needs the problem set before forking"
     p, orders = _FORKED
     return _SEARCHES[name](p, orders, opts, seconds)
 
 
 def portfolio(
-    p: Problem, orders: np.ndarray, opts: SolveOptions, workers: int
+    p: Problem,
+    orders: np.ndarray,
+    opts: SolveOptions,
+    workers: int,
+    names: tuple[str, ...] = REPAIR,
 ) -> tuple[list[Route] | None, str, dict[str, float], dict[str, Any]]:
-    """Both searches of the module docstring; the better plan, the search that made it,
-    the seconds per stage (of the winner) and what plan.json says about the contest."""
+    """Two searches side by side (``names``: :data:`REPAIR` or :data:`BOTH`); the better
+    plan, the search that made it, the seconds per stage (of the winner) and what
+    plan.json says about the contest."""
     global _FORKED
-    names = list(_SEARCHES)
     quiet = dataclasses.replace(opts, on_solution=None)  # callbacks stay in this process
     if workers > 1 and pool_context().get_start_method() == "fork":
         _FORKED = (p, orders)

@@ -252,6 +252,7 @@ _FLEET_SHARE = 0.3
 
 #: Seconds kept back for starting the worker processes and bringing their plans back.
 _POOL_START_S = 0.2
+_MINIMISE_EVERY_OTHER = True
 
 #: The model of the running search, set before worker processes are forked so that they
 #: inherit it instead of receiving a pickled copy of its matrices.
@@ -362,7 +363,12 @@ def solve_pyvrp(
             with ProcessPoolExecutor(max_workers=workers, mp_context=pool_context()) as pool:
                 futures = [  # every other worker minimises the fleet first
                     pool.submit(
-                        _search, None if fork else model, seconds, iterations, seed + w, w % 2 == 1
+                        _search,
+                        None if fork else model,
+                        seconds,
+                        iterations,
+                        seed + w,
+                        _MINIMISE_EVERY_OTHER and w % 2 == 1,
                     )
                     for w in range(workers)
                 ]

@@ -21,7 +21,9 @@ from fleetroute.routing.insert import why_left_out
 from fleetroute.routing.options import ITERATIONS_PER_SOLUTION, SolveOptions, default_workers
 from fleetroute.routing.ortools_solver import solve_ortools
 from fleetroute.routing.plan import Plan
-from fleetroute.routing.portfolio import portfolio
+from fleetroute.routing.portfolio import BOTH, portfolio
+
+_BOTH_ON_STORE_DAYS = False
 from fleetroute.routing.problem import Problem
 from fleetroute.routing.pyvrp_solver import solve_pyvrp, supports
 from fleetroute.routing.schedule import Route
@@ -137,6 +139,10 @@ def _search(
         routes, backend, timings, how = portfolio(p, orders, opts, workers)
         note.update(how)
         return routes, backend, timings
+    if opts.backend == "auto" and _BOTH_ON_STORE_DAYS and workers > 1 and p.has_store[orders].any():
+        routes, backend, timings, how = portfolio(p, orders, opts, workers, BOTH)
+        note.update(how)
+        return routes, backend, timings
     if _picks_pyvrp(p, orders, opts):
         iterations = (
             None if opts.solution_limit is None else opts.solution_limit * ITERATIONS_PER_SOLUTION
@@ -152,9 +158,7 @@ def _search(
         note.update(how)
         if routes is not None or opts.backend == "pyvrp":
             return routes, "pyvrp", timings
-        note["fallback"] = (
-            "PyVRP found no feasible plan in time; OR-Tools searched again as long"
-        )
+        note["fallback"] = "PyVRP found no feasible plan in time; OR-Tools searched again as long"
     # a fallback's first plan is cut off at the limit too: the day has had its time
     routes, more = solve_ortools(p, orders, opts, bounded=bool(timings))
     # after a PyVRP search that found no plan, both searches count
