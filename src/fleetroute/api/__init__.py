@@ -1,0 +1,35 @@
+"""The composition the CLI and dispatch systems call: inputs + map + ETAs -> Problem -> Plan.
+
+One module per use: ``planning`` (build_problem, plan), ``dispatch`` (insert_order,
+replan, check_routes, late_risk), ``eta`` (train, monitor, predict, evaluate), ``bench``
+(standard VRP instances) and ``report`` (the HTML report of a plan folder).
+"""
+
+from fleetroute.api._common import MAX_SNAP_M, ROUTE_INPUT_COLUMNS, Progress, road_map_of
+from fleetroute.api.bench import bench_vrplib
+from fleetroute.api.dispatch import check_routes, insert_order, late_risk, replan
+from fleetroute.api.eta import evaluate_eta, monitor_eta, predict_eta, train_eta
+from fleetroute.api.planning import LOCK_COLUMNS, build_problem, plan
+from fleetroute.api.report import plan_report
+from fleetroute.routing.plan import Plan
+
+__all__ = [
+    "plan",
+    "build_problem",
+    "train_eta",
+    "predict_eta",
+    "evaluate_eta",
+    "monitor_eta",
+    "bench_vrplib",
+    "check_routes",
+    "insert_order",
+    "replan",
+    "late_risk",
+    "plan_report",
+    "road_map_of",
+    "MAX_SNAP_M",
+    "LOCK_COLUMNS",
+    "ROUTE_INPUT_COLUMNS",
+    "Plan",
+    "Progress",
+]

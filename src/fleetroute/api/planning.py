@@ -1,0 +1,440 @@
+"""Plan a day: the problem built and validated once from the SPEC's inputs, then solved."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from fleetroute.errors import InputError
+from fleetroute.eta_model.baseline import EtaProvider, FreeFlow
+from fleetroute.io.readers import (
+    FleetSpec,
+    check_store_ids,
+    fleet_vehicles,
+    read_orders,
+    read_stores,
+    read_vehicles,
+)
+from fleetroute.io.tables import Column, TableSource, read_table
+from fleetroute.maps.roadmap import RoadMap
+from fleetroute.routing.plan import Plan
+from fleetroute.routing.problem import UNLIMITED, Problem
+from fleetroute.routing.solve import SolveOptions, solve
+from fleetroute.times import origin_of
+
+if TYPE_CHECKING:
+    pass
+
+from fleetroute.api._common import (
+    MAX_SNAP_M,
+    Progress,
+    _int64,
+    _km,
+    _label,
+    _Stopwatch,
+    road_map_of,
+)
+
+
+def build_problem(
+    orders: TableSource,
+    vehicles: TableSource | None = None,
+    *,
+    road_map: RoadMap | str | Path,
+    stores: TableSource | None = None,
+    fleet: FleetSpec | None = None,
+    plan_date: date | None = None,
+    eta: EtaProvider | None = None,
+    max_snap_m: float = MAX_SNAP_M,
+    timings: dict[str, float] | None = None,
+    progress: Progress | None = None,
+) -> tuple[Problem, pd.DataFrame]:
+    """Read and check the inputs, snap them to the map and build the :class:`Problem`.
+
+    Parameters
+    ----------
+    orders
+        orders.csv path or DataFrame (SPEC.md columns).
+    vehicles
+        vehicles.csv path or DataFrame; or give ``fleet`` instead.
+    road_map
+        A loaded :class:`RoadMap` (load once, plan many times) or a map path.
+    stores
+        stores.csv path or DataFrame, needed when orders name a ``store_id``.
+    fleet
+        The shorthand fleet (N identical vehicles at one depot), instead of ``vehicles``.
+    plan_date
+        The date ``HH:MM`` times refer to (default: today).
+    eta
+        Where travel and service times come from (default: :class:`FreeFlow`).
+    max_snap_m
+        Orders farther than this from the nearest road are left out with that reason.
+    timings
+        If given, filled with the seconds each stage took: ``read``, ``snap``, ``matrix``.
+
+    Returns
+    -------
+    problem, order_extra
+        The problem, and the orders' extra columns to pass through to routes.csv.
+
+    Raises
+    ------
+    InputError
+        For bad cells, unknown stores, depots off the map, or orders none of which lie on
+        the map; the message names the file, row and column.
+    """
+    clock = _Stopwatch(timings, progress)
+    if progress is not None:
+        progress("reading the orders, fleet and stores", None)
+    origin = origin_of(plan_date or date.today())
+    eta = eta or FreeFlow()
+    rmap = road_map_of(road_map)
+    o_label = _label(orders, "orders")
+    v_label = _label(vehicles, "vehicles")
+    s_label = _label(stores, "stores")
+    o = read_orders(orders, origin=origin, name=o_label)
+    if vehicles is not None and fleet is not None:
+        raise InputError(
+            "--vehicles", "give a vehicles file or the --fleet-size shorthand, not both"
+        )
+    if vehicles is not None:
+        veh = read_vehicles(vehicles, origin=origin, name=v_label)
+    elif fleet is not None:
+        veh = fleet_vehicles(fleet)
+        v_label = "--depot"
+    else:
+        raise InputError(
+            "--vehicles", "no fleet given: use --vehicles or --fleet-size with --depot"
+        )
+    st = (
+        read_stores(stores, origin=origin, name=s_label)
+        if stores is not None
+        else read_stores(pd.DataFrame(columns=["store_id", "lat", "lon"]), origin=origin)
+    )
+
+    check_store_ids(
+        o,
+        st["store_id"],
+        orders_label=o_label,
+        stores_label=s_label if stores is not None else None,
+    )
+    store_index = pd.Series(np.arange(len(st)), index=st["store_id"].to_numpy())
+    codes = o["store_id"].map(store_index)
+    order_store = codes.fillna(-1).to_numpy(dtype=np.int64)
+
+    v, m, n = len(veh), len(st), len(o)
+    end_lat = veh["end_lat"].fillna(veh["depot_lat"]).to_numpy(dtype=float)
+    end_lon = veh["end_lon"].fillna(veh["depot_lon"]).to_numpy(dtype=float)
+    loc_lat = np.concatenate(
+        [
+            veh["depot_lat"].to_numpy(float),
+            end_lat,
+            st["lat"].to_numpy(float),
+            o["lat"].to_numpy(float),
+        ]
+    )
+    loc_lon = np.concatenate(
+        [
+            veh["depot_lon"].to_numpy(float),
+            end_lon,
+            st["lon"].to_numpy(float),
+            o["lon"].to_numpy(float),
+        ]
+    )
+    clock.lap("read", "snapping places to the map")
+    node, snap_m = rmap.snap(loc_lat, loc_lon)
+    clock.lap("snap", f"travel times between {np.unique(node).size} places ({eta.name})")
+
+    for k in range(2 * v):
+        if snap_m[k] > max_snap_m:
+            row = int(veh.index[k % v])
+            col = "depot_lat" if k < v else "end_lat"
+            raise InputError(
+                v_label,
+                f"this point is {_km(snap_m[k])} from the nearest road of the map "
+                f"{rmap.source} (at most {_km(max_snap_m)} allowed)",
+                row=row if v_label != "--depot" else None,
+                column=col if v_label != "--depot" else None,
+            )
+    order_snap = snap_m[2 * v + m :]
+    if (order_snap > max_snap_m).all():
+        raise InputError(
+            o_label,
+            f"no order lies on the map {rmap.source}: the nearest is {_km(order_snap.min())} "
+            "from any road (is --map the right city?)",
+            row=int(o.index[int(np.argmin(order_snap))]),
+            column="lat",
+        )
+    excluded: dict[int, str] = {}
+    for i in np.flatnonzero(order_snap > max_snap_m).tolist():
+        excluded[i] = f"its location is {_km(order_snap[i])} from the nearest road of the map"
+    store_snap = snap_m[2 * v : 2 * v + m]
+    for i in np.flatnonzero(order_store >= 0).tolist():
+        s = int(order_store[i])
+        if store_snap[s] > max_snap_m and i not in excluded:
+            excluded[i] = (
+                f"its store {st['store_id'].iloc[s]} is {_km(store_snap[s])} from the nearest road"
+            )
+
+    shift_start = veh["shift_start"].to_numpy(dtype=np.int64)
+    shift_end = veh["shift_end"].to_numpy(dtype=np.int64)
+    band_starts, band_f, dist_f = eta.travel_bands(
+        rmap,
+        node,
+        start=origin + timedelta(seconds=int(shift_start.min())),
+        end=origin + timedelta(seconds=int(shift_end.max())),
+    )
+    bands = np.rint(band_f).astype(np.int64)
+    # the fastest band: screening stays optimistic (one band: itself, not a copy)
+    travel = bands[0] if len(bands) == 1 else bands.min(axis=0)
+    dist = np.rint(dist_f).astype(np.int64)
+    clock.lap("matrix")
+
+    idle = travel[np.arange(v), np.arange(v) + v]
+    bad = np.flatnonzero(shift_start + idle > shift_end)
+    if bad.size:
+        k = int(bad[0])
+        raise InputError(
+            v_label,
+            f"the vehicle cannot drive from its depot to its end location within its shift "
+            f"({idle[k]} s needed)",
+            row=int(veh.index[k]),
+            column="shift_end",
+        )
+
+    ws = _int64(o["window_start"].astype("Int64").fillna(int(shift_start.min())))
+    we = _int64(o["window_end"].astype("Int64").fillna(int(shift_end.max())))
+    items = o["items"].to_numpy(dtype=np.int64)
+    store_ids = np.where(order_store >= 0, o["store_id"].to_numpy(object), "")
+    midday = origin + timedelta(seconds=int((shift_start.min() + shift_end.max()) // 2))
+    dropoff = eta.service_s(
+        rmap,
+        is_shop=np.zeros(n, bool),
+        items=items,
+        store_id=store_ids,
+        lat=o["lat"].to_numpy(float),
+        lon=o["lon"].to_numpy(float),
+        when=midday,
+    )
+    given = o["service_s"].to_numpy(dtype=float)
+    dropoff = np.where(np.isnan(given), dropoff, given)
+    s_idx = np.maximum(order_store, 0)
+    shop = eta.service_s(
+        rmap,
+        is_shop=np.ones(n, bool),
+        items=items,
+        store_id=store_ids,
+        lat=st["lat"].to_numpy(float)[s_idx] if m else o["lat"].to_numpy(float),
+        lon=st["lon"].to_numpy(float)[s_idx] if m else o["lon"].to_numpy(float),
+        when=midday,
+    )
+    shop = np.where(order_store >= 0, shop, 0.0)
+    capacity = _int64(veh["capacity"].astype("Int64").fillna(UNLIMITED))
+    break_s = _int64(veh["break_s"].astype("Int64").fillna(0))
+    break_start = _int64(
+        veh["break_start"].astype("Int64").fillna(pd.Series(shift_start, index=veh.index))
+    )
+    break_end = _int64(
+        veh["break_end"].astype("Int64").fillna(pd.Series(shift_end, index=veh.index))
+    )
+    outside = (break_s > 0) & ((break_start < shift_start) | (break_end + break_s > shift_end))
+    if outside.any():
+        k = int(np.flatnonzero(outside)[0])
+        early = bool(break_start[k] < shift_start[k])
+        raise InputError(
+            v_label,
+            "the break must fall inside the shift"
+            + (" (it may start before the shift starts)" if early else " (it may end after it)"),
+            row=int(veh.index[k]) if v_label != "--depot" else None,
+            column="break_start" if early else "break_end",
+        )
+    max_stops = _int64(veh["max_stops"].astype("Int64").fillna(UNLIMITED))
+
+    problem = Problem(
+        origin=origin,
+        loc_lat=loc_lat,
+        loc_lon=loc_lon,
+        travel_s=travel,
+        distance_m=dist,
+        order_id=tuple(o["order_id"].tolist()),
+        order_loc=np.arange(n) + 2 * v + m,
+        order_store=order_store,
+        demand=o["demand"].to_numpy(np.int64),
+        items=items,
+        window_start_s=ws,
+        window_end_s=we,
+        dropoff_s=np.rint(dropoff).astype(np.int64),
+        shop_s=np.rint(shop).astype(np.int64),
+        priority=o["priority"].to_numpy(float),
+        store_id=tuple(st["store_id"].tolist()),
+        store_loc=np.arange(m) + 2 * v,
+        store_open_s=st["open"].to_numpy(np.int64),
+        store_close_s=st["close"].to_numpy(np.int64),
+        vehicle_id=tuple(veh["vehicle_id"].tolist()),
+        start_loc=np.arange(v),
+        end_loc=np.arange(v) + v,
+        capacity=capacity,
+        shift_start_s=shift_start,
+        shift_end_s=shift_end,
+        fixed_cost=veh["fixed_cost"].to_numpy(float),
+        cost_per_hour=veh["cost_per_hour"].to_numpy(float),
+        cost_per_km=veh["cost_per_km"].to_numpy(float),
+        max_stops=max_stops,
+        break_start_s=break_start,
+        break_end_s=break_end,
+        break_s=break_s,
+        excluded=excluded,
+        band_start_s=_int64([(b - origin).total_seconds() for b in band_starts]),
+        band_travel_s=bands.astype(np.int32) if len(band_starts) > 1 else None,
+    )
+    declared = {
+        "order_id",
+        "lat",
+        "lon",
+        "store_id",
+        "items",
+        "demand",
+        "window_start",
+        "window_end",
+        "service_s",
+        "priority",
+    }
+    extra = o[[c for c in o.columns if c not in declared]].reset_index(drop=True)
+    return problem, extra
+
+
+def plan(
+    orders: TableSource,
+    vehicles: TableSource | None = None,
+    *,
+    road_map: RoadMap | str | Path,
+    stores: TableSource | None = None,
+    fleet: FleetSpec | None = None,
+    plan_date: date | None = None,
+    eta: EtaProvider | None = None,
+    time_limit_s: float = 10.0,
+    solution_limit: int | None = None,
+    seed: int = 0,
+    max_snap_m: float = MAX_SNAP_M,
+    backend: str = "auto",
+    workers: int | None = None,
+    locks: TableSource | None = None,
+    zone_orders: int | None = SolveOptions.zone_orders,
+    progress: Progress | None = None,
+) -> Plan:
+    """Plan a day: which vehicle takes which order, in what sequence, at what times.
+
+    Parameters are those of :func:`build_problem`, plus the search: ``time_limit_s``
+    (wall clock), ``solution_limit`` (a deterministic effort limit instead), ``seed``,
+    ``backend`` (``auto``, ``pyvrp`` or ``ortools``), ``workers`` (parallel searches) and
+    ``zone_orders`` (big OR-Tools days are searched in sectors of about this many orders);
+    see :class:`fleetroute.SolveOptions`. ``progress`` is called with each step as it
+    starts and, while OR-Tools searches, with the cost of each better plan. ``locks``
+    (``vehicle_id, order_id[, seq]``) ties orders to vehicles and, where ``seq`` is given,
+    keeps those drop-offs in that order.
+
+    Returns
+    -------
+    Plan
+        ``plan.routes_table()``, ``plan.summary()`` and ``plan.unassigned_table()`` are the
+        contents of routes.csv and plan.json.
+
+    Examples
+    --------
+    >>> import fleetroute
+    >>> city = fleetroute.maps.load("examples/city.graphml")        # once
+    >>> p = fleetroute.plan("examples/orders.csv", "examples/vehicles.csv",
+    ...                     road_map=city, stores="examples/stores.csv")  # doctest: +SKIP
+    """
+    rmap = road_map_of(road_map)
+    eta = eta or FreeFlow()
+    timings: dict[str, float] = {}
+    problem, extra = build_problem(
+        orders,
+        vehicles,
+        road_map=rmap,
+        stores=stores,
+        fleet=fleet,
+        plan_date=plan_date,
+        eta=eta,
+        max_snap_m=max_snap_m,
+        timings=timings,
+        progress=progress,
+    )
+    if locks is not None:
+        vehicle, rank = _read_locks(locks, problem)
+        problem = problem.replace(order_vehicle=vehicle, order_rank=rank)
+    inputs: dict[str, Any] = {
+        "map": rmap.source,
+        "map_fingerprint": rmap.fingerprint,
+        "model": eta.name,
+        "date": problem.origin.date().isoformat(),
+        "orders": _label(orders, "DataFrame"),
+        "vehicles": _label(vehicles, "DataFrame") if vehicles is not None else "fleet shorthand",
+        "stores": _label(stores, "DataFrame") if stores is not None else None,
+        "max_snap_m": max_snap_m,
+        "solution_limit": solution_limit,
+        "locks": _label(locks, "DataFrame") if locks is not None else None,
+    }
+    options = SolveOptions(
+        time_limit_s=time_limit_s,
+        solution_limit=solution_limit,
+        seed=seed,
+        backend=backend,
+        workers=workers,
+        zone_orders=zone_orders,
+        inputs=inputs,
+        on_solution=None if progress is None else lambda cost: progress("searching", cost),
+    )
+    if progress is not None:
+        progress(f"searching ({time_limit_s:g} s at most)", None)
+    result = solve(problem, options)
+    return Plan(
+        problem=result.problem,
+        routes=result.routes,
+        unassigned=result.unassigned,
+        solve_time_s=result.solve_time_s,
+        inputs=result.inputs,
+        order_extra=extra,
+        timings={**timings, **result.timings},
+    )
+
+
+#: The columns of a locks file: which vehicle an order must go on, and optionally in what
+#: sequence among that vehicle's locked drop-offs.
+LOCK_COLUMNS = (
+    Column("vehicle_id", "text", required=True),
+    Column("order_id", "text", required=True),
+    Column("seq", "count"),
+)
+
+
+def _read_locks(source: TableSource, p: Problem) -> tuple[np.ndarray, np.ndarray]:
+    """``order_vehicle`` and ``order_rank`` arrays from a locks table."""
+    label = _label(source, "locks")
+    table = read_table(source, LOCK_COLUMNS, origin=p.origin, name=label)
+    vehicle_index = {v: i for i, v in enumerate(p.vehicle_id)}
+    order_index = {o: i for i, o in enumerate(p.order_id)}
+    vehicle = p.order_vehicle.copy()
+    rank = p.order_rank.copy()
+    for row, rec in zip(table.index, table.to_dict("records"), strict=True):
+        if rec["vehicle_id"] not in vehicle_index:
+            raise InputError(
+                label, f"unknown vehicle '{rec['vehicle_id']}'", row=int(row), column="vehicle_id"
+            )
+        if rec["order_id"] not in order_index:
+            raise InputError(
+                label, f"unknown order '{rec['order_id']}'", row=int(row), column="order_id"
+            )
+        i = order_index[rec["order_id"]]
+        if vehicle[i] >= 0:
+            raise InputError(
+                label, f"order '{rec['order_id']}' is locked twice", row=int(row), column="order_id"
+            )
+        vehicle[i] = vehicle_index[rec["vehicle_id"]]
+        rank[i] = -1 if pd.isna(rec["seq"]) else int(rec["seq"])
+    return vehicle, rank
