@@ -249,8 +249,9 @@ def test_plan_json_is_for_machines_and_quiet_prints_nothing(tmp_path):
     r = _run("plan", *day, "--json", "--out", tmp_path / "a")
     assert r.exit_code == 0
     doc = json.loads(r.output)
-    assert set(doc) == {"summary", "kpis", "vehicles", "unassigned", "out"}
+    assert set(doc) == {"summary", "kpis", "vehicles", "unassigned", "search", "out"}
     assert doc["summary"]["assigned"] == 40
+    assert doc["search"]["backend"] == "pyvrp" and doc["search"]["why"]
     assert sum(v["stops"] for v in doc["vehicles"]) == 40
     assert {"on time", "cost per order", "km per order", "fleet utilisation"} <= set(doc["kpis"])
     r = _run("plan", *day, "--quiet", "--out", tmp_path / "b")
