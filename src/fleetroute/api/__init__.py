@@ -9,6 +9,30 @@ from fleetroute.api._common import MAX_SNAP_M, ROUTE_INPUT_COLUMNS, Progress, ro
 from fleetroute.api.bench import bench_vrplib
 from fleetroute.api.dispatch import check_routes, insert_order, late_risk, replan
 from fleetroute.api.eta import evaluate_eta, monitor_eta, predict_eta, train_eta
+from fleetroute.api.parts import (
+    BACKENDS,
+    DEFAULT_SHIFT_S,
+    FleetSpec,
+    LearnedEta,
+    PartitionedPlan,
+    RoadMap,
+    SolveOptions,
+    fetch_map,
+    kpis,
+    load_map,
+    map_html,
+    plan_geojson,
+    plot_trend,
+    read_done,
+    read_orders,
+    read_positions,
+    simulate_history,
+    simulate_orders,
+    vehicle_table,
+    write_folder,
+    write_plan,
+    write_synthetic_city,
+)
 from fleetroute.api.planning import LOCK_COLUMNS, build_problem, plan
 from fleetroute.api.report import plan_report
 from fleetroute.routing.plan import Plan
@@ -32,4 +56,27 @@ __all__ = [
     "ROUTE_INPUT_COLUMNS",
     "Plan",
     "Progress",
+    # the parts the CLI uses, so that it goes through the api only
+    "BACKENDS",
+    "DEFAULT_SHIFT_S",
+    "FleetSpec",
+    "LearnedEta",
+    "PartitionedPlan",
+    "RoadMap",
+    "SolveOptions",
+    "fetch_map",
+    "kpis",
+    "load_map",
+    "map_html",
+    "plan_geojson",
+    "plot_trend",
+    "read_done",
+    "read_orders",
+    "read_positions",
+    "simulate_history",
+    "simulate_orders",
+    "vehicle_table",
+    "write_folder",
+    "write_plan",
+    "write_synthetic_city",
 ]

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 import click
 
 from fleetroute import api
+from fleetroute.api import load_map
 from fleetroute.errors import InputError
-from fleetroute.maps import load as load_map
 
 if TYPE_CHECKING:
     pass
@@ -138,7 +138,7 @@ def eta_monitor_cmd(
     def write(tmp: Path) -> None:
         plot = None
         try:
-            from fleetroute.eta_model.monitor import plot_trend
+            from fleetroute.api import plot_trend
 
             plot = plot_trend(tmp / "error_trend.png", report)
         except ImportError:  # matplotlib is optional (extra "plot")

@@ -13,16 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from fleetroute import api
+from fleetroute.api import BACKENDS, DEFAULT_SHIFT_S, FleetSpec, RoadMap, load_map
 from fleetroute.cli.params import LAT_LON, SHIFT
 from fleetroute.cli.runner import RouteGroup
 from fleetroute.errors import InputError, ModelBundleError
-from fleetroute.io.readers import DEFAULT_SHIFT_S, FleetSpec
-from fleetroute.maps import RoadMap
-from fleetroute.maps import load as load_map
-from fleetroute.routing.options import BACKENDS
 
 if TYPE_CHECKING:
-    from fleetroute.eta_model.learned import LearnedEta
+    from fleetroute.api import LearnedEta
 
 __all__ = ["cli"]
 
@@ -284,7 +282,7 @@ def _eta(model_dir: Path | None, road_map: RoadMap, quantile: float) -> LearnedE
     """The learned ETA provider of --eta-model/--eta-quantile (None: free-flow)."""
     if model_dir is None:
         return None
-    from fleetroute.eta_model.learned import LearnedEta
+    from fleetroute.api import LearnedEta
 
     try:
         return LearnedEta.load(model_dir, road_map, quantile=quantile)
@@ -296,16 +294,4 @@ def _eta(model_dir: Path | None, road_map: RoadMap, quantile: float) -> LearnedE
 
 def _atomic_dir(out_dir: Path, fill: Callable[[Path], object]) -> None:
     """Fill a temporary folder beside ``out_dir`` and move its files in only when complete."""
-    import os
-    import shutil
-    import tempfile
-
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".fleetroute-", dir=out_dir.parent))
-    try:
-        fill(tmp)
-        out_dir.mkdir(exist_ok=True)
-        for item in tmp.iterdir():
-            os.replace(item, out_dir / item.name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    api.write_folder(out_dir, fill)

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 
 import click
 
+from fleetroute import api
+from fleetroute.api import write_synthetic_city
 from fleetroute.cli.params import LAT_LON
-from fleetroute.maps import write_synthetic_city
 
 if TYPE_CHECKING:
     pass
@@ -48,11 +49,8 @@ def fetch_cmd(place: str, out: Path) -> None:
 
     Needs network access (OpenStreetMap's Overpass API); planning itself never does.
     """
-    import osmnx as ox
-
-    G = ox.graph_from_place(place, network_type="drive")
-    ox.save_graphml(G, out)
-    click.echo(f"wrote {out}: {len(G)} nodes")
+    nodes = api.fetch_map(place, out)
+    click.echo(f"wrote {out}: {nodes} nodes")
 
 
 @map_group.command("prepare")
@@ -64,7 +62,7 @@ def prepare_cmd(map_file: Path) -> None:
     computes its matrices over the hierarchy. `route plan` builds it by itself for days
     with 1,000 places or more.
     """
-    from fleetroute.maps import load
+    from fleetroute.api import load_map as load
 
     road_map = load(map_file)
     t0 = time.perf_counter()

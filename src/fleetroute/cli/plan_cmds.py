@@ -12,14 +12,9 @@ import click
 import pandas as pd
 
 from fleetroute import api
+from fleetroute.api import PartitionedPlan, RoadMap, SolveOptions, read_orders, write_plan
 from fleetroute.cli.params import VIEWS
 from fleetroute.errors import InputError
-from fleetroute.io.readers import read_orders
-from fleetroute.io.tables import Column, read_table
-from fleetroute.io.writers import write_plan
-from fleetroute.maps import RoadMap
-from fleetroute.routing.combined import PartitionedPlan
-from fleetroute.routing.options import SolveOptions
 
 if TYPE_CHECKING:
     pass
@@ -169,7 +164,7 @@ def plan_cmd(
 
 def _plan_json(result: api.Plan | PartitionedPlan, out_dir: Path) -> dict[str, Any]:
     """What --json prints: summary, KPIs, one object per vehicle, unassigned orders."""
-    from fleetroute.views import kpis, vehicle_table
+    from fleetroute.api import kpis, vehicle_table
 
     routes = result.routes_table()
     summary = result.summary()
@@ -189,7 +184,7 @@ def _views(
     """The view files asked for with --format, by file name."""
     if not names:
         return {}
-    from fleetroute.views import map_html, plan_geojson
+    from fleetroute.api import map_html, plan_geojson
 
     geojson = plan_geojson(result, road_map)
     out = {}
@@ -223,19 +218,6 @@ def _driven(routes: Path, orders: Path, day: Day) -> api.Plan:
     """The plan being driven, rebuilt from its routes.csv and the day's inputs."""
     current, _ = api.check_routes(routes, orders, day.vehicles, **day.kwargs())
     return current
-
-
-#: Columns of the done-stops file of ``route replan``.
-DONE_COLUMNS = (
-    Column("order_id", "text", required=True),
-    Column("kind", "text", default="dropoff"),
-)
-#: Columns of the vehicle-positions file of ``route replan``.
-POSITION_COLUMNS = (
-    Column("vehicle_id", "text", required=True),
-    Column("lat", "lat", required=True),
-    Column("lon", "lon", required=True),
-)
 
 
 @cli.command("replan")
@@ -282,23 +264,9 @@ def replan_cmd(
     start from their last stop (or --positions), and the rest is planned again.
     """
     current = _driven(routes, orders, day)
-    done = picked = None
-    if done_path is not None:
-        table = read_table(done_path, DONE_COLUMNS, origin=current.problem.origin)
-        bad = table.index[~table["kind"].isin(["pickup", "dropoff"])]
-        if len(bad):
-            raise InputError(
-                str(done_path), "kind must be pickup or dropoff", row=int(bad[0]), column="kind"
-            )
-        done = table.loc[table["kind"] == "dropoff", "order_id"].tolist()
-        picked = table.loc[table["kind"] == "pickup", "order_id"].tolist()
-    where = None
-    if positions is not None:
-        table = read_table(positions, POSITION_COLUMNS, origin=current.problem.origin)
-        where = {
-            str(v): (float(a), float(b))
-            for v, a, b in zip(table["vehicle_id"], table["lat"], table["lon"], strict=True)
-        }
+    origin = current.problem.origin
+    done, picked = (None, None) if done_path is None else api.read_done(done_path, origin=origin)
+    where = None if positions is None else api.read_positions(positions, origin=origin)
     result = api.replan(
         current,
         now=now,

@@ -10,9 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from fleetroute.routing.combined import PartitionedPlan
-from fleetroute.routing.plan import Plan
-from fleetroute.views import kpis, vehicle_table
+from fleetroute.api import PartitionedPlan, Plan, kpis, vehicle_table
 
 __all__ = ["Status", "describe_search", "plan_tables"]
 

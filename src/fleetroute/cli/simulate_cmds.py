@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 import pandas as pd
 
-from fleetroute.maps import load as load_map
+from fleetroute.api import load_map
 
 if TYPE_CHECKING:
     pass
@@ -44,7 +44,7 @@ def simulate_history_cmd(
     out_dir: Path,
 ) -> None:
     """Write trips.csv, stops.csv and stores.csv of DAYS days of simulated deliveries."""
-    from fleetroute.simulator.world import simulate_history
+    from fleetroute.api import simulate_history
 
     road_map = load_map(map_path)
     _atomic_dir(
@@ -83,7 +83,7 @@ def simulate_orders_cmd(
 ) -> None:
     """Write one day of orders (orders.csv) on the map."""
 
-    from fleetroute.simulator.world import simulate_orders
+    from fleetroute.api import simulate_orders
 
     road_map = load_map(map_path)
     store_table = (

@@ -31,6 +31,8 @@ __all__ = [
     "HISTORY_ORIGIN",
     "read_trips",
     "read_stops",
+    "read_done",
+    "read_positions",
 ]
 
 #: A vehicle's working time when vehicles.csv gives none: 00:00-23:59 (SPEC.md).
@@ -256,3 +258,39 @@ def check_store_ids(
             row=int(orders.index[first]),
             column="store_id",
         )
+
+
+#: Columns of the done-stops file of ``route replan``.
+DONE_COLUMNS = (
+    Column("order_id", "text", required=True),
+    Column("kind", "text", default="dropoff"),
+)
+#: Columns of the vehicle-positions file of ``route replan``.
+POSITION_COLUMNS = (
+    Column("vehicle_id", "text", required=True),
+    Column("lat", "lat", required=True),
+    Column("lon", "lon", required=True),
+)
+
+
+def read_done(source: TableSource, *, origin: datetime) -> tuple[list[str], list[str]]:
+    """done.csv of ``route replan``: the orders delivered, and those shopped but not yet
+    delivered (``kind`` pickup)."""
+    table = read_table(source, DONE_COLUMNS, origin=origin)
+    bad = table.index[~table["kind"].isin(["pickup", "dropoff"])]
+    if len(bad):
+        raise InputError(
+            str(source), "kind must be pickup or dropoff", row=int(bad[0]), column="kind"
+        )
+    done = table.loc[table["kind"] == "dropoff", "order_id"].tolist()
+    picked = table.loc[table["kind"] == "pickup", "order_id"].tolist()
+    return [str(o) for o in done], [str(o) for o in picked]
+
+
+def read_positions(source: TableSource, *, origin: datetime) -> dict[str, tuple[float, float]]:
+    """positions.csv of ``route replan``: where each vehicle is now."""
+    table = read_table(source, POSITION_COLUMNS, origin=origin)
+    return {
+        str(v): (float(a), float(b))
+        for v, a, b in zip(table["vehicle_id"], table["lat"], table["lon"], strict=True)
+    }

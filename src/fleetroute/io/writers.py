@@ -6,7 +6,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from fleetroute.routing.combined import PartitionedPlan
     from fleetroute.routing.plan import Plan
 
-__all__ = ["write_plan", "PLAN_FILES"]
+__all__ = ["write_plan", "write_folder", "PLAN_FILES"]
 
 #: The files ``write_plan`` writes.
 PLAN_FILES = ("routes.csv", "plan.json", "unassigned.csv")
@@ -34,10 +34,8 @@ def write_plan(
     list of Path
         The files written.
     """
-    out = Path(out_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".fleetroute-", dir=out.parent))
-    try:
+
+    def fill(tmp: Path) -> None:
         plan.routes_table().to_csv(tmp / "routes.csv", index=False)
         with open(tmp / "plan.json", "w", encoding="utf-8") as fh:
             json.dump(plan.to_dict(), fh, indent=2, ensure_ascii=False)
@@ -45,11 +43,21 @@ def write_plan(
         plan.unassigned_table().to_csv(tmp / "unassigned.csv", index=False)
         for name, text in (views or {}).items():
             (tmp / name).write_text(text, encoding="utf-8")
+
+    write_folder(out_dir, fill)
+    return [Path(out_dir) / name for name in (*PLAN_FILES, *(views or {}))]
+
+
+def write_folder(out_dir: str | Path, fill: Callable[[Path], object]) -> None:
+    """Call ``fill`` with a temporary folder beside ``out_dir`` and move what it wrote into
+    ``out_dir`` only when it returns: a failure leaves nothing half-written."""
+    out = Path(out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".fleetroute-", dir=out.parent))
+    try:
+        fill(tmp)
         out.mkdir(exist_ok=True)
-        written = []
-        for name in (*PLAN_FILES, *(views or {})):
-            os.replace(tmp / name, out / name)
-            written.append(out / name)
-        return written
+        for item in tmp.iterdir():
+            os.replace(item, out / item.name)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -22,8 +22,6 @@ from fleetroute.routing.options import ITERATIONS_PER_SOLUTION, SolveOptions, de
 from fleetroute.routing.ortools_solver import solve_ortools
 from fleetroute.routing.plan import Plan
 from fleetroute.routing.portfolio import BOTH, portfolio
-
-_BOTH_ON_STORE_DAYS = False
 from fleetroute.routing.problem import Problem
 from fleetroute.routing.pyvrp_solver import solve_pyvrp, supports
 from fleetroute.routing.schedule import Route
@@ -31,6 +29,9 @@ from fleetroute.routing.screen import screen
 from fleetroute.routing.zones import n_zones, solve_in_zones
 
 __all__ = ["SolveOptions", "solve"]
+
+#: Store days: PyVRP beside OR-Tools on the two cores instead of two PyVRP searches.
+_BOTH_ON_STORE_DAYS = False
 
 
 def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
