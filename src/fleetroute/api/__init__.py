@@ -5,11 +5,12 @@ replan, check_routes, late_risk), ``eta`` (train, monitor, predict, evaluate), `
 (standard VRP instances) and ``report`` (the HTML report of a plan folder).
 """
 
+from fleetroute.api import parts as _parts
 from fleetroute.api._common import MAX_SNAP_M, ROUTE_INPUT_COLUMNS, Progress, road_map_of
 from fleetroute.api.bench import bench_vrplib
 from fleetroute.api.dispatch import check_routes, insert_order, late_risk, replan
 from fleetroute.api.eta import evaluate_eta, monitor_eta, predict_eta, train_eta
-from fleetroute.api.parts import (
+from fleetroute.api.parts import (  # noqa: F401  (listed in __all__ through _parts)
     BACKENDS,
     DEFAULT_SHIFT_S,
     FleetSpec,
@@ -56,27 +57,6 @@ __all__ = [
     "ROUTE_INPUT_COLUMNS",
     "Plan",
     "Progress",
-    # the parts the CLI uses, so that it goes through the api only
-    "BACKENDS",
-    "DEFAULT_SHIFT_S",
-    "FleetSpec",
-    "LearnedEta",
-    "PartitionedPlan",
-    "RoadMap",
-    "SolveOptions",
-    "fetch_map",
-    "kpis",
-    "load_map",
-    "map_html",
-    "plan_geojson",
-    "plot_trend",
-    "read_done",
-    "read_orders",
-    "read_positions",
-    "simulate_history",
-    "simulate_orders",
-    "vehicle_table",
-    "write_folder",
-    "write_plan",
-    "write_synthetic_city",
+    # the parts the commands use, so that they go through the api only
+    *_parts.__all__,
 ]
