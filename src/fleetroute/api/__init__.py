@@ -16,6 +16,7 @@ from fleetroute.api.parts import (  # noqa: F401  (listed in __all__ through _pa
     FleetSpec,
     LearnedEta,
     PartitionedPlan,
+    PlanResult,
     RoadMap,
     SolveOptions,
     fetch_map,

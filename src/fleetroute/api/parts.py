@@ -16,6 +16,7 @@ from fleetroute.maps import fetch as fetch_map
 from fleetroute.maps import load as load_map
 from fleetroute.routing.combined import PartitionedPlan
 from fleetroute.routing.options import BACKENDS, SolveOptions
+from fleetroute.routing.result import PlanResult
 from fleetroute.simulator import simulate_history, simulate_orders
 from fleetroute.views import kpis, map_html, plan_geojson, vehicle_table
 
@@ -25,6 +26,7 @@ __all__ = [
     "FleetSpec",
     "LearnedEta",
     "PartitionedPlan",
+    "PlanResult",
     "RoadMap",
     "SolveOptions",
     "fetch_map",

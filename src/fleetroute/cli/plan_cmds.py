@@ -124,7 +124,7 @@ def plan_cmd(
             "max_snap_m": max_snap_m,
             "zone_orders": zone_orders,
         }
-        result: api.Plan | PartitionedPlan
+        result: api.PlanResult
         if partition is not None:
             from fleetroute.distributed.partition import plan_partitioned
 
@@ -162,7 +162,7 @@ def plan_cmd(
             click.echo(f"partition {name}: FAILED: {error}", err=True)
 
 
-def _plan_json(result: api.Plan | PartitionedPlan, out_dir: Path) -> dict[str, Any]:
+def _plan_json(result: api.PlanResult, out_dir: Path) -> dict[str, Any]:
     """What --json prints: summary, KPIs, one object per vehicle, unassigned orders."""
     from fleetroute.api import kpis, vehicle_table
 
@@ -178,9 +178,7 @@ def _plan_json(result: api.Plan | PartitionedPlan, out_dir: Path) -> dict[str, A
     }
 
 
-def _views(
-    result: api.Plan | PartitionedPlan, road_map: RoadMap, names: tuple[str, ...]
-) -> dict[str, str]:
+def _views(result: api.PlanResult, road_map: RoadMap, names: tuple[str, ...]) -> dict[str, str]:
     """The view files asked for with --format, by file name."""
     if not names:
         return {}
@@ -195,7 +193,7 @@ def _views(
     return out
 
 
-def _report(result: api.Plan | PartitionedPlan, out_dir: Path) -> None:
+def _report(result: api.PlanResult, out_dir: Path) -> None:
     """The plan's summary line, its unassigned orders, and where it was written."""
     s = result.summary()
     click.echo(

@@ -10,7 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from fleetroute.api import PartitionedPlan, Plan, kpis, vehicle_table
+from fleetroute.api import PlanResult, kpis, vehicle_table
 
 __all__ = ["Status", "describe_search", "plan_tables"]
 
@@ -59,7 +59,7 @@ class Status:
             self._status.update(f"{self._step}{best}")
 
 
-def plan_tables(result: Plan | PartitionedPlan) -> None:
+def plan_tables(result: PlanResult) -> None:
     """Print the per-vehicle table and the day's KPIs (on stdout)."""
     console = Console()
     routes = result.routes_table()

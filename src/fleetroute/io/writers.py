@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from fleetroute.routing.combined import PartitionedPlan
-    from fleetroute.routing.plan import Plan
+    from fleetroute.routing.result import PlanResult
 
 __all__ = ["write_plan", "write_folder", "PLAN_FILES"]
 
@@ -21,7 +20,7 @@ PLAN_FILES = ("routes.csv", "plan.json", "unassigned.csv")
 
 
 def write_plan(
-    plan: Plan | PartitionedPlan, out_dir: str | Path, *, views: Mapping[str, str] | None = None
+    plan: PlanResult, out_dir: str | Path, *, views: Mapping[str, str] | None = None
 ) -> list[Path]:
     """Write routes.csv, plan.json and unassigned.csv into ``out_dir``, all or nothing.
 

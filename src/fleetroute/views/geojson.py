@@ -18,8 +18,7 @@ import numpy as np
 import pandas as pd
 
 from fleetroute.maps.roadmap import RoadMap
-from fleetroute.routing.combined import PartitionedPlan
-from fleetroute.routing.plan import Plan
+from fleetroute.routing.result import PlanResult
 
 __all__ = ["plan_geojson", "routes_geojson", "vehicle_colours", "PALETTE", "UNASSIGNED_COLOUR"]
 
@@ -139,12 +138,12 @@ def routes_geojson(
     return {"type": "FeatureCollection", "features": features}
 
 
-def unassigned_places(plan: Plan | PartitionedPlan) -> pd.DataFrame:
+def unassigned_places(plan: PlanResult) -> pd.DataFrame:
     """``order_id, reason, lat, lon`` of the plan's unassigned orders."""
     return plan.unassigned_places()
 
 
-def plan_geojson(plan: Plan | PartitionedPlan, road_map: RoadMap) -> dict[str, Any]:
+def plan_geojson(plan: PlanResult, road_map: RoadMap) -> dict[str, Any]:
     """The plan as GeoJSON, legs along the roads of ``road_map`` (the map it was planned on)."""
     table = plan.routes_table()
     return routes_geojson(table, road_map=road_map, unassigned=unassigned_places(plan))
