@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["SolveOptions", "BACKENDS", "default_workers", "pool_context"]
+__all__ = ["SolveOptions", "BACKENDS", "default_workers", "pool_context", "side_by_side"]
 
 #: Solver backends: ``auto`` picks per problem (see :func:`fleetroute.routing.solve.solve`).
 BACKENDS = ("auto", "pyvrp", "ortools")
@@ -92,3 +93,31 @@ def pool_context() -> multiprocessing.context.BaseContext:
     instead of receiving a pickled copy)."""
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+
+
+#: Searches still running this long past the time limit are stopped (the limit's promise:
+#: the whole solve ends within the limit + 5%; the rest is for reading the plan back).
+OVERRUN_SHARE = 0.03
+
+
+def side_by_side(
+    fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]], *, deadline: float | None
+) -> list[Any]:
+    """``fn(*args)`` for every ``args`` of ``calls``, each in its own worker process; the
+    results in order, ``None`` for a call still running at ``deadline`` (a
+    ``time.perf_counter()`` value; ``None``: wait for all), whose process is then stopped.
+    When none has finished by then, the first to finish is waited for."""
+    ctx = pool_context()
+    pool = ctx.Pool(processes=len(calls))
+    try:
+        pending = [pool.apply_async(fn, args) for args in calls]
+        if deadline is not None:
+            for job in pending:
+                job.wait(max(0.0, deadline - time.perf_counter()))
+            while not any(job.ready() for job in pending):
+                time.sleep(0.05)
+        out = [job.get() if job.ready() or deadline is None else None for job in pending]
+    finally:
+        pool.terminate()
+        pool.join()
+    return out

@@ -16,17 +16,23 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
 
-from fleetroute.routing.options import ITERATIONS_PER_SOLUTION, SolveOptions, pool_context
+from fleetroute.routing.options import (
+    ITERATIONS_PER_SOLUTION,
+    OVERRUN_SHARE,
+    SolveOptions,
+    pool_context,
+    side_by_side,
+)
 from fleetroute.routing.ortools_solver import solve_ortools
 from fleetroute.routing.problem import Problem
 from fleetroute.routing.pyvrp_solver import solve_pyvrp
 from fleetroute.routing.repair import relaxed, repair
 from fleetroute.routing.schedule import Route, schedule
+from fleetroute.routing.zones import n_zones, solve_in_zones
 
 __all__ = ["portfolio", "plan_cost"]
 
@@ -83,8 +89,22 @@ def _chain(p: Problem, orders: np.ndarray, opts: SolveOptions, seconds: float) -
     return routes, {"pyvrp_" + k: v for k, v in timings.items()} | more, info
 
 
+def _ortools_zone(
+    p: Problem, orders: np.ndarray, opts: SolveOptions, workers: int
+) -> tuple[list[Route] | None, str, dict[str, float]]:
+    """OR-Tools alone on one zone (the search :func:`solve_in_zones` calls)."""
+    del workers
+    routes, timings = solve_ortools(p, orders, opts, bounded=True)
+    return routes, "ortools", timings
+
+
 def _scratch(p: Problem, orders: np.ndarray, opts: SolveOptions, seconds: float) -> _Outcome:
-    """OR-Tools alone; its first plan cut off at the time limit (the other search has one)."""
+    """OR-Tools alone, in sectors on a big day (one after another: the other core is the
+    other search's); its first plans cut off at the time limit (the other search has one)."""
+    timed = dataclasses.replace(opts, time_limit_s=seconds)
+    if n_zones(p, orders, timed) > 1:
+        routes, _, timings = solve_in_zones(p, orders, timed, 1, _ortools_zone)
+        return routes, timings, {"zones": n_zones(p, orders, timed)}
     routes, timings = solve_ortools(p, orders, opts, seconds=seconds, bounded=True)
     return routes, timings, {}
 
@@ -127,13 +147,19 @@ def portfolio(
     global _FORKED
     quiet = dataclasses.replace(opts, on_solution=None)  # callbacks stay in this process
     if workers > 1 and pool_context().get_start_method() == "fork":
+        deadline = (
+            None
+            if opts.solution_limit is not None
+            else time.perf_counter() + opts.time_limit_s * (1 + OVERRUN_SHARE)
+        )
         _FORKED = (p, orders)
         try:
-            with ProcessPoolExecutor(max_workers=2, mp_context=pool_context()) as pool:
-                futures = [pool.submit(_run, n, quiet, opts.time_limit_s) for n in names]
-                outcomes = [f.result() for f in futures]
+            calls = [(n, quiet, opts.time_limit_s) for n in names]
+            done = side_by_side(_run, calls, deadline=deadline)
         finally:
             _FORKED = None
+        # a search stopped at the deadline counts as having found nothing
+        outcomes = [r if r is not None else (None, {}, {"stopped": True}) for r in done]
     else:
         each = opts.time_limit_s / len(names)
         outcomes = [_SEARCHES[n](p, orders, opts, each) for n in names]

@@ -28,10 +28,15 @@ from fleetroute.routing.schedule import Route
 from fleetroute.routing.screen import screen
 from fleetroute.routing.zones import n_zones, solve_in_zones
 
-__all__ = ["SolveOptions", "solve"]
+__all__ = ["SolveOptions", "solve", "BOTH_MIN_STORE_ORDERS"]
 
-#: Store days: PyVRP beside OR-Tools on the two cores instead of two PyVRP searches.
-_BOTH_ON_STORE_DAYS = False
+#: Days with at least this many store orders get PyVRP beside OR-Tools on the two cores
+#: instead of two PyVRP searches. Measured at 60 s (benchmarks/results/store_day.md):
+#: 400 orders (133 shopped) on learned times, OR-Tools 4,731 against PyVRP 4,922; 2,000
+#: orders (667 shopped), OR-Tools in sectors 26,469 against PyVRP 26,883, which did not
+#: improve with 120 s. PyVRP still won the free-flow 400-order day (3,467 against 3,884).
+#: Li & Lim's ~50 pairs stay with two PyVRP searches (+0.01% to the best-known).
+BOTH_MIN_STORE_ORDERS = 100
 
 
 def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
@@ -105,6 +110,11 @@ def _picks_pyvrp(p: Problem, orders: np.ndarray, opts: SolveOptions) -> bool:
     return supports(p, orders) is None
 
 
+def _store_heavy(p: Problem, orders: np.ndarray) -> bool:
+    """Whether the day has enough store orders for OR-Tools to search beside PyVRP."""
+    return int(p.has_store[orders].sum()) >= BOTH_MIN_STORE_ORDERS
+
+
 def _why(p: Problem, orders: np.ndarray, opts: SolveOptions) -> str:
     """Why the backend that searches these orders was chosen, in plain words."""
     if opts.backend != "auto":
@@ -112,6 +122,11 @@ def _why(p: Problem, orders: np.ndarray, opts: SolveOptions) -> str:
     why_not = supports(p, orders)
     if why_not:
         return f"OR-Tools models what PyVRP cannot here: {why_not}"
+    if _store_heavy(p, orders) and (opts.workers or default_workers()) > 1:
+        return (
+            f"at least {BOTH_MIN_STORE_ORDERS} store orders: PyVRP and OR-Tools search side "
+            "by side and the better plan is kept"
+        )
     return "PyVRP models this day and plans cheaper in the same time"
 
 
@@ -140,7 +155,7 @@ def _search(
         routes, backend, timings, how = portfolio(p, orders, opts, workers)
         note.update(how)
         return routes, backend, timings
-    if opts.backend == "auto" and _BOTH_ON_STORE_DAYS and workers > 1 and p.has_store[orders].any():
+    if opts.backend == "auto" and _store_heavy(p, orders) and workers > 1:
         routes, backend, timings, how = portfolio(p, orders, opts, workers, BOTH)
         note.update(how)
         return routes, backend, timings
