@@ -46,7 +46,8 @@ def city_and_model(quantiles: tuple[float, ...] = (0.5, 0.9)) -> tuple[Any, EtaM
     if not city.exists():
         fleetroute.maps.write_synthetic_city(city, 10_000, seed=21, center=(48.14, 11.58))
     road_map = fleetroute.maps.load(city)
-    bundle = CACHE / ("store_day_model" + "".join(f"_{q:g}" for q in quantiles if q != 0.9))
+    extra = "".join(f"_{q:g}" for q in quantiles if q not in (0.5, 0.9))
+    bundle = CACHE / f"store_day_model{extra}"
     stores_csv = CACHE / "store_day_stores.csv"
     if not (bundle / "manifest.json").exists() or not stores_csv.exists():
         with tempfile.TemporaryDirectory() as tmp:
