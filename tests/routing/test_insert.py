@@ -134,3 +134,23 @@ def test_insert_order_that_cannot_fit_is_unassigned_with_a_reason(tiny_city):
     assert new.summary()["assigned"] == 5
     reason = new.unassigned_table().set_index("order_id").loc["big", "reason"]
     assert "capacity" in reason
+
+
+def test_place_or_explain_places_what_fits_and_explains_what_does_not(tiny_city):
+    """The search that names why an order stayed out also puts it in when it fits: solve
+    places orders its solver left out but the real schedule can take."""
+    from fleetroute.routing.insert import place_or_explain
+
+    orders = day_orders(tiny_city, 12, window=(9, 15))
+    problem = day_problem(tiny_city, orders, day_vehicles(tiny_city, 2, capacity=40))
+    plan = solve(problem, FAST)
+    routes = _without(plan, 3)
+    found, reason = place_or_explain(problem, routes, 3)
+    assert found is not None and reason == "" and 3 in found.route.orders
+    # the same order with a window no vehicle can reach: not placed, and told why
+    late = problem.replace(
+        window_start_s=np.where(np.arange(12) == 3, 7 * 3600, problem.window_start_s),
+        window_end_s=np.where(np.arange(12) == 3, 7 * 3600, problem.window_end_s),
+    )
+    found, reason = place_or_explain(late, routes, 3)
+    assert found is None and "late" in reason

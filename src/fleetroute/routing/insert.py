@@ -19,7 +19,7 @@ from fleetroute.routing.problem import Problem
 from fleetroute.routing.schedule import DROPOFF, PICKUP, Route, RouteSchedule, schedule
 from fleetroute.times import format_clock
 
-__all__ = ["Insertion", "cheapest_insertion", "why_left_out"]
+__all__ = ["Insertion", "cheapest_insertion", "place_or_explain", "why_left_out"]
 
 #: Pickup positions tried per route for a store order (the cheapest detours).
 _PICKUP_POSITIONS = 4
@@ -200,6 +200,20 @@ def why_left_out(p: Problem, routes: Sequence[Route], order: int) -> str:
     best, closest = _search(p, routes, order)
     if best is not None:
         return "it fits, but only at a cost above the penalty for leaving it out"
+    return _reason(p, order, closest)
+
+
+def place_or_explain(
+    p: Problem, routes: Sequence[Route], order: int
+) -> tuple[Insertion | None, str]:
+    """The cheapest feasible insertion of ``order`` into ``routes``, or ``None`` and the
+    plain-words reason of :func:`why_left_out`; one search for both."""
+    best, closest = _search(p, routes, order)
+    return (best, "") if best is not None else (None, _reason(p, order, closest))
+
+
+def _reason(p: Problem, order: int, closest: tuple[_Check, Route] | None) -> str:
+    """The constraint the least-broken placement of ``order`` would break, in words."""
     if closest is None:
         return "no vehicle could take it"
     check, route = closest
