@@ -184,6 +184,7 @@ def replayed(road_map: Any, plan: Any, *, draws: int = 1) -> tuple[float, float]
     """The plan driven in the simulator's true world: its on-time rate, and its true cost
     (each used vehicle's fixed cost, per-km cost and per-hour cost of the hours its route
     really took), averaged over ``draws`` noise draws."""
+    from fleetroute.routing.schedule import route_cost
     from fleetroute.simulator.world import replay
 
     p = plan.problem
@@ -193,15 +194,12 @@ def replayed(road_map: Any, plan: Any, *, draws: int = 1) -> tuple[float, float]
         drops = drove[drove["order_id"] != ""]
         on_time.append(float((drops["late_s"] <= 0).mean()) if len(drops) else 1.0)
         ends = drove[drove["order_id"] == ""].set_index("vehicle_id")["late_s"]
-        total = 0.0
-        for sched in plan.schedules:
-            v = sched.route.vehicle
-            total += (
-                float(p.fixed_cost[v])
-                + float(p.cost_per_km[v]) * float(sched.distance_m.sum()) / 1000.0
-                + float(p.cost_per_hour[v]) * float(ends[p.vehicle_id[v]]) / 3600.0
+        cost.append(
+            sum(
+                route_cost(p, sched, duration_s=float(ends[p.vehicle_id[sched.route.vehicle]]))
+                for sched in plan.schedules
             )
-        cost.append(total)
+        )
     return float(np.mean(on_time)), float(np.mean(cost))
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fleetroute.routing.problem import Problem
-from fleetroute.routing.schedule import DROPOFF, PICKUP, Route, RouteSchedule, schedule
+from fleetroute.routing.schedule import DROPOFF, PICKUP, Route, RouteSchedule, route_cost, schedule
 from fleetroute.times import format_clock
 
 __all__ = ["Insertion", "cheapest_insertion", "place_or_explain", "why_left_out"]
@@ -79,13 +79,7 @@ def _check(p: Problem, sched: RouteSchedule) -> _Check:
 
 
 def _cost(p: Problem, sched: RouteSchedule | None, vehicle: int) -> float:
-    if sched is None:
-        return 0.0
-    return (
-        float(p.fixed_cost[vehicle])
-        + float(p.cost_per_km[vehicle]) * float(sched.distance_m.sum()) / 1000.0
-        + float(p.cost_per_hour[vehicle]) * sched.duration_s / 3600.0
-    )
+    return 0.0 if sched is None else route_cost(p, sched)
 
 
 def _candidates(p: Problem, sched: RouteSchedule, order: int) -> Iterator[Route]:
@@ -119,25 +113,12 @@ def _candidates(p: Problem, sched: RouteSchedule, order: int) -> Iterator[Route]
 def _routes_to_try(p: Problem, routes: Sequence[Route]) -> list[Route]:
     """The used routes, and one empty route for each distinct kind of idle vehicle."""
     used = {r.vehicle for r in routes}
-    seen: set[tuple[object, ...]] = set()
+    kinds = p.vehicle_kinds()
+    seen: set[int] = set()
     empty = []
     for k in range(p.n_vehicles):
-        key = (
-            int(p.start_loc[k]),
-            int(p.end_loc[k]),
-            int(p.capacity[k]),
-            int(p.shift_start_s[k]),
-            int(p.shift_end_s[k]),
-            float(p.fixed_cost[k]),
-            float(p.cost_per_km[k]),
-            float(p.cost_per_hour[k]),
-            int(p.max_stops[k]),
-            int(p.break_start_s[k]),
-            int(p.break_end_s[k]),
-            int(p.break_s[k]),
-        )
-        if k not in used and key not in seen:
-            seen.add(key)
+        if k not in used and kinds[k] not in seen:
+            seen.add(int(kinds[k]))
             empty.append(Route(k, (), ()))
     return [*routes, *empty]
 

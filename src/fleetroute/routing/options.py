@@ -9,7 +9,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["SolveOptions", "BACKENDS", "default_workers", "pool_context", "side_by_side"]
+__all__ = [
+    "SolveOptions",
+    "BACKENDS",
+    "default_workers",
+    "pool_context",
+    "pyvrp_iterations",
+    "side_by_side",
+]
 
 #: Solver backends: ``auto`` picks per problem (see :func:`fleetroute.routing.solve.solve`).
 BACKENDS = ("auto", "pyvrp", "ortools")
@@ -80,6 +87,14 @@ class SolveOptions:
 
 #: PyVRP iterations per unit of ``solution_limit``.
 ITERATIONS_PER_SOLUTION = 50
+
+
+def pyvrp_iterations(opts: SolveOptions, share: float = 1.0) -> int | None:
+    """PyVRP's fixed effort for ``share`` of the options' ``solution_limit`` (None: the
+    clock decides)."""
+    if opts.solution_limit is None:
+        return None
+    return max(1, int(opts.solution_limit * ITERATIONS_PER_SOLUTION * share))
 
 
 def default_workers() -> int:

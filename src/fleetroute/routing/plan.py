@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from fleetroute.routing.problem import Problem, per_store, reduce_frozen
-from fleetroute.routing.schedule import PICKUP, Route, RouteSchedule, schedule
+from fleetroute.routing.schedule import PICKUP, Route, RouteSchedule, route_cost, schedule
 from fleetroute.times import format_time
 
 __all__ = ["Plan", "ROUTE_COLUMNS", "routes_json"]
@@ -182,14 +182,7 @@ class Plan:
     @property
     def objective(self) -> float:
         """Cost of the plan in cost units: fixed costs + per-km + per-hour of route time."""
-        p = self.problem
-        total = 0.0
-        for sched in self.schedules:
-            v = sched.route.vehicle
-            total += float(p.fixed_cost[v])
-            total += float(p.cost_per_km[v]) * float(sched.distance_m.sum()) / 1000.0
-            total += float(p.cost_per_hour[v]) * sched.duration_s / 3600.0
-        return round(total, 4)
+        return round(sum(route_cost(self.problem, sched) for sched in self.schedules), 4)
 
     def summary(self) -> dict[str, Any]:
         """The plan's totals, derived from the routes."""

@@ -21,17 +21,17 @@ from typing import Any
 import numpy as np
 
 from fleetroute.routing.options import (
-    ITERATIONS_PER_SOLUTION,
     OVERRUN_SHARE,
     SolveOptions,
     pool_context,
+    pyvrp_iterations,
     side_by_side,
 )
 from fleetroute.routing.ortools_solver import solve_ortools
 from fleetroute.routing.problem import Problem
 from fleetroute.routing.pyvrp_solver import solve_pyvrp
 from fleetroute.routing.repair import relaxed, repair
-from fleetroute.routing.schedule import Route, schedule
+from fleetroute.routing.schedule import Route, route_cost, schedule
 from fleetroute.routing.zones import n_zones, solve_in_zones
 
 __all__ = ["portfolio", "plan_cost"]
@@ -54,15 +54,7 @@ def plan_cost(
         return float("inf"), float("inf")
     routed = {o for r in routes for o in r.orders if o >= 0}
     left = [o for o in orders.tolist() if o not in routed]
-    cost = 0.0
-    for route in routes:
-        sched = schedule(p, route)
-        k = route.vehicle
-        cost += (
-            float(p.fixed_cost[k])
-            + float(p.cost_per_km[k]) * float(sched.distance_m.sum()) / 1000.0
-            + float(p.cost_per_hour[k]) * sched.duration_s / 3600.0
-        )
+    cost = sum(route_cost(p, schedule(p, route)) for route in routes)
     return float((1.0 + p.priority[left]).sum()), cost
 
 
@@ -70,11 +62,7 @@ def _chain(p: Problem, orders: np.ndarray, opts: SolveOptions, seconds: float) -
     """PyVRP on the relaxed day, then OR-Tools from its repaired routes."""
     t0 = time.perf_counter()
     share = seconds * _RELAXED_SHARE
-    iterations = (
-        None
-        if opts.solution_limit is None
-        else max(1, int(opts.solution_limit * ITERATIONS_PER_SOLUTION * _RELAXED_SHARE))
-    )
+    iterations = pyvrp_iterations(opts, _RELAXED_SHARE)
     first, timings, how = solve_pyvrp(
         relaxed(p), orders, seconds=share, iterations=iterations, seed=opts.seed, workers=1
     )
@@ -111,9 +99,7 @@ def _scratch(p: Problem, orders: np.ndarray, opts: SolveOptions, seconds: float)
 
 def _pyvrp(p: Problem, orders: np.ndarray, opts: SolveOptions, seconds: float) -> _Outcome:
     """PyVRP alone, one search on the whole fleet."""
-    iterations = (
-        None if opts.solution_limit is None else opts.solution_limit * ITERATIONS_PER_SOLUTION
-    )
+    iterations = pyvrp_iterations(opts)
     routes, timings, how = solve_pyvrp(
         p, orders, seconds=seconds, iterations=iterations, seed=opts.seed, workers=1
     )

@@ -352,6 +352,15 @@ class Problem:
             np.maximum.at(hi, where, late)
         return np.ascontiguousarray(self.worst_travel_s(locs, lo[locs], hi[locs]))
 
+    def vehicle_kinds(self) -> IntArray:
+        """A label per vehicle; vehicles with equal labels are interchangeable (same places,
+        capacity, shift, costs, stop limit and break)."""
+        fields = np.column_stack(
+            [getattr(self, name).astype(np.float64) for name in _VEHICLE_FIELDS]
+        )
+        _, label = np.unique(fields, axis=0, return_inverse=True)
+        return np.asarray(label, dtype=np.int64).ravel()
+
     @property
     def has_breaks(self) -> bool:
         """Whether any driver takes a break."""

@@ -255,7 +255,6 @@ _POOL_START_S = 0.2
 #: iteration: on a 2,000-order store day its searches ended 1.5 to 5 s after their clock.
 _ITERATION_S_PER_ORDER = 0.001
 _ITERATION_SHARE = 0.15
-_MINIMISE_EVERY_OTHER = True
 
 #: The model of the running search, set before worker processes are forked so that they
 #: inherit it instead of receiving a pickled copy of its matrices.
@@ -374,7 +373,7 @@ def solve_pyvrp(
                     seconds,
                     iterations,
                     seed + w,
-                    _MINIMISE_EVERY_OTHER and w % 2 == 1,
+                    w % 2 == 1,
                 )
                 for w in range(workers)
             ]

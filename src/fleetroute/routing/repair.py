@@ -31,31 +31,12 @@ def relaxed(p: Problem) -> Problem:
     )
 
 
-def _same_vehicle_kind(p: Problem) -> np.ndarray:
-    """A label per vehicle: vehicles with equal labels can swap routes."""
-    fields = np.column_stack(
-        [
-            p.start_loc,
-            p.end_loc,
-            p.capacity,
-            p.shift_start_s,
-            p.shift_end_s,
-            p.fixed_cost,
-            p.cost_per_hour,
-            p.cost_per_km,
-            p.max_stops,
-        ]
-    )
-    _, label = np.unique(fields, axis=0, return_inverse=True)
-    return np.asarray(label).ravel()
-
-
 def _reassigned(p: Problem, routes: list[Route]) -> list[Route]:
     """Routes moved between interchangeable vehicles so that as many locked orders as can
     be ride their vehicle (one assignment problem per kind of vehicle)."""
     if not p.has_locks:
         return routes
-    label = _same_vehicle_kind(p)
+    label = p.vehicle_kinds()
     out: list[Route] = []
     for kind in np.unique(label[[r.vehicle for r in routes]]).tolist():
         mine = [r for r in routes if label[r.vehicle] == kind]

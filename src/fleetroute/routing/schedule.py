@@ -15,7 +15,17 @@ import numpy.typing as npt
 
 from fleetroute.routing.problem import Problem, per_store
 
-__all__ = ["Route", "RouteSchedule", "schedule", "PICKUP", "DROPOFF", "BREAK", "HERE", "NEXT"]
+__all__ = [
+    "Route",
+    "RouteSchedule",
+    "schedule",
+    "route_cost",
+    "PICKUP",
+    "DROPOFF",
+    "BREAK",
+    "HERE",
+    "NEXT",
+]
 
 PICKUP = "pickup"
 DROPOFF = "dropoff"
@@ -229,4 +239,16 @@ def schedule(problem: Problem, route: Route) -> RouteSchedule:
         window_start_s=lo,
         window_end_s=hi,
         late_s=late,
+    )
+
+
+def route_cost(problem: Problem, sched: RouteSchedule, *, duration_s: float | None = None) -> float:
+    """What one route costs: its vehicle's fixed cost, per km and per route hour (the
+    schedule's duration, or ``duration_s`` when the route took another time, as driven)."""
+    v = sched.route.vehicle
+    hours = (sched.duration_s if duration_s is None else duration_s) / 3600.0
+    return (
+        float(problem.fixed_cost[v])
+        + float(problem.cost_per_km[v]) * float(sched.distance_m.sum()) / 1000.0
+        + float(problem.cost_per_hour[v]) * hours
     )

@@ -18,7 +18,7 @@ import numpy as np
 
 from fleetroute.errors import InputError
 from fleetroute.routing.insert import place_or_explain
-from fleetroute.routing.options import ITERATIONS_PER_SOLUTION, SolveOptions, default_workers
+from fleetroute.routing.options import SolveOptions, default_workers, pyvrp_iterations
 from fleetroute.routing.ortools_solver import solve_ortools
 from fleetroute.routing.plan import Plan
 from fleetroute.routing.portfolio import BOTH, portfolio
@@ -164,14 +164,11 @@ def _search(
         note.update(how)
         return routes, backend, timings
     if _picks_pyvrp(p, orders, opts):
-        iterations = (
-            None if opts.solution_limit is None else opts.solution_limit * ITERATIONS_PER_SOLUTION
-        )
         routes, timings, how = solve_pyvrp(
             p,
             orders,
             seconds=opts.time_limit_s,
-            iterations=iterations,
+            iterations=pyvrp_iterations(opts),
             seed=opts.seed,
             workers=workers,
         )
