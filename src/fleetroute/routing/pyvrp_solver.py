@@ -96,7 +96,7 @@ def _same_place(p: Problem, locs: np.ndarray) -> np.ndarray:
 def _prizes(
     p: Problem,
     orders: np.ndarray,
-    at: dict[int, int],
+    used: np.ndarray,
     travel: np.ndarray,
     distance: np.ndarray,
     ends: tuple[np.ndarray, np.ndarray],
@@ -106,7 +106,12 @@ def _prizes(
     alone could cost (fixed cost, start -> [store ->] customer -> end on the costliest
     vehicle), times ``1 + priority``."""
     fixed, per_m, per_s = rates
-    idx = np.vectorize(at.__getitem__, otypes=[np.int64])
+    at = np.full(p.loc_lat.shape[0], -1, dtype=np.int64)  # location -> row of the matrices
+    at[used] = np.arange(used.shape[0])
+
+    def idx(locs: np.ndarray) -> np.ndarray:
+        return at[locs]
+
     cust = idx(p.order_loc[orders])
     # the store, or for a plain order the customer itself (a zero leg)
     via = idx(np.where(p.has_store[orders], p.pickup_loc[orders], p.order_loc[orders]))
@@ -149,7 +154,7 @@ def _model(p: Problem, orders: np.ndarray, *, with_required: bool = False) -> _M
     if not (per_m > 0).any() and not (per_s > 0).any():
         per_m = np.ones_like(per_m)  # no costs at all: shortest routes
     rates = (float(p.fixed_cost.max() * scale), float(per_m.max()), float(per_s.max()))
-    prize = _prizes(p, orders, where, travel, distance, (start_loc, end_loc), rates)
+    prize = _prizes(p, orders, used, travel, distance, (start_loc, end_loc), rates)
     prize_of = dict(zip(orders.tolist(), prize.tolist(), strict=True))
 
     stops_bind = bool((p.max_stops < orders.shape[0]).any())
