@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from fleetroute.api._common import (
+    MAX_SNAP_M,
+    Progress,
+    _int64,
+    _km,
+    _label,
+    _Stopwatch,
+    road_map_of,
+)
 from fleetroute.errors import InputError
 from fleetroute.eta_model.baseline import EtaProvider, FreeFlow
 from fleetroute.io.readers import (
@@ -25,19 +35,6 @@ from fleetroute.routing.plan import Plan
 from fleetroute.routing.problem import UNLIMITED, Problem
 from fleetroute.routing.solve import SolveOptions, solve
 from fleetroute.times import origin_of
-
-if TYPE_CHECKING:
-    pass
-
-from fleetroute.api._common import (
-    MAX_SNAP_M,
-    Progress,
-    _int64,
-    _km,
-    _label,
-    _Stopwatch,
-    road_map_of,
-)
 
 
 def build_problem(
@@ -93,6 +90,135 @@ def build_problem(
     origin = origin_of(plan_date or date.today())
     eta = eta or FreeFlow()
     rmap = road_map_of(road_map)
+    inp = _read_inputs(orders, vehicles, stores, fleet, origin)
+    o, veh, st = inp.orders, inp.vehicles, inp.stores
+    v, m, n = len(veh), len(st), len(o)
+    loc_lat, loc_lon = inp.places()
+    clock.lap("read", "snapping places to the map")
+    node, snap_m = rmap.snap(loc_lat, loc_lon)
+    clock.lap("snap", f"travel times between {np.unique(node).size} places ({eta.name})")
+    excluded = _off_map(inp, rmap, snap_m, max_snap_m)
+
+    shift_start = veh["shift_start"].to_numpy(dtype=np.int64)
+    shift_end = veh["shift_end"].to_numpy(dtype=np.int64)
+    band_starts, band_f, dist_f = eta.travel_bands(
+        rmap,
+        node,
+        start=origin + timedelta(seconds=int(shift_start.min())),
+        end=origin + timedelta(seconds=int(shift_end.max())),
+    )
+    bands = np.rint(band_f).astype(np.int64)
+    # the fastest band: screening stays optimistic (one band: itself, not a copy)
+    travel = bands[0] if len(bands) == 1 else bands.min(axis=0)
+    dist = np.rint(dist_f).astype(np.int64)
+    clock.lap("matrix")
+
+    idle = travel[np.arange(v), np.arange(v) + v]
+    bad = np.flatnonzero(shift_start + idle > shift_end)
+    if bad.size:
+        k = int(bad[0])
+        raise InputError(
+            inp.v_label,
+            f"the vehicle cannot drive from its depot to its end location within its shift "
+            f"({idle[k]} s needed)",
+            row=int(veh.index[k]),
+            column="shift_end",
+        )
+    midday = origin + timedelta(seconds=int((shift_start.min() + shift_end.max()) // 2))
+    dropoff, shop = _service_times(inp, rmap, eta, midday)
+    problem = Problem(
+        origin=origin,
+        loc_lat=loc_lat,
+        loc_lon=loc_lon,
+        travel_s=travel,
+        distance_m=dist,
+        order_id=tuple(o["order_id"].tolist()),
+        order_loc=np.arange(n) + 2 * v + m,
+        order_store=inp.order_store,
+        demand=o["demand"].to_numpy(np.int64),
+        items=o["items"].to_numpy(dtype=np.int64),
+        window_start_s=_int64(o["window_start"].astype("Int64").fillna(int(shift_start.min()))),
+        window_end_s=_int64(o["window_end"].astype("Int64").fillna(int(shift_end.max()))),
+        dropoff_s=np.rint(dropoff).astype(np.int64),
+        shop_s=np.rint(shop).astype(np.int64),
+        priority=o["priority"].to_numpy(float),
+        store_id=tuple(st["store_id"].tolist()),
+        store_loc=np.arange(m) + 2 * v,
+        store_open_s=st["open"].to_numpy(np.int64),
+        store_close_s=st["close"].to_numpy(np.int64),
+        vehicle_id=tuple(veh["vehicle_id"].tolist()),
+        start_loc=np.arange(v),
+        end_loc=np.arange(v) + v,
+        shift_start_s=shift_start,
+        shift_end_s=shift_end,
+        fixed_cost=veh["fixed_cost"].to_numpy(float),
+        cost_per_hour=veh["cost_per_hour"].to_numpy(float),
+        cost_per_km=veh["cost_per_km"].to_numpy(float),
+        excluded=excluded,
+        band_start_s=_int64([(b - origin).total_seconds() for b in band_starts]),
+        band_travel_s=bands.astype(np.int32) if len(band_starts) > 1 else None,
+        **_vehicle_limits(inp),
+    )
+    extra = o[[c for c in o.columns if c not in _ORDER_COLUMNS]].reset_index(drop=True)
+    return problem, extra
+
+
+#: orders.csv columns the problem holds; the others pass through to routes.csv.
+_ORDER_COLUMNS = frozenset(
+    {
+        "order_id",
+        "lat",
+        "lon",
+        "store_id",
+        "items",
+        "demand",
+        "window_start",
+        "window_end",
+        "service_s",
+        "priority",
+    }
+)
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """The day's tables, read and checked, with the file labels errors name."""
+
+    orders: pd.DataFrame
+    vehicles: pd.DataFrame
+    stores: pd.DataFrame
+    #: each order's store row, -1 for a delivery without a store
+    order_store: np.ndarray
+    o_label: str
+    v_label: str
+    s_label: str
+
+    def places(self) -> tuple[np.ndarray, np.ndarray]:
+        """Latitudes and longitudes in the problem's location order: vehicle starts, vehicle
+        ends (the depot unless given), stores, orders."""
+        veh = self.vehicles
+        lat = [
+            veh["depot_lat"].to_numpy(float),
+            veh["end_lat"].fillna(veh["depot_lat"]).to_numpy(dtype=float),
+            self.stores["lat"].to_numpy(float),
+            self.orders["lat"].to_numpy(float),
+        ]
+        lon = [
+            veh["depot_lon"].to_numpy(float),
+            veh["end_lon"].fillna(veh["depot_lon"]).to_numpy(dtype=float),
+            self.stores["lon"].to_numpy(float),
+            self.orders["lon"].to_numpy(float),
+        ]
+        return np.concatenate(lat), np.concatenate(lon)
+
+
+def _read_inputs(
+    orders: TableSource,
+    vehicles: TableSource | None,
+    stores: TableSource | None,
+    fleet: FleetSpec | None,
+    origin: datetime,
+) -> _Inputs:
     o_label = _label(orders, "orders")
     v_label = _label(vehicles, "vehicles")
     s_label = _label(stores, "stores")
@@ -115,7 +241,6 @@ def build_problem(
         if stores is not None
         else read_stores(pd.DataFrame(columns=["store_id", "lat", "lon"]), origin=origin)
     )
-
     check_store_ids(
         o,
         st["store_id"],
@@ -123,94 +248,56 @@ def build_problem(
         stores_label=s_label if stores is not None else None,
     )
     store_index = pd.Series(np.arange(len(st)), index=st["store_id"].to_numpy())
-    codes = o["store_id"].map(store_index)
-    order_store = codes.fillna(-1).to_numpy(dtype=np.int64)
+    order_store = o["store_id"].map(store_index).fillna(-1).to_numpy(dtype=np.int64)
+    return _Inputs(o, veh, st, order_store, o_label, v_label, s_label)
 
-    v, m, n = len(veh), len(st), len(o)
-    end_lat = veh["end_lat"].fillna(veh["depot_lat"]).to_numpy(dtype=float)
-    end_lon = veh["end_lon"].fillna(veh["depot_lon"]).to_numpy(dtype=float)
-    loc_lat = np.concatenate(
-        [
-            veh["depot_lat"].to_numpy(float),
-            end_lat,
-            st["lat"].to_numpy(float),
-            o["lat"].to_numpy(float),
-        ]
-    )
-    loc_lon = np.concatenate(
-        [
-            veh["depot_lon"].to_numpy(float),
-            end_lon,
-            st["lon"].to_numpy(float),
-            o["lon"].to_numpy(float),
-        ]
-    )
-    clock.lap("read", "snapping places to the map")
-    node, snap_m = rmap.snap(loc_lat, loc_lon)
-    clock.lap("snap", f"travel times between {np.unique(node).size} places ({eta.name})")
 
+def _off_map(inp: _Inputs, rmap: RoadMap, snap_m: np.ndarray, max_snap_m: float) -> dict[int, str]:
+    """Orders too far from the map's roads (or whose store is), with the reason. A depot too
+    far, or no order on the map at all, is an input error."""
+    v, m = len(inp.vehicles), len(inp.stores)
     for k in range(2 * v):
         if snap_m[k] > max_snap_m:
-            row = int(veh.index[k % v])
-            col = "depot_lat" if k < v else "end_lat"
+            fleet_file = inp.v_label != "--depot"
             raise InputError(
-                v_label,
+                inp.v_label,
                 f"this point is {_km(snap_m[k])} from the nearest road of the map "
                 f"{rmap.source} (at most {_km(max_snap_m)} allowed)",
-                row=row if v_label != "--depot" else None,
-                column=col if v_label != "--depot" else None,
+                row=int(inp.vehicles.index[k % v]) if fleet_file else None,
+                column=("depot_lat" if k < v else "end_lat") if fleet_file else None,
             )
     order_snap = snap_m[2 * v + m :]
     if (order_snap > max_snap_m).all():
         raise InputError(
-            o_label,
+            inp.o_label,
             f"no order lies on the map {rmap.source}: the nearest is {_km(order_snap.min())} "
             "from any road (is --map the right city?)",
-            row=int(o.index[int(np.argmin(order_snap))]),
+            row=int(inp.orders.index[int(np.argmin(order_snap))]),
             column="lat",
         )
     excluded: dict[int, str] = {}
     for i in np.flatnonzero(order_snap > max_snap_m).tolist():
         excluded[i] = f"its location is {_km(order_snap[i])} from the nearest road of the map"
     store_snap = snap_m[2 * v : 2 * v + m]
-    for i in np.flatnonzero(order_store >= 0).tolist():
-        s = int(order_store[i])
+    for i in np.flatnonzero(inp.order_store >= 0).tolist():
+        s = int(inp.order_store[i])
         if store_snap[s] > max_snap_m and i not in excluded:
             excluded[i] = (
-                f"its store {st['store_id'].iloc[s]} is {_km(store_snap[s])} from the nearest road"
+                f"its store {inp.stores['store_id'].iloc[s]} is {_km(store_snap[s])} "
+                "from the nearest road"
             )
+    return excluded
 
-    shift_start = veh["shift_start"].to_numpy(dtype=np.int64)
-    shift_end = veh["shift_end"].to_numpy(dtype=np.int64)
-    band_starts, band_f, dist_f = eta.travel_bands(
-        rmap,
-        node,
-        start=origin + timedelta(seconds=int(shift_start.min())),
-        end=origin + timedelta(seconds=int(shift_end.max())),
-    )
-    bands = np.rint(band_f).astype(np.int64)
-    # the fastest band: screening stays optimistic (one band: itself, not a copy)
-    travel = bands[0] if len(bands) == 1 else bands.min(axis=0)
-    dist = np.rint(dist_f).astype(np.int64)
-    clock.lap("matrix")
 
-    idle = travel[np.arange(v), np.arange(v) + v]
-    bad = np.flatnonzero(shift_start + idle > shift_end)
-    if bad.size:
-        k = int(bad[0])
-        raise InputError(
-            v_label,
-            f"the vehicle cannot drive from its depot to its end location within its shift "
-            f"({idle[k]} s needed)",
-            row=int(veh.index[k]),
-            column="shift_end",
-        )
-
-    ws = _int64(o["window_start"].astype("Int64").fillna(int(shift_start.min())))
-    we = _int64(o["window_end"].astype("Int64").fillna(int(shift_end.max())))
+def _service_times(
+    inp: _Inputs, rmap: RoadMap, eta: EtaProvider, when: datetime
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each order's drop-off seconds (orders.csv ``service_s`` where given) and shop seconds
+    at its store (0 without one), from the ETA provider at ``when``."""
+    o, st, order_store = inp.orders, inp.stores, inp.order_store
+    n, m = len(o), len(st)
     items = o["items"].to_numpy(dtype=np.int64)
     store_ids = np.where(order_store >= 0, o["store_id"].to_numpy(object), "")
-    midday = origin + timedelta(seconds=int((shift_start.min() + shift_end.max()) // 2))
     dropoff = eta.service_s(
         rmap,
         is_shop=np.zeros(n, bool),
@@ -218,7 +305,7 @@ def build_problem(
         store_id=store_ids,
         lat=o["lat"].to_numpy(float),
         lon=o["lon"].to_numpy(float),
-        when=midday,
+        when=when,
     )
     given = o["service_s"].to_numpy(dtype=float)
     dropoff = np.where(np.isnan(given), dropoff, given)
@@ -230,10 +317,17 @@ def build_problem(
         store_id=store_ids,
         lat=st["lat"].to_numpy(float)[s_idx] if m else o["lat"].to_numpy(float),
         lon=st["lon"].to_numpy(float)[s_idx] if m else o["lon"].to_numpy(float),
-        when=midday,
+        when=when,
     )
-    shop = np.where(order_store >= 0, shop, 0.0)
-    capacity = _int64(veh["capacity"].astype("Int64").fillna(UNLIMITED))
+    return dropoff, np.where(order_store >= 0, shop, 0.0)
+
+
+def _vehicle_limits(inp: _Inputs) -> dict[str, np.ndarray]:
+    """Capacity, stop limit and break of each vehicle (unlimited or none where not given);
+    a break that cannot fall inside its shift is an input error."""
+    veh = inp.vehicles
+    shift_start = veh["shift_start"].to_numpy(dtype=np.int64)
+    shift_end = veh["shift_end"].to_numpy(dtype=np.int64)
     break_s = _int64(veh["break_s"].astype("Int64").fillna(0))
     break_start = _int64(
         veh["break_start"].astype("Int64").fillna(pd.Series(shift_start, index=veh.index))
@@ -246,65 +340,19 @@ def build_problem(
         k = int(np.flatnonzero(outside)[0])
         early = bool(break_start[k] < shift_start[k])
         raise InputError(
-            v_label,
+            inp.v_label,
             "the break must fall inside the shift"
             + (" (it may start before the shift starts)" if early else " (it may end after it)"),
-            row=int(veh.index[k]) if v_label != "--depot" else None,
+            row=int(veh.index[k]) if inp.v_label != "--depot" else None,
             column="break_start" if early else "break_end",
         )
-    max_stops = _int64(veh["max_stops"].astype("Int64").fillna(UNLIMITED))
-
-    problem = Problem(
-        origin=origin,
-        loc_lat=loc_lat,
-        loc_lon=loc_lon,
-        travel_s=travel,
-        distance_m=dist,
-        order_id=tuple(o["order_id"].tolist()),
-        order_loc=np.arange(n) + 2 * v + m,
-        order_store=order_store,
-        demand=o["demand"].to_numpy(np.int64),
-        items=items,
-        window_start_s=ws,
-        window_end_s=we,
-        dropoff_s=np.rint(dropoff).astype(np.int64),
-        shop_s=np.rint(shop).astype(np.int64),
-        priority=o["priority"].to_numpy(float),
-        store_id=tuple(st["store_id"].tolist()),
-        store_loc=np.arange(m) + 2 * v,
-        store_open_s=st["open"].to_numpy(np.int64),
-        store_close_s=st["close"].to_numpy(np.int64),
-        vehicle_id=tuple(veh["vehicle_id"].tolist()),
-        start_loc=np.arange(v),
-        end_loc=np.arange(v) + v,
-        capacity=capacity,
-        shift_start_s=shift_start,
-        shift_end_s=shift_end,
-        fixed_cost=veh["fixed_cost"].to_numpy(float),
-        cost_per_hour=veh["cost_per_hour"].to_numpy(float),
-        cost_per_km=veh["cost_per_km"].to_numpy(float),
-        max_stops=max_stops,
-        break_start_s=break_start,
-        break_end_s=break_end,
-        break_s=break_s,
-        excluded=excluded,
-        band_start_s=_int64([(b - origin).total_seconds() for b in band_starts]),
-        band_travel_s=bands.astype(np.int32) if len(band_starts) > 1 else None,
-    )
-    declared = {
-        "order_id",
-        "lat",
-        "lon",
-        "store_id",
-        "items",
-        "demand",
-        "window_start",
-        "window_end",
-        "service_s",
-        "priority",
+    return {
+        "capacity": _int64(veh["capacity"].astype("Int64").fillna(UNLIMITED)),
+        "max_stops": _int64(veh["max_stops"].astype("Int64").fillna(UNLIMITED)),
+        "break_start_s": break_start,
+        "break_end_s": break_end,
+        "break_s": break_s,
     }
-    extra = o[[c for c in o.columns if c not in declared]].reset_index(drop=True)
-    return problem, extra
 
 
 def plan(
