@@ -23,7 +23,7 @@ from fleetroute.distributed.batch import plan_batch
 from fleetroute.distributed.cluster import lean_map
 from fleetroute.maps import load
 from fleetroute.simulator.world import simulate_orders
-from fleetroute.suite import PLAN_DATE, _city, _stores, vans
+from fleetroute.suite import PLAN_DATE, city_file, scenario_stores, vans
 
 HERE = Path(__file__).parent
 
@@ -36,9 +36,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HERE / "results" / "batch.json")
     args = parser.parse_args()
     sc = {"layout": "grid", "nodes": 50000, "seed": 1}
-    road_map = load(_city(sc, HERE / ".cache"))
+    road_map = load(city_file(sc, HERE / ".cache"))
     rng = np.random.default_rng(1)
-    stores = _stores(road_map, 5, rng)
+    stores = scenario_stores(road_map, 5, rng)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

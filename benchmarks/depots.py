@@ -28,7 +28,7 @@ from fleetroute.distributed.partition import plan_partitioned, split
 from fleetroute.maps import load
 from fleetroute.maps.roadmap import haversine_m
 from fleetroute.simulator.world import simulate_orders
-from fleetroute.suite import PLAN_DATE, _city, vans
+from fleetroute.suite import PLAN_DATE, city_file, vans
 
 HERE = Path(__file__).parent
 
@@ -80,7 +80,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HERE / "results" / "depots.json")
     args = parser.parse_args()
     sc = {"layout": "grid", "nodes": 50000, "seed": 1}
-    road_map = load(_city(sc, HERE / ".cache"))
+    road_map = load(city_file(sc, HERE / ".cache"))
     orders, vehicles, stores = day(road_map, args.depots, args.orders)
     sizes = orders.groupby("depot_id").size()
     print(f"{len(orders)} orders at {args.depots} depots ({sizes.min()}-{sizes.max()} each), "

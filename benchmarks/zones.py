@@ -21,7 +21,7 @@ from fleetroute.maps import load
 from fleetroute.routing.options import SolveOptions
 from fleetroute.routing.solve import solve
 from fleetroute.simulator.world import simulate_orders
-from fleetroute.suite import PLAN_DATE, _city, _stores, vans
+from fleetroute.suite import PLAN_DATE, city_file, scenario_stores, vans
 
 HERE = Path(__file__).parent
 
@@ -34,8 +34,8 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=30.0)
     parser.add_argument("--zone-orders", nargs="+", default=["none", "500"])
     args = parser.parse_args()
-    road_map = load(_city({"layout": "grid", "nodes": args.nodes, "seed": 1}, HERE / ".cache"))
-    stores = _stores(road_map, 5, np.random.default_rng(1))
+    road_map = load(city_file({"layout": "grid", "nodes": args.nodes, "seed": 1}, HERE / ".cache"))
+    stores = scenario_stores(road_map, 5, np.random.default_rng(1))
     orders = simulate_orders(road_map, stores, n_orders=args.orders, window_h=4, seed=1)
     problem, _ = build_problem(
         orders, vans(road_map, args.vehicles), road_map=road_map, stores=stores,

@@ -103,3 +103,17 @@ def test_the_readme_benchmark_scripts_take_the_options_it_gives(argv):
     ).stdout  # fmt: skip
     for option in (w for w in argv[argv.index(script) + 1 :] if w.startswith("--")):
         assert option in usage, f"{script} does not take {option}"
+
+
+@pytest.mark.parametrize("script", sorted((ROOT / "benchmarks").glob("*.py")), ids=lambda p: p.name)
+def test_every_benchmark_script_imports(script, monkeypatch):
+    """The scripts are not run by the tests (they take minutes); their imports must resolve,
+    so that a renamed library function breaks here and not on a release machine."""
+    import importlib.util
+
+    monkeypatch.syspath_prepend(str(script.parent))  # as `python benchmarks/X.py` has it
+    spec = importlib.util.spec_from_file_location(f"bench_{script.stem}", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert callable(getattr(module, "main", None)), f"{script.name} has no main()"
