@@ -335,9 +335,17 @@ class Problem:
         ``starts`` and ``ends`` replace the vehicles' start and end locations (a solver
         that merges depots at one place passes the merged ones).
         """
-        grid = np.ix_(locs, locs)
         if self.band_travel_s is None:
-            return np.ascontiguousarray(self.travel_s[grid])
+            return np.ascontiguousarray(self.travel_s[np.ix_(locs, locs)])
+        lo, hi = self.departure_spans(starts=starts, ends=ends)
+        return np.ascontiguousarray(self.worst_travel_s(locs, lo[locs], hi[locs]))
+
+    def departure_spans(
+        self, *, starts: IntArray | None = None, ends: IntArray | None = None
+    ) -> tuple[IntArray, IntArray]:
+        """The earliest and latest second a vehicle may leave each location: its orders'
+        windows plus service, its stores' opening hours, the shifts of the vehicles that
+        start or end there (``starts``/``ends`` as in :meth:`slowest_travel_s`)."""
         n_loc = self.loc_lat.shape[0]
         lo = np.full(n_loc, np.iinfo(np.int64).max, dtype=np.int64)
         hi = np.full(n_loc, np.iinfo(np.int64).min, dtype=np.int64)
@@ -350,7 +358,7 @@ class Problem:
         for where, early, late in spans:
             np.minimum.at(lo, where, early)
             np.maximum.at(hi, where, late)
-        return np.ascontiguousarray(self.worst_travel_s(locs, lo[locs], hi[locs]))
+        return lo, hi
 
     def vehicle_kinds(self) -> IntArray:
         """A label per vehicle; vehicles with equal labels are interchangeable (same places,

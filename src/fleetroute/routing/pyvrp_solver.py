@@ -96,28 +96,20 @@ def _same_place(p: Problem, locs: np.ndarray) -> np.ndarray:
 def _prizes(
     p: Problem,
     orders: np.ndarray,
-    used: np.ndarray,
+    rows: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     travel: np.ndarray,
     distance: np.ndarray,
-    ends: tuple[np.ndarray, np.ndarray],
     rates: tuple[float, float, float],
 ) -> np.ndarray:
     """Each order's prize (integer units): ``_PRIZE_FACTOR`` times the most that serving it
     alone could cost (fixed cost, start -> [store ->] customer -> end on the costliest
-    vehicle), times ``1 + priority``."""
+    vehicle), times ``1 + priority``. ``rows``: each order's customer row and pickup row
+    (the customer's own for a plain order: a zero leg), each vehicle's start and end row."""
     fixed, per_m, per_s = rates
-    at = np.full(p.loc_lat.shape[0], -1, dtype=np.int64)  # location -> row of the matrices
-    at[used] = np.arange(used.shape[0])
-
-    def idx(locs: np.ndarray) -> np.ndarray:
-        return at[locs]
-
-    cust = idx(p.order_loc[orders])
-    # the store, or for a plain order the customer itself (a zero leg)
-    via = idx(np.where(p.has_store[orders], p.pickup_loc[orders], p.order_loc[orders]))
+    cust, via, starts, ends = rows
     service = (p.dropoff_s[orders] + p.shop_s[orders]).astype(np.float64)
     worst = np.zeros(orders.shape[0])
-    for s, e in set(zip(idx(ends[0]).tolist(), idx(ends[1]).tolist(), strict=True)):
+    for s, e in set(zip(starts.tolist(), ends.tolist(), strict=True)):
         seconds = travel[s, via] + travel[via, cust] + travel[cust, e] + service
         metres = distance[s, via] + distance[via, cust] + distance[cust, e]
         worst = np.maximum(worst, fixed + per_s * seconds + per_m * metres)
@@ -132,18 +124,27 @@ def _model(p: Problem, orders: np.ndarray, *, with_required: bool = False) -> _M
     v = p.n_vehicles
     ends = _same_place(p, np.concatenate([p.start_loc, p.end_loc]))
     start_loc, end_loc = ends[:v], ends[v:]
-    used = np.unique(
-        np.concatenate([ends, p.order_loc[orders], p.store_loc[stores]]).astype(np.int64)
-    )
+    used = np.unique(np.concatenate([ends, p.order_loc[orders]]).astype(np.int64))
     where = {int(loc): i for i, loc in enumerate(used.tolist())}
+    # Each pickup leaves its store between the store's opening and the end of its order's
+    # window: pickups are grouped by store and that latest departure, each group its own
+    # location (the store's place) whose matrix row is the slowest band of that span only,
+    # not of the store's whole day.
+    close = np.minimum(p.store_close_s[stores], p.window_end_s[shopped])
+    groups, pickup_group = np.unique(np.column_stack([stores, close]), axis=0, return_inverse=True)
+    pickup_row = used.shape[0] + pickup_group.ravel()
+    locs = np.concatenate([used, p.store_loc[groups[:, 0]]]).astype(np.int64)
+    lo, hi = p.departure_spans(starts=start_loc, ends=end_loc)
+    depart_lo = np.concatenate([lo[used], p.store_open_s[groups[:, 0]]])
+    depart_hi = np.concatenate([hi[used], groups[:, 1]])
     locations = [
-        pyvrp.Location(float(p.loc_lon[loc]), float(p.loc_lat[loc])) for loc in used.tolist()
+        pyvrp.Location(float(p.loc_lon[loc]), float(p.loc_lat[loc])) for loc in locs.tolist()
     ]
     depot_locs = sorted(set(ends.tolist()))
     depot_of = {loc: i for i, loc in enumerate(depot_locs)}
     depots = [pyvrp.Depot(where[loc]) for loc in depot_locs]
-    travel = p.slowest_travel_s(used, starts=start_loc, ends=end_loc)
-    distance = np.ascontiguousarray(p.distance_m[np.ix_(used, used)])
+    travel = np.ascontiguousarray(p.worst_travel_s(locs, depart_lo, depart_hi))
+    distance = np.ascontiguousarray(p.distance_m[np.ix_(locs, locs)])
 
     total = int(p.demand[orders].sum()) + 1
     capacity = np.minimum(p.capacity, total)
@@ -154,7 +155,11 @@ def _model(p: Problem, orders: np.ndarray, *, with_required: bool = False) -> _M
     if not (per_m > 0).any() and not (per_s > 0).any():
         per_m = np.ones_like(per_m)  # no costs at all: shortest routes
     rates = (float(p.fixed_cost.max() * scale), float(per_m.max()), float(per_s.max()))
-    prize = _prizes(p, orders, used, travel, distance, (start_loc, end_loc), rates)
+    cust_row = np.searchsorted(used, p.order_loc[orders])
+    via_row = cust_row.copy()
+    via_row[p.has_store[orders]] = pickup_row
+    rows = (cust_row, via_row, np.searchsorted(used, start_loc), np.searchsorted(used, end_loc))
+    prize = _prizes(p, orders, rows, travel, distance, rates)
     prize_of = dict(zip(orders.tolist(), prize.tolist(), strict=True))
 
     stops_bind = bool((p.max_stops < orders.shape[0]).any())
@@ -177,10 +182,11 @@ def _model(p: Problem, orders: np.ndarray, *, with_required: bool = False) -> _M
     def shipments(required: bool) -> list[pyvrp.Shipment]:
         return [
             pyvrp.Shipment(
-                where[int(p.store_loc[s])],
+                int(row),
                 where[int(p.order_loc[i])],
                 pickup_tw_early=int(p.store_open_s[s]),
-                pickup_tw_late=int(p.store_close_s[s] - p.shop_s[i]),
+                # shopped and gone by the end of its window, as the row above assumes
+                pickup_tw_late=int(max(p.store_open_s[s], leave - p.shop_s[i])),
                 pickup_service_duration=int(p.shop_s[i]),
                 delivery_tw_early=int(p.window_start_s[i]),
                 delivery_tw_late=int(p.window_end_s[i]),
@@ -189,7 +195,9 @@ def _model(p: Problem, orders: np.ndarray, *, with_required: bool = False) -> _M
                 prize=0 if required else prize_of[i],
                 required=required,
             )
-            for i, s in zip(shopped.tolist(), stores.tolist(), strict=True)
+            for i, s, row, leave in zip(
+                shopped.tolist(), stores.tolist(), pickup_row.tolist(), close.tolist(), strict=True
+            )
         ]
 
     keys: dict[tuple[int, ...], list[int]] = {}
