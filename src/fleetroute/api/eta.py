@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from fleetroute.errors import InputError
+from fleetroute.eta_model.model import DEFAULT_QUANTILES
 from fleetroute.io.tables import TableSource
 from fleetroute.maps.roadmap import RoadMap
 
@@ -43,7 +44,7 @@ def train_eta(
     trips: TableSource,
     stops: TableSource,
     *,
-    quantiles: tuple[float, ...] = (0.5, 0.9),
+    quantiles: tuple[float, ...] = DEFAULT_QUANTILES,
     seed: int = 0,
     last_days: int | None = None,
     distributed: bool = False,

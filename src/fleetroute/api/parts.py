@@ -2,6 +2,7 @@
 jobs) reaches io, maps, the ETA model, routing, views and the simulator through the api."""
 
 from fleetroute.eta_model.learned import LearnedEta
+from fleetroute.eta_model.model import PLAN_QUANTILE
 from fleetroute.eta_model.monitor import plot_trend
 from fleetroute.io.readers import (
     DEFAULT_SHIFT_S,
@@ -25,6 +26,7 @@ __all__ = [
     "DEFAULT_SHIFT_S",
     "FleetSpec",
     "LearnedEta",
+    "PLAN_QUANTILE",
     "PartitionedPlan",
     "PlanResult",
     "RoadMap",

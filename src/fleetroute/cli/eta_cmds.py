@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from fleetroute import api
-from fleetroute.api import load_map
+from fleetroute.api import PLAN_QUANTILE, load_map
 from fleetroute.errors import InputError
 
 if TYPE_CHECKING:
@@ -47,7 +47,8 @@ def eta_group() -> None:
     "quantiles",
     type=click.FloatRange(0.01, 0.99),
     multiple=True,
-    help="Quantiles to learn besides the median (default 0.9); repeatable.",
+    help="Quantiles to learn besides the median and the planning quantile 0.65 "
+    "(default 0.9); repeatable.",
 )
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
@@ -88,7 +89,7 @@ def eta_train_cmd(
             road_map,
             trips,
             stops,
-            quantiles=(0.5, *(quantiles or (0.9,))),
+            quantiles=(0.5, PLAN_QUANTILE, *(quantiles or (0.9,))),
             seed=seed,
             last_days=last_days,
             distributed=distributed,

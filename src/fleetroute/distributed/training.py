@@ -30,7 +30,13 @@ from fleetroute.distributed.cluster import dask_client, share
 from fleetroute.errors import InputError
 from fleetroute.eta_model.features import SERVICE_FEATURES, TRAVEL_FEATURES
 from fleetroute.eta_model.metrics import add_sums
-from fleetroute.eta_model.model import EtaModel, _times, stop_features, trip_features
+from fleetroute.eta_model.model import (
+    DEFAULT_QUANTILES,
+    EtaModel,
+    _times,
+    stop_features,
+    trip_features,
+)
 from fleetroute.io.readers import read_stops, read_trips
 from fleetroute.maps.roadmap import RoadMap
 
@@ -208,7 +214,7 @@ def train_distributed(
     *,
     scheduler: str | None = None,
     n_workers: int | None = None,
-    quantiles: tuple[float, ...] = (0.5, 0.9),
+    quantiles: tuple[float, ...] = DEFAULT_QUANTILES,
     seed: int = 0,
     last_days: int | None = None,
     max_rounds: int = DEFAULT_MAX_ROUNDS,

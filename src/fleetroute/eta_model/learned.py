@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from fleetroute.eta_model.features import service_features, travel_features
-from fleetroute.eta_model.model import EtaModel
+from fleetroute.eta_model.model import PLAN_QUANTILE, EtaModel
 from fleetroute.maps.roadmap import RoadMap
 
 __all__ = ["LearnedEta"]
@@ -25,13 +25,18 @@ class LearnedEta:
     model
         A fitted model (or load one with :meth:`load`).
     quantile
-        Plan on this quantile of travel and service times (0.5: the median; 0.9 makes
-        promised windows hold nine times in ten). It must be one the model learned.
+        Plan on this quantile of travel and service times (0.5: the median; 0.9: every
+        leg and stop as slow as one time in ten). It must be one the model learned. By
+        default :data:`PLAN_QUANTILE` (0.65), or the median for a bundle trained without it.
     band_h
         Width of the time bands, hours.
     """
 
-    def __init__(self, model: EtaModel, *, quantile: float = 0.5, band_h: float = 2.0) -> None:
+    def __init__(
+        self, model: EtaModel, *, quantile: float | None = None, band_h: float = 2.0
+    ) -> None:
+        if quantile is None:
+            quantile = PLAN_QUANTILE if PLAN_QUANTILE in model.travel_boosters_ else 0.5
         if quantile not in model.travel_boosters_:
             have = ", ".join(f"{q:g}" for q in sorted(model.travel_boosters_))
             raise ValueError(f"the model has no {quantile:g} quantile (it has {have})")
@@ -41,7 +46,9 @@ class LearnedEta:
         self.name = f"lightgbm q{quantile:g}"
 
     @classmethod
-    def load(cls, directory: str | Path, road_map: RoadMap, *, quantile: float = 0.5) -> LearnedEta:
+    def load(
+        cls, directory: str | Path, road_map: RoadMap, *, quantile: float | None = None
+    ) -> LearnedEta:
         """Load a bundle made for ``road_map`` (else :class:`ModelBundleError`)."""
         return cls(EtaModel.load(directory, road_map=road_map), quantile=quantile)
 

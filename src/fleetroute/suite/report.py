@@ -116,7 +116,7 @@ def write_report(
         "",
         "Times in seconds, memory in MB (peak RSS of the scenario's process). On-time rates",
         "are the plan replayed in the simulator's true world (free-flow plan, and the plan",
-        "made with the ETA model's 0.9 quantile where the scenario trains one).",
+        "made with the ETA model's planning quantile (0.65) where the scenario trains one).",
         "",
         *[f"![{name}]({name}.png)" for name in plots],
     ]
@@ -174,7 +174,7 @@ def _plots(table: pd.DataFrame, out_dir: Path) -> list[str]:
     pos = np.arange(len(ok))
     ax.bar(pos - 0.2, ok["on_time_free_flow"], 0.4, label="free-flow plan")
     if "on_time_model" in ok:
-        ax.bar(pos + 0.2, ok["on_time_model"].fillna(0), 0.4, label="ETA model plan (q0.9)")
+        ax.bar(pos + 0.2, ok["on_time_model"].fillna(0), 0.4, label="ETA model plan (q0.65)")
     ax.set_xticks(pos, ok["scenario"], rotation=30, ha="right", fontsize=7)
     ax.set_ylabel("on-time rate (true world)")
     ax.legend(fontsize=7)

@@ -162,5 +162,5 @@ def scenario_model(sc: dict[str, Any], road_map: Any) -> tuple[Any, dict[str, An
     return model, metrics, train_s
 
 
-#: The quantile of the ETA model a scenario plans with.
-MODEL_QUANTILE = 0.9
+#: The quantile of the ETA model a scenario plans with (None: the planning default, 0.65).
+MODEL_QUANTILE: float | None = None
