@@ -8,9 +8,10 @@ Every order is optional with a prize far above what serving it alone could cost 
 be fitted, the least important first, as with OR-Tools.
 
 Hour-dependent travel (an ETA model's bands) becomes one static matrix whose row for each
-place is the slowest band over the hours a vehicle may leave it (its windows, its store's
-opening hours, its depot's shifts): what OR-Tools gets, so every promised time holds when
-the plan is driven with the band of each real departure.
+place is the slowest band over the hours a vehicle may leave it (its windows, its depot's
+shifts; for a store, from its opening to the end of the pickup's order window, one row
+per such span), so every promised time holds when the plan is driven with the band of
+each real departure.
 
 What PyVRP cannot express (orders locked to vehicles, breaks, a stop limit on routes with
 store pickups) is decided by :func:`supports`; :func:`fleetroute.routing.solve.solve`
@@ -118,20 +119,23 @@ def _prizes(
 
 
 def _model(p: Problem, orders: np.ndarray, *, with_required: bool = False) -> _Model:
-    plain = orders[~p.has_store[orders]]
-    shopped = orders[p.has_store[orders]]
+    is_shop = p.has_store[orders]
+    plain, shopped = orders[~is_shop], orders[is_shop]
     stores = p.order_store[shopped]
     v = p.n_vehicles
     ends = _same_place(p, np.concatenate([p.start_loc, p.end_loc]))
     start_loc, end_loc = ends[:v], ends[v:]
+    # rows of the matrices: the depots and customers (sorted, found by searchsorted), then
+    # one row per pickup group. Each pickup leaves its store between the store's opening
+    # and the end of its order's window; pickups are grouped by store and that latest
+    # departure, and each group's row (the store's place) is the slowest band of that span
+    # only, not of the store's whole day.
     used = np.unique(np.concatenate([ends, p.order_loc[orders]]).astype(np.int64))
-    where = {int(loc): i for i, loc in enumerate(used.tolist())}
-    # Each pickup leaves its store between the store's opening and the end of its order's
-    # window: pickups are grouped by store and that latest departure, each group its own
-    # location (the store's place) whose matrix row is the slowest band of that span only,
-    # not of the store's whole day.
-    close = np.minimum(p.store_close_s[stores], p.window_end_s[shopped])
-    groups, pickup_group = np.unique(np.column_stack([stores, close]), axis=0, return_inverse=True)
+    cust_row = np.searchsorted(used, p.order_loc[orders])
+    leave_by = np.minimum(p.store_close_s[stores], p.window_end_s[shopped])
+    groups, pickup_group = np.unique(
+        np.column_stack([stores, leave_by]), axis=0, return_inverse=True
+    )
     pickup_row = used.shape[0] + pickup_group.ravel()
     locs = np.concatenate([used, p.store_loc[groups[:, 0]]]).astype(np.int64)
     lo, hi = p.departure_spans(starts=start_loc, ends=end_loc)
@@ -140,9 +144,9 @@ def _model(p: Problem, orders: np.ndarray, *, with_required: bool = False) -> _M
     locations = [
         pyvrp.Location(float(p.loc_lon[loc]), float(p.loc_lat[loc])) for loc in locs.tolist()
     ]
-    depot_locs = sorted(set(ends.tolist()))
-    depot_of = {loc: i for i, loc in enumerate(depot_locs)}
-    depots = [pyvrp.Depot(where[loc]) for loc in depot_locs]
+    depot_locs = np.unique(ends)
+    depot_of = {int(loc): i for i, loc in enumerate(depot_locs.tolist())}
+    depots = [pyvrp.Depot(int(row)) for row in np.searchsorted(used, depot_locs).tolist()]
     travel = np.ascontiguousarray(p.worst_travel_s(locs, depart_lo, depart_hi))
     distance = np.ascontiguousarray(p.distance_m[np.ix_(locs, locs)])
 
@@ -155,9 +159,8 @@ def _model(p: Problem, orders: np.ndarray, *, with_required: bool = False) -> _M
     if not (per_m > 0).any() and not (per_s > 0).any():
         per_m = np.ones_like(per_m)  # no costs at all: shortest routes
     rates = (float(p.fixed_cost.max() * scale), float(per_m.max()), float(per_s.max()))
-    cust_row = np.searchsorted(used, p.order_loc[orders])
     via_row = cust_row.copy()
-    via_row[p.has_store[orders]] = pickup_row
+    via_row[is_shop] = pickup_row
     rows = (cust_row, via_row, np.searchsorted(used, start_loc), np.searchsorted(used, end_loc))
     prize = _prizes(p, orders, rows, travel, distance, rates)
     prize_of = dict(zip(orders.tolist(), prize.tolist(), strict=True))
@@ -168,7 +171,7 @@ def _model(p: Problem, orders: np.ndarray, *, with_required: bool = False) -> _M
     def clients(required: bool) -> list[pyvrp.Client]:
         return [
             pyvrp.Client(
-                where[int(p.order_loc[i])],
+                int(row),
                 delivery=[int(p.demand[i]), *extra],
                 service_duration=int(p.dropoff_s[i]),
                 tw_early=int(p.window_start_s[i]),
@@ -176,14 +179,14 @@ def _model(p: Problem, orders: np.ndarray, *, with_required: bool = False) -> _M
                 prize=0 if required else prize_of[i],
                 required=required,
             )
-            for i in plain.tolist()
+            for i, row in zip(plain.tolist(), cust_row[~is_shop].tolist(), strict=True)
         ]
 
     def shipments(required: bool) -> list[pyvrp.Shipment]:
         return [
             pyvrp.Shipment(
-                int(row),
-                where[int(p.order_loc[i])],
+                int(pick),
+                int(drop),
                 pickup_tw_early=int(p.store_open_s[s]),
                 # shopped and gone by the end of its window, as the row above assumes
                 pickup_tw_late=int(max(p.store_open_s[s], leave - p.shop_s[i])),
@@ -195,8 +198,13 @@ def _model(p: Problem, orders: np.ndarray, *, with_required: bool = False) -> _M
                 prize=0 if required else prize_of[i],
                 required=required,
             )
-            for i, s, row, leave in zip(
-                shopped.tolist(), stores.tolist(), pickup_row.tolist(), close.tolist(), strict=True
+            for i, s, pick, drop, leave in zip(
+                shopped.tolist(),
+                stores.tolist(),
+                pickup_row.tolist(),
+                cust_row[is_shop].tolist(),
+                leave_by.tolist(),
+                strict=True,
             )
         ]
 
