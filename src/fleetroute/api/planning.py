@@ -197,19 +197,19 @@ class _Inputs:
         """Latitudes and longitudes in the problem's location order: vehicle starts, vehicle
         ends (the depot unless given), stores, orders."""
         veh = self.vehicles
-        lat = [
-            veh["depot_lat"].to_numpy(float),
-            veh["end_lat"].fillna(veh["depot_lat"]).to_numpy(dtype=float),
-            self.stores["lat"].to_numpy(float),
-            self.orders["lat"].to_numpy(float),
-        ]
-        lon = [
-            veh["depot_lon"].to_numpy(float),
-            veh["end_lon"].fillna(veh["depot_lon"]).to_numpy(dtype=float),
-            self.stores["lon"].to_numpy(float),
-            self.orders["lon"].to_numpy(float),
-        ]
-        return np.concatenate(lat), np.concatenate(lon)
+
+        def coordinate(axis: str) -> np.ndarray:
+            depot = veh[f"depot_{axis}"]
+            return np.concatenate(
+                [
+                    depot.to_numpy(float),
+                    veh[f"end_{axis}"].fillna(depot).to_numpy(float),
+                    self.stores[axis].to_numpy(float),
+                    self.orders[axis].to_numpy(float),
+                ]
+            )
+
+        return coordinate("lat"), coordinate("lon")
 
 
 def _read_inputs(
