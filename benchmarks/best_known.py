@@ -37,7 +37,6 @@ from fleetroute.routing.plan import Plan
 from fleetroute.routing.problem import Problem
 from fleetroute.routing.schedule import DROPOFF, PICKUP, Route
 from fleetroute.suite import (
-    MODEL_QUANTILE,
     PLAN_DATE,
     city_file,
     load_scenarios,
@@ -157,7 +156,7 @@ def main() -> None:
         etas: dict[str, Any] = {"free_flow": None}
         if sc["model_days"] and not args.skip_model:
             model, _, _ = scenario_model(sc, road_map)
-            etas["model"] = LearnedEta(model, quantile=MODEL_QUANTILE)
+            etas["model"] = LearnedEta(model)  # the planning quantile, as the suite plans
         entry = dict(known.get(sc["name"], {}))
         for name, eta in etas.items():
             problem, _ = fleetroute.build_problem(
@@ -179,6 +178,8 @@ def main() -> None:
             most = max(r["assigned"] for r in table.values())
             entry[name] = min(r["objective"] for r in table.values() if r["assigned"] == most)
             entry[f"{name}_runs"] = table
+            if eta is not None:  # the suite compares only plans made on the same times
+                entry[f"{name}_eta"] = eta.name
         entry["command"] = (
             f"python benchmarks/best_known.py {sc['name']} --seconds {args.seconds:g}"
         )

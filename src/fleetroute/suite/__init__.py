@@ -24,7 +24,6 @@ from __future__ import annotations
 from fleetroute.suite.report import HEADLINE, compare, read_results, write_report
 from fleetroute.suite.run import replayed, run_scenario, run_suite, timed_load
 from fleetroute.suite.scenarios import (
-    MODEL_QUANTILE,
     PLAN_DATE,
     city_file,
     load_scenarios,
@@ -36,7 +35,6 @@ from fleetroute.suite.scenarios import (
 
 __all__ = [
     "HEADLINE",
-    "MODEL_QUANTILE",
     "PLAN_DATE",
     "city_file",
     "compare",

@@ -160,7 +160,3 @@ def scenario_model(sc: dict[str, Any], road_map: Any) -> tuple[Any, dict[str, An
         train_s = time.perf_counter() - t0
         metrics = fleetroute.evaluate_eta(model, road_map, test["trips"], test["stops"])
     return model, metrics, train_s
-
-
-#: The quantile of the ETA model a scenario plans with (None: the planning default, 0.65).
-MODEL_QUANTILE: float | None = None
