@@ -60,13 +60,30 @@ def vroom_plan(p: Problem, seconds: float) -> Plan:
     inp.set_durations_matrix("car", travel)
     inp.set_distances_matrix("car", p.distance_m[np.ix_(used, used)].astype(np.uint32))
     scale = 100  # VROOM's costs are integers: cents
+    most = 2**31 - 1
+
+    def skills(mask: int) -> set[int]:
+        return {b for b in range(len(p.skill_names)) if mask >> b & 1}
+
+    def amount(i: int) -> Any:
+        return vroom.Amount([int(p.demand[i]), *p.dim_demand[i].tolist()])
+
     for k in range(p.n_vehicles):
+        limits = {}
+        if p.max_route_s[k] < most:  # VROOM limits driving time only, not the whole route
+            limits["max_travel_time"] = int(p.max_route_s[k])
+        if p.max_distance_m[k] < most:
+            limits["max_distance"] = int(p.max_distance_m[k])
         inp.add_vehicle(
             vroom.Vehicle(
                 k + 1,
                 start=at[int(p.start_loc[k])],
                 end=at[int(p.end_loc[k])],
-                capacity=vroom.Amount([int(min(p.capacity[k], 2**31 - 1))]),
+                capacity=vroom.Amount(
+                    [int(min(c, most)) for c in (p.capacity[k], *p.dim_capacity[k].tolist())]
+                ),
+                skills=skills(int(p.vehicle_skills[k])),
+                **limits,
                 time_window=vroom.TimeWindow(int(p.shift_start_s[k]), int(p.shift_end_s[k])),
                 costs=vroom.VehicleCosts(
                     fixed=int(round(p.fixed_cost[k] * scale)),
@@ -84,7 +101,8 @@ def vroom_plan(p: Problem, seconds: float) -> Plan:
                     i + 1,
                     location=drop_at,
                     default_service=int(p.dropoff_s[i]),
-                    delivery=vroom.Amount([int(p.demand[i])]),
+                    delivery=amount(i),
+                    skills=skills(int(p.order_skills[i])),
                     time_windows=window,
                 )
             )
@@ -95,15 +113,21 @@ def vroom_plan(p: Problem, seconds: float) -> Plan:
             vroom.ShipmentStep(
                 i + 1,
                 location=at[int(p.store_loc[s])],
+                # VROOM's setup is paid only on arriving from another place: a store visit
+                default_setup=int(p.store_visit_s[s]),
                 default_service=shop,
                 time_windows=[
-                    vroom.TimeWindow(int(p.store_open_s[s]), int(p.store_close_s[s]) - shop)
+                    vroom.TimeWindow(
+                        int(p.store_open_s[s]),
+                        int(p.store_close_s[s]) - shop - int(p.store_visit_s[s]),
+                    )
                 ],
             ),
             vroom.ShipmentStep(
                 i + 1, location=drop_at, default_service=int(p.dropoff_s[i]), time_windows=window
             ),
-            amount=vroom.Amount([int(p.demand[i])]),
+            amount=amount(i),
+            skills=skills(int(p.order_skills[i])),
         )
     t0 = time.perf_counter()
     sol = inp.solve(exploration_level=5, nb_threads=2, timeout=timedelta(seconds=seconds))

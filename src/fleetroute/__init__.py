@@ -33,6 +33,7 @@ from fleetroute.distributed.partition import plan_partitioned
 from fleetroute.errors import (
     FleetrouteError,
     InputError,
+    InputWarning,
     MapError,
     ModelBundleError,
     NotFittedError,
@@ -65,6 +66,7 @@ __all__ = [
     "FleetrouteError",
     "FreeFlow",
     "InputError",
+    "InputWarning",
     "MapError",
     "ModelBundleError",
     "NotFittedError",

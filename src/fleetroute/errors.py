@@ -10,6 +10,7 @@ __all__ = [
     "MapError",
     "ModelBundleError",
     "NotFittedError",
+    "InputWarning",
 ]
 
 
@@ -71,3 +72,9 @@ class ModelBundleError(FleetrouteError, ValueError):
 
 class NotFittedError(FleetrouteError, AttributeError):
     """A model was asked to predict before it was fitted."""
+
+
+class InputWarning(UserWarning):
+    """An input that is planned, but perhaps not as its author meant: a column that looks
+    like a constraint fleetroute does not read under that name. The CLI prints each as one
+    ``warning:`` line on stderr; plan.json lists them under ``inputs.warnings``."""

@@ -142,7 +142,17 @@ def insert_order(
     excluded = dict(p.excluded)
     if snap_m[0] > max_snap_m:
         excluded[p.n_orders] = f"its location is {_km(snap_m[0])} from the nearest road of the map"
+    names = list(p.skill_names)
+    labels = [part.strip() for part in str(o["skills"].iloc[0]).split(";") if part.strip()]
+    names += [label for label in dict.fromkeys(labels) if label not in names]
+    demand_of = [
+        int(o[f"demand_{name}"].iloc[0]) if f"demand_{name}" in o.columns else 0
+        for name in p.dim_names
+    ]
     bigger = grown.replace(
+        skill_names=tuple(names),
+        order_skills=np.append(p.order_skills, sum(1 << names.index(x) for x in set(labels))),
+        dim_demand=np.vstack([p.dim_demand, np.array([demand_of], dtype=np.int64)]),
         order_id=(*p.order_id, str(o["order_id"].iloc[0])),
         order_loc=np.append(p.order_loc, n_loc),
         order_store=np.append(p.order_store, store),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -19,12 +20,16 @@ from fleetroute.api._common import (
     _Stopwatch,
     road_map_of,
 )
-from fleetroute.errors import InputError
+from fleetroute.errors import InputError, InputWarning
 from fleetroute.eta_model.baseline import EtaProvider, FreeFlow
 from fleetroute.io.readers import (
+    ORDER_COLUMNS,
+    STORE_COLUMNS,
+    VEHICLE_COLUMNS,
     FleetSpec,
     check_store_ids,
     fleet_vehicles,
+    lookalike_warnings,
     read_orders,
     read_stores,
     read_vehicles,
@@ -157,27 +162,23 @@ def build_problem(
         excluded=excluded,
         band_start_s=_int64([(b - origin).total_seconds() for b in band_starts]),
         band_travel_s=bands.astype(np.int32) if len(band_starts) > 1 else None,
+        store_visit_s=st["visit_s"].to_numpy(np.int64),
         **_vehicle_limits(inp),
+        **_skills(inp),
+        **_dimensions(inp),
     )
-    extra = o[[c for c in o.columns if c not in _ORDER_COLUMNS]].reset_index(drop=True)
+    for line in inp.warnings:
+        warnings.warn(line, InputWarning, stacklevel=2)
+    extra = o[[c for c in o.columns if not _is_spec_column(c)]].reset_index(drop=True)
     return problem, extra
 
 
-#: orders.csv columns the problem holds; the others pass through to routes.csv.
-_ORDER_COLUMNS = frozenset(
-    {
-        "order_id",
-        "lat",
-        "lon",
-        "store_id",
-        "items",
-        "demand",
-        "window_start",
-        "window_end",
-        "service_s",
-        "priority",
-    }
-)
+def _is_spec_column(name: str) -> bool:
+    """Whether an orders.csv column is one the problem holds (the others pass through to
+    routes.csv)."""
+    return name in {c.name for c in ORDER_COLUMNS} or (
+        name.startswith("demand_") and len(name) > len("demand_")
+    )
 
 
 @dataclass(frozen=True)
@@ -192,6 +193,8 @@ class _Inputs:
     o_label: str
     v_label: str
     s_label: str
+    #: one line per column that looks like a constraint but is not one fleetroute reads
+    warnings: tuple[str, ...] = ()
 
     def places(self) -> tuple[np.ndarray, np.ndarray]:
         """Latitudes and longitudes in the problem's location order: vehicle starts, vehicle
@@ -249,7 +252,12 @@ def _read_inputs(
     )
     store_index = pd.Series(np.arange(len(st)), index=st["store_id"].to_numpy())
     order_store = o["store_id"].map(store_index).fillna(-1).to_numpy(dtype=np.int64)
-    return _Inputs(o, veh, st, order_store, o_label, v_label, s_label)
+    lines = [
+        *lookalike_warnings(o, ORDER_COLUMNS, o_label),
+        *(lookalike_warnings(veh, VEHICLE_COLUMNS, v_label) if vehicles is not None else []),
+        *(lookalike_warnings(st, STORE_COLUMNS, s_label) if stores is not None else []),
+    ]
+    return _Inputs(o, veh, st, order_store, o_label, v_label, s_label, tuple(lines))
 
 
 def _off_map(inp: _Inputs, rmap: RoadMap, snap_m: np.ndarray, max_snap_m: float) -> dict[int, str]:
@@ -322,7 +330,7 @@ def _service_times(
     return dropoff, np.where(order_store >= 0, shop, 0.0)
 
 
-def _vehicle_limits(inp: _Inputs) -> dict[str, np.ndarray]:
+def _vehicle_limits(inp: _Inputs) -> dict[str, Any]:
     """Capacity, stop limit and break of each vehicle (unlimited or none where not given);
     a break that cannot fall inside its shift is an input error."""
     veh = inp.vehicles
@@ -349,9 +357,68 @@ def _vehicle_limits(inp: _Inputs) -> dict[str, np.ndarray]:
     return {
         "capacity": _int64(veh["capacity"].astype("Int64").fillna(UNLIMITED)),
         "max_stops": _int64(veh["max_stops"].astype("Int64").fillna(UNLIMITED)),
+        "max_route_s": _int64(veh["max_route_s"].astype("Int64").fillna(UNLIMITED)),
+        "max_distance_m": _int64(veh["max_distance_m"].astype("Int64").fillna(UNLIMITED)),
         "break_start_s": break_start,
         "break_end_s": break_end,
         "break_s": break_s,
+    }
+
+
+#: Skills are bits of one int64 mask.
+_MAX_SKILLS = 62
+
+
+def _labels(cell: str) -> set[str]:
+    """The labels of a ``;``-separated skills cell."""
+    return {part.strip() for part in str(cell).split(";") if part.strip()}
+
+
+def _skills(inp: _Inputs) -> dict[str, Any]:
+    """Skill names (every label of the orders and vehicles) and each one's mask."""
+    needed = [_labels(cell) for cell in inp.orders["skills"]]
+    has = [_labels(cell) for cell in inp.vehicles["skills"]]
+    names = sorted(set().union(*needed, *has))
+    if len(names) > _MAX_SKILLS:
+        raise InputError(
+            inp.o_label,
+            f"the orders and vehicles name {len(names)} different skills; at most "
+            f"{_MAX_SKILLS} are planned",
+            column="skills",
+        )
+    bit = {name: 1 << b for b, name in enumerate(names)}
+
+    def mask(labels: set[str]) -> int:
+        return sum(bit[label] for label in labels if label in bit)
+
+    return {
+        "skill_names": tuple(names),
+        "order_skills": np.array([mask(s) for s in needed], dtype=np.int64),
+        "vehicle_skills": np.array([mask(labels) for labels in has], dtype=np.int64),
+    }
+
+
+def _dimensions(inp: _Inputs) -> dict[str, Any]:
+    """Extra capacity dimensions: every ``demand_<name>`` of the orders and
+    ``capacity_<name>`` of the vehicles (a dimension a vehicle does not list is unlimited
+    for it; one the orders do not list weighs nothing)."""
+    o, veh = inp.orders, inp.vehicles
+    names = sorted(
+        {c[len("demand_") :] for c in o.columns if c.startswith("demand_")}
+        | {c[len("capacity_") :] for c in veh.columns if c.startswith("capacity_")}
+    )
+
+    def column(table: pd.DataFrame, name: str, fill: int) -> np.ndarray:
+        if name not in table.columns:
+            return np.full(len(table), fill, dtype=np.int64)
+        return _int64(table[name].astype("Int64").fillna(fill))
+
+    demand = [column(o, f"demand_{name}", 0) for name in names]
+    capacity = [column(veh, f"capacity_{name}", UNLIMITED) for name in names]
+    return {
+        "dim_names": tuple(names),
+        "dim_demand": np.column_stack(demand) if names else np.zeros((len(o), 0), np.int64),
+        "dim_capacity": (np.column_stack(capacity) if names else np.zeros((len(veh), 0), np.int64)),
     }
 
 
@@ -401,18 +468,23 @@ def plan(
     rmap = road_map_of(road_map)
     eta = eta or FreeFlow()
     timings: dict[str, float] = {}
-    problem, extra = build_problem(
-        orders,
-        vehicles,
-        road_map=rmap,
-        stores=stores,
-        fleet=fleet,
-        plan_date=plan_date,
-        eta=eta,
-        max_snap_m=max_snap_m,
-        timings=timings,
-        progress=progress,
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", InputWarning)
+        problem, extra = build_problem(
+            orders,
+            vehicles,
+            road_map=rmap,
+            stores=stores,
+            fleet=fleet,
+            plan_date=plan_date,
+            eta=eta,
+            max_snap_m=max_snap_m,
+            timings=timings,
+            progress=progress,
+        )
+    for w in caught:  # shown to the caller as usual, and kept in plan.json
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    said = [str(w.message) for w in caught if issubclass(w.category, InputWarning)]
     if locks is not None:
         vehicle, rank = _read_locks(locks, problem)
         problem = problem.replace(order_vehicle=vehicle, order_rank=rank)
@@ -427,6 +499,7 @@ def plan(
         "max_snap_m": max_snap_m,
         "solution_limit": solution_limit,
         "locks": _label(locks, "DataFrame") if locks is not None else None,
+        "warnings": said,
     }
     options = SolveOptions(
         time_limit_s=time_limit_s,

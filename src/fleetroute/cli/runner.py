@@ -4,22 +4,34 @@ from __future__ import annotations
 
 import sys
 import traceback
+import warnings
 from typing import Any
 
 import click
 
-from fleetroute.errors import InputError, MapError, ModelBundleError
+from fleetroute.errors import InputError, InputWarning, MapError, ModelBundleError
 
 __all__ = ["RouteGroup"]
 
 _BAD_INPUT = (InputError, MapError, ModelBundleError)
 
 
+def _one_line(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
+    """Our input warnings as one ``warning:`` line each; others as Python shows them."""
+    if issubclass(category, InputWarning):
+        click.echo(f"warning: {message}", err=True)
+    else:
+        click.echo(f"warning: {category.__name__}: {message}", err=True)
+
+
 def _run(group: click.Group, args: list[str] | None, **extra: Any) -> int:
     argv = list(sys.argv[1:] if args is None else args)
     debug = "--debug" in argv
     try:
-        result = click.Group.main(group, argv, standalone_mode=False, **extra)
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", InputWarning)
+            warnings.showwarning = _one_line
+            result = click.Group.main(group, argv, standalone_mode=False, **extra)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.UsageError as exc:

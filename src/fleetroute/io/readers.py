@@ -6,6 +6,7 @@ one :class:`~fleetroute.errors.InputError` naming the file, row and column at fa
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -33,6 +34,8 @@ __all__ = [
     "read_stops",
     "read_done",
     "read_positions",
+    "lookalike_warnings",
+    "NOT_YET",
 ]
 
 #: A vehicle's working time when vehicles.csv gives none: 00:00-23:59 (SPEC.md).
@@ -51,6 +54,11 @@ ORDER_COLUMNS = (
     Column("window_end", "time"),
     Column("service_s", "number", minimum=0),
     Column("priority", "number", default=0.0, minimum=0, maximum=1000),
+    Column("skills", "text", default=""),
+    Column("demand_*", "count", default=0),
+    Column("windows", "text", default=""),
+    Column("late_cost_per_h", "number", minimum=0),
+    Column("max_late_s", "count"),
 )
 
 VEHICLE_COLUMNS = (
@@ -69,6 +77,11 @@ VEHICLE_COLUMNS = (
     Column("break_start", "time"),
     Column("break_end", "time"),
     Column("break_s", "count"),
+    Column("skills", "text", default=""),
+    Column("capacity_*", "count"),
+    Column("max_route_s", "count"),
+    Column("max_distance_m", "count"),
+    Column("reload_s", "count"),
 )
 
 STORE_COLUMNS = (
@@ -77,7 +90,79 @@ STORE_COLUMNS = (
     Column("lon", "lon", required=True),
     Column("open", "time", default=0),
     Column("close", "time", default=24 * 3600),
+    Column("visit_s", "count", default=0),
 )
+
+#: SPEC columns this version reads and checks but does not plan with yet: a file that
+#: uses them is refused (exit 2) rather than planned as if they were not there.
+NOT_YET = {
+    "windows": "several windows per order",
+    "late_cost_per_h": "soft windows",
+    "max_late_s": "soft windows",
+    "reload_s": "reloading at the depot",
+}
+
+#: Words in a column name that suggest a constraint, and what fleetroute reads instead.
+_LOOKALIKES = {
+    "weight": "capacity dimensions are demand_<name> in orders and capacity_<name> in "
+    "vehicles (e.g. demand_kg, capacity_kg)",
+    "volume": "capacity dimensions are demand_<name> in orders and capacity_<name> in "
+    "vehicles (e.g. demand_l, capacity_l)",
+    "kg": "capacity dimensions are demand_<name> / capacity_<name> (e.g. demand_kg)",
+    "skill": "skills are read from the column 'skills' (;-separated labels)",
+    "window": "a window is window_start and window_end",
+    "tw": "a window is window_start and window_end",
+    "deadline": "a window is window_start and window_end",
+    "earliest": "a window is window_start and window_end",
+    "latest": "a window is window_start and window_end",
+    "duration": "service time is service_s; a route limit is max_route_s",
+    "service": "service time is service_s",
+    "max": "route limits are max_route_s, max_distance_m and max_stops",
+    "payload": "capacity is capacity (and capacity_<name> for more dimensions)",
+    "reload": "reloading is reload_s",
+    "parking": "a store visit's fixed time is visit_s in stores.csv",
+}
+
+
+def _not_yet(table: pd.DataFrame, label: str) -> None:
+    """Refuse a SPEC column this version does not plan with, at its first filled cell."""
+    for name, what in NOT_YET.items():
+        if name not in table.columns:
+            continue
+        filled = table[name].notna() & (table[name].astype(str) != "")
+        if filled.any():
+            row = int(table.index[filled.to_numpy().nonzero()[0][0]])
+            raise InputError(
+                label,
+                f"{what} are not planned by this version of fleetroute yet; leave the "
+                "column out (or empty)",
+                row=row,
+                column=name,
+            )
+
+
+def lookalike_warnings(table: pd.DataFrame, declared: tuple[Column, ...], label: str) -> list[str]:
+    """One line per extra column whose name looks like a constraint fleetroute does not
+    read under that name: what it is read as instead (it passes through to routes.csv)."""
+    families = tuple(c.name[:-1] for c in declared if c.name.endswith("*"))
+    names = {c.name for c in declared}
+    lines = []
+    for column in table.columns:
+        if column in names or column.startswith(families):
+            continue
+        words = [w for w in re.split(r"[^a-z]+", column.lower()) if w]
+        hint = next((_LOOKALIKES[w] for w in words if w in _LOOKALIKES), None)
+        if hint is None:
+            hint = next(
+                (h for key, h in _LOOKALIKES.items() if len(key) > 3 and key in column.lower()),
+                None,
+            )
+        if hint is not None:
+            lines.append(
+                f"{label}: column '{column}' is not a constraint fleetroute reads ({hint}); "
+                "it is passed through to routes.csv unchanged"
+            )
+    return lines
 
 
 def _check_order(table: pd.DataFrame, label: str, start: str, end: str) -> None:
@@ -103,6 +188,7 @@ def read_orders(source: TableSource, *, origin: datetime, name: str | None = Non
     if table.empty:
         raise InputError(label, "has no orders")
     _check_order(table, label, "window_start", "window_end")
+    _not_yet(table, label)
     return table
 
 
@@ -122,6 +208,7 @@ def read_vehicles(
         raise InputError(label, "end_lat and end_lon go together", row=row, column=missing)
     _check_order(table, label, "shift_start", "shift_end")
     _check_order(table, label, "break_start", "break_end")
+    _not_yet(table, label)
     return table
 
 
@@ -173,6 +260,10 @@ def fleet_vehicles(spec: FleetSpec) -> pd.DataFrame:
             "break_start": pd.array([None] * n, dtype="Int64"),
             "break_end": pd.array([None] * n, dtype="Int64"),
             "break_s": pd.array([None] * n, dtype="Int64"),
+            "skills": np.full(n, "", dtype=object),
+            "max_route_s": pd.array([None] * n, dtype="Int64"),
+            "max_distance_m": pd.array([None] * n, dtype="Int64"),
+            "reload_s": pd.array([None] * n, dtype="Int64"),
         },
         index=pd.Index(np.arange(n) + 2, name="row"),
     )

@@ -8,6 +8,7 @@ text. Rows are numbered as a spreadsheet shows them: the header is row 1.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
 from collections.abc import Callable, Sequence
@@ -35,6 +36,9 @@ class Column:
     ``kind`` is ``text``, ``number`` (a float), ``count`` (a whole number >= 0), ``time``
     (seconds since the plan origin), ``lat`` or ``lon``. ``default`` fills empty or absent
     cells of an optional column; ``None`` leaves them missing (NaN / -1 for counts).
+
+    A name ending in ``*`` is a family of columns (``demand_*``): every header column that
+    starts with the part before it, and has more after it, is read as this kind.
     """
 
     name: str
@@ -191,6 +195,7 @@ def read_table(
         raw = _read_csv(Path(source), label)
         rows = np.arange(len(raw)) + 2
     raw.columns = [str(c).strip() for c in raw.columns]
+    columns = _expanded(columns, list(raw.columns))
     declared = {c.name for c in columns}
     for col in columns:
         if col.required and col.name not in raw.columns:
@@ -255,6 +260,23 @@ def read_table(
                 label, f"'{value}' is used twice", row=int(rows[first]), column=id_column
             )
     return table
+
+
+def _expanded(columns: Sequence[Column], header: list[str]) -> list[Column]:
+    """``columns`` with each family (a name ending in ``*``) replaced by the header's
+    columns of that family, in header order."""
+    out: list[Column] = []
+    for col in columns:
+        if not col.name.endswith("*"):
+            out.append(col)
+            continue
+        prefix = col.name[:-1]
+        out += [
+            dataclasses.replace(col, name=name)
+            for name in header
+            if name.startswith(prefix) and len(name) > len(prefix)
+        ]
+    return out
 
 
 def _as_text(cell: Any) -> str:

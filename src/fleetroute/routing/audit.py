@@ -30,10 +30,12 @@ def violations(plan: Plan) -> pd.DataFrame:
 
     Kinds: ``late`` (service starts after the window; amount in seconds), ``break_late``
     and ``break_missing`` (a driver's break started after its window, or not taken),
-    ``over_capacity``
-    (load above capacity; amount in units), ``shift_exceeded`` (back after the shift ends;
-    seconds), ``pickup_missing`` (a store order dropped off without being picked up before,
-    on the same route) and ``not_routed`` (an order in no route).
+    ``over_capacity`` (load above capacity, or above a ``capacity_<name>``; units),
+    ``skill_missing`` (the vehicle lacks a skill the order needs), ``route_too_long`` and
+    ``route_too_far`` (over ``max_route_s``, seconds, or ``max_distance_m``, metres),
+    ``shift_exceeded`` (back after the shift ends; seconds), ``pickup_missing`` (a store
+    order dropped off without being picked up before, on the same route) and
+    ``not_routed`` (an order in no route).
     """
     p = plan.problem
     rows: list[tuple[object, ...]] = []
@@ -99,6 +101,23 @@ def violations(plan: Plan) -> pd.DataFrame:
                     int(sched.late_s[k]),
                     f"late by {sched.late_s[k] / 60:.0f} min (window ends {ends})",
                 )
+            for d, name in enumerate(p.dim_names):
+                above = int(sched.dim_load[k, d] - p.dim_capacity[r.vehicle, d])
+                if above > 0:
+                    add(
+                        vid,
+                        k,
+                        oid,
+                        kind,
+                        "over_capacity",
+                        above,
+                        f"load_{name} {sched.dim_load[k, d]} over capacity_{name} "
+                        f"{p.dim_capacity[r.vehicle, d]}",
+                    )
+            missing = int(p.order_skills[order]) & ~int(p.vehicle_skills[r.vehicle])
+            if kind != PICKUP and missing:
+                said = ", ".join(f"'{m}'" for m in p.skill_labels(missing))
+                add(vid, k, oid, kind, "skill_missing", 1, f"the vehicle lacks skill {said}")
             over = int(sched.load[k] - p.capacity[r.vehicle])
             if over > 0:
                 add(
@@ -110,6 +129,31 @@ def violations(plan: Plan) -> pd.DataFrame:
                     over,
                     f"load {sched.load[k]} over capacity {p.capacity[r.vehicle]}",
                 )
+        end = len(sched.kind) - 1
+        too_long = sched.duration_s - int(p.max_route_s[r.vehicle])
+        if too_long > 0:
+            add(
+                vid,
+                end,
+                "",
+                "end",
+                "route_too_long",
+                too_long,
+                f"the route takes {sched.duration_s / 3600:.2f} h, max_route_s allows "
+                f"{p.max_route_s[r.vehicle] / 3600:.2f} h",
+            )
+        too_far = sched.total_distance_m - int(p.max_distance_m[r.vehicle])
+        if too_far > 0:
+            add(
+                vid,
+                end,
+                "",
+                "end",
+                "route_too_far",
+                too_far,
+                f"the route drives {sched.total_distance_m / 1000:.1f} km, max_distance_m "
+                f"allows {p.max_distance_m[r.vehicle] / 1000:.1f} km",
+            )
         back = int(sched.arrival_s[-1] - p.shift_end_s[r.vehicle])
         if back > 0:
             add(

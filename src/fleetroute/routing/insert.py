@@ -42,23 +42,35 @@ class _Check:
     shift_s: int  # past the shift end
     over_capacity: int
     over_stops: int
+    over_dim: int = 0  # units over the most exceeded extra capacity dimension
+    dim: int = -1  # which dimension (-1: none)
+    over_route_s: int = 0  # seconds over max_route_s
+    over_distance_m: int = 0  # metres over max_distance_m
+
+    def _amounts(self) -> tuple[int, ...]:
+        return (
+            self.late_s,
+            self.shift_s,
+            self.over_capacity,
+            self.over_stops,
+            self.over_dim,
+            self.over_route_s,
+            self.over_distance_m,
+        )
 
     @property
     def size(self) -> tuple[int, int, int]:
-        """How badly: constraints broken, then seconds late, then units over."""
-        broken = sum(
-            bool(x) for x in (self.late_s, self.shift_s, self.over_capacity, self.over_stops)
+        """How badly: constraints broken, then seconds late or over, then units over."""
+        broken = sum(bool(x) for x in self._amounts())
+        return (
+            broken,
+            self.late_s + self.shift_s + self.over_route_s,
+            self.over_capacity + self.over_stops + self.over_dim + self.over_distance_m,
         )
-        return broken, self.late_s + self.shift_s, self.over_capacity + self.over_stops
 
     def no_worse_than(self, other: _Check) -> bool:
         """Breaks nothing that ``other`` keeps (a route already late may stay as late)."""
-        return (
-            self.late_s <= other.late_s
-            and self.shift_s <= other.shift_s
-            and self.over_capacity <= other.over_capacity
-            and self.over_stops <= other.over_stops
-        )
+        return all(a <= b for a, b in zip(self._amounts(), other._amounts(), strict=True))
 
 
 _FINE = _Check(0, -1, 0, 0, 0)
@@ -69,12 +81,19 @@ def _check(p: Problem, sched: RouteSchedule) -> _Check:
     worst = int(np.argmax(late)) if late.size else 0
     late_order = int(sched.route.orders[worst]) if late.size and late[worst] > 0 else -1
     drops = sum(1 for k in sched.route.kinds if k == DROPOFF)
+    k = sched.route.vehicle
+    over_dims = sched.dim_load.max(axis=0, initial=0) - p.dim_capacity[k] if p.dim_names else None
+    dim = int(np.argmax(over_dims)) if over_dims is not None else -1
     return _Check(
         late_s=int(late[worst]) if late.size else 0,
         late_order=late_order,
         shift_s=int(sched.late_s[-1]),
-        over_capacity=max(0, int(sched.load.max()) - int(p.capacity[sched.route.vehicle])),
-        over_stops=max(0, drops - int(p.max_stops[sched.route.vehicle])),
+        over_capacity=max(0, int(sched.load.max()) - int(p.capacity[k])),
+        over_stops=max(0, drops - int(p.max_stops[k])),
+        over_dim=max(0, int(over_dims[dim])) if over_dims is not None else 0,
+        dim=dim if over_dims is not None and over_dims[dim] > 0 else -1,
+        over_route_s=max(0, sched.duration_s - int(p.max_route_s[k])),
+        over_distance_m=max(0, sched.total_distance_m - int(p.max_distance_m[k])),
     )
 
 
@@ -142,8 +161,9 @@ def _search(
     closest: tuple[_Check, Route] | None = None
     locked = int(p.order_vehicle[order])
     only = vehicle if vehicle >= 0 else locked
+    skilled = p.skilled(np.array([order]))[0]
     for route in _routes_to_try(p, routes):
-        if only >= 0 and route.vehicle != only:
+        if (only >= 0 and route.vehicle != only) or not skilled[route.vehicle]:
             continue
         current = schedule(p, route)
         used = bool(route.orders)
@@ -196,6 +216,9 @@ def place_or_explain(
 def _reason(p: Problem, order: int, closest: tuple[_Check, Route] | None) -> str:
     """The constraint the least-broken placement of ``order`` would break, in words."""
     if closest is None:
+        if not p.skilled(np.array([order]))[0].any():
+            said = ", ".join(f"'{m}'" for m in p.skill_labels(int(p.order_skills[order])))
+            return f"no vehicle has all of its skills ({said})"
         return "no vehicle could take it"
     check, route = closest
     vehicle = p.vehicle_id[route.vehicle]
@@ -217,6 +240,15 @@ def _reason(p: Problem, order: int, closest: tuple[_Check, Route] | None) -> str
         parts.append(f"load {check.over_capacity} units above its capacity")
     if check.over_stops:
         parts.append(f"exceed its limit of {int(p.max_stops[route.vehicle])} drop-offs")
+    if check.over_dim:
+        name = p.dim_names[check.dim]
+        parts.append(f"load {check.over_dim} {name} above its capacity_{name}")
+    if check.over_route_s:
+        parts.append(f"make the route {_minutes(check.over_route_s)} longer than its max_route_s")
+    if check.over_distance_m:
+        parts.append(
+            f"make the route {check.over_distance_m / 1000:.1f} km longer than its max_distance_m"
+        )
     return (
         "no route can take it: its best place, on vehicle "
         + vehicle

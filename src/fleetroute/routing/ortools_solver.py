@@ -11,6 +11,11 @@ Matrices go to OR-Tools as matrices (``RegisterTransitMatrix``). Every order sit
 disjunction with a large penalty (larger for higher ``priority``), so a plan always exists
 and orders are only left out when they cannot be fitted.
 
+Skills restrict each order's vehicle variable, extra capacity dimensions are more load
+dimensions, ``max_route_s`` bounds the time dimension's span, ``max_distance_m`` a distance
+dimension, and a store visit's fixed time is added to the transit into a pickup node from
+another place.
+
 The objective is the plan's cost: per vehicle ``fixed_cost + cost_per_km * km +
 cost_per_hour * route hours`` (route hours = driving + service + waiting, via arc costs
 plus the time dimension's slack cost).
@@ -27,7 +32,7 @@ import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from fleetroute.routing.options import SolveOptions
-from fleetroute.routing.problem import Problem
+from fleetroute.routing.problem import UNLIMITED, Problem
 from fleetroute.routing.schedule import BREAK, DROPOFF, HERE, NEXT, PICKUP, Route
 
 __all__ = ["solve_ortools", "COST_SCALE"]
@@ -81,7 +86,7 @@ def _layout(p: Problem, orders: np.ndarray) -> _Nodes:
             pairs.append((len(loc), len(loc) + 1))
             loc.append(int(p.store_loc[s]))
             service.append(int(p.shop_s[i]))
-            lo.append(int(p.store_open_s[s]))
+            lo.append(int(p.store_open_s[s] + p.store_visit_s[s]))  # shopping starts
             hi.append(int(p.store_close_s[s] - p.shop_s[i]))
             load.append(d)
             stop.append(0)
@@ -185,6 +190,11 @@ def _solve(
     # each node's departure lies between its window opening and its window end + service
     travel = p.worst_travel_s(nodes.loc, nodes.lo, nodes.hi + nodes.service)
     transit = travel + nodes.service[:, None]
+    # a store visit's fixed part is paid on arriving at the store from another place
+    is_pickup = np.array([k == PICKUP for k in nodes.kind])
+    stores = np.where(is_pickup, p.order_store[np.maximum(nodes.order, 0)], -1)
+    visit = np.where(is_pickup, p.store_visit_s[np.maximum(stores, 0)] if p.n_stores else 0, 0)
+    transit += np.where(nodes.loc[:, None] != nodes.loc[None, :], visit[None, :], 0)
     time_cb = model.RegisterTransitMatrix(transit.tolist())
     horizon = int(max(p.shift_end_s.max(), nodes.hi.max())) + 1
     model.AddDimension(time_cb, max_wait_s or horizon, horizon, False, "time")
@@ -221,6 +231,7 @@ def _solve(
         index = manager.NodeToIndex(node)
         time_dim.CumulVar(index).SetRange(int(nodes.lo[node]), int(nodes.hi[node]))
         model.AddDisjunction([index], int(penalty[node]))
+    _add_limits(p, nodes, model, manager, time_dim, distance)
     _add_locks(p, nodes, model, manager, time_dim)
     _add_breaks(p, nodes, model, manager, time_dim)
     # Same vehicle, pickup first: the routing layer's own pickup-and-delivery filters
@@ -306,6 +317,41 @@ def _report_costs(model: Any, report: Callable[[float], None]) -> None:
             report(cost)
 
     model.AddAtSolutionCallback(at_solution)
+
+
+def _add_limits(
+    p: Problem, nodes: _Nodes, model: Any, manager: Any, time_dim: Any, distance: np.ndarray
+) -> None:
+    """Skills (the vehicles an order may ride), extra capacity dimensions, and the route
+    limits max_route_s (the time dimension's span) and max_distance_m (a distance
+    dimension)."""
+    v = p.n_vehicles
+    order = np.maximum(nodes.order, 0)
+    if p.has_skills:
+        allowed = p.skilled(order)
+        for node in range(2 * v, nodes.loc.shape[0]):
+            if not allowed[node].all():
+                # (SetAllowedVehiclesForIndex's Python binding refuses every list)
+                model.VehicleVar(manager.NodeToIndex(node)).SetValues(
+                    [-1, *np.flatnonzero(allowed[node]).tolist()]
+                )
+    sign = np.where(nodes.order < 0, 0, np.where(np.array(nodes.kind) == PICKUP, 1, -1))
+    for d, name in enumerate(p.dim_names):
+        load = sign * p.dim_demand[order, d]
+        cb = model.RegisterUnaryTransitVector(load.tolist())
+        cap = np.minimum(p.dim_capacity[:, d], int(np.abs(load).sum()) + 1)
+        model.AddDimensionWithVehicleCapacity(cb, 0, cap.tolist(), False, f"load_{name}")
+        dim = model.GetDimensionOrDie(f"load_{name}")
+        for k in range(v):
+            dim.CumulVar(model.End(k)).SetValue(0)
+    for k in np.flatnonzero(p.max_route_s < UNLIMITED).tolist():
+        time_dim.SetSpanUpperBoundForVehicle(int(p.max_route_s[k]), k)
+    if (p.max_distance_m < UNLIMITED).any():
+        cb = model.RegisterTransitMatrix(distance.tolist())
+        most = int(distance.max()) * (nodes.loc.shape[0] + 1)
+        model.AddDimensionWithVehicleCapacity(
+            cb, 0, np.minimum(p.max_distance_m, most).tolist(), True, "distance"
+        )
 
 
 def _add_locks(p: Problem, nodes: _Nodes, model: Any, manager: Any, time_dim: Any) -> None:

@@ -107,6 +107,9 @@ class Plan:
             stores = np.where(orders >= 0, p.order_store[np.maximum(orders, 0)], -1)
             is_pickup = np.array([k == PICKUP for k in sched.kind])
             win_end = np.where(is_pickup, per_store(p.store_close_s, stores, 0), sched.window_end_s)
+            win_start = np.where(
+                is_pickup, per_store(p.store_open_s, stores, 0), sched.window_start_s
+            )
             frames.append(
                 pd.DataFrame(
                     {
@@ -124,17 +127,27 @@ class Plan:
                         "travel_s": sched.travel_s,
                         "distance_m": sched.distance_m,
                         "load": sched.load,
-                        "window_start_s": sched.window_start_s,
+                        "window_start_s": win_start,
                         "window_end_s": win_end,
                         "late_s": sched.late_s,
+                        **{
+                            f"load_{name}": sched.dim_load[:, d]
+                            for d, name in enumerate(p.dim_names)
+                        },
                         "_order": orders,
                     }
                 )
             )
         if not frames:
-            cols = [c for c in ROUTE_COLUMNS if c not in ("arrival", "departure")]
+            cols = [c for c in self.columns if c not in ("arrival", "departure")]
             return pd.DataFrame(columns=[*cols, "arrival_s", "departure_s", "_order"])
         return pd.concat(frames, ignore_index=True)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """routes.csv's SPEC columns: :data:`ROUTE_COLUMNS`, then ``load_<name>`` for each
+        extra capacity dimension."""
+        return (*ROUTE_COLUMNS, *(f"load_{name}" for name in self.problem.dim_names))
 
     def routes_table(self) -> pd.DataFrame:
         """routes.csv as a DataFrame: one row per stop of every used vehicle, in order.
@@ -147,7 +160,7 @@ class Plan:
         out = t.copy()
         for col in ("arrival", "departure", "window_start", "window_end"):
             out[col] = [format_time(s, origin) for s in t[f"{col}_s"]]
-        out = out[list(ROUTE_COLUMNS) + ["_order"]]
+        out = out[[*self.columns, "_order"]]
         if self.order_extra is not None and len(self.order_extra.columns):
             extra = self.order_extra.rename(
                 columns={c: f"order_{c}" for c in self.order_extra.columns if c in out.columns}

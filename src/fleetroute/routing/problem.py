@@ -34,6 +34,7 @@ _ORDER_FIELDS = (
     "dropoff_s",
     "shop_s",
     "priority",
+    "dim_demand",
 )
 
 #: Per-vehicle fields.
@@ -50,6 +51,10 @@ _VEHICLE_FIELDS = (
     "break_start_s",
     "break_end_s",
     "break_s",
+    "vehicle_skills",
+    "dim_capacity",
+    "max_route_s",
+    "max_distance_m",
 )
 
 
@@ -116,6 +121,18 @@ class Problem:
         Dispatch locks: the vehicle an order must go on (-1: any), and for orders whose
         sequence is locked, their rank among that vehicle's locked drop-offs (-1: free).
         Empty arrays mean no locks.
+    skill_names, order_skills, vehicle_skills
+        Skills: bit ``b`` of a mask stands for ``skill_names[b]``; an order may ride only a
+        vehicle whose mask holds all of its bits. Empty arrays mean no skills.
+    dim_names, dim_demand, dim_capacity
+        More capacity dimensions (``demand_<name>``/``capacity_<name>``): ``(orders, d)``
+        and ``(vehicles, d)``; :data:`UNLIMITED` where a vehicle does not list one.
+    max_route_s, max_distance_m
+        Per vehicle: the longest route, start to end (waiting included), and the most
+        metres; :data:`UNLIMITED` without a limit.
+    store_visit_s
+        Per store: the fixed part of a visit, paid once per arrival at the store however
+        many orders are shopped in it (0: none).
     band_start_s, band_travel_s
         Optional time-dependent travel: ``band_travel_s[b]`` is the ``(L, L)`` matrix for
         legs that depart from ``band_start_s[b]`` on (until the next band starts). Without
@@ -159,6 +176,37 @@ class Problem:
     order_rank: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     band_start_s: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     band_travel_s: npt.NDArray[np.int32] | None = None
+    skill_names: tuple[str, ...] = ()
+    order_skills: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    vehicle_skills: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    dim_names: tuple[str, ...] = ()
+    dim_demand: IntArray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
+    dim_capacity: IntArray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
+    max_route_s: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    max_distance_m: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    store_visit_s: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    def _default(self, name: str) -> IntArray | None:
+        """The value of an optional per-order, per-vehicle or per-store field left empty."""
+        n, v, m, d = self.n_orders, self.n_vehicles, self.n_stores, len(self.dim_names)
+        defaults: dict[str, tuple[int | tuple[int, int], int]] = {
+            "order_vehicle": (n, -1),
+            "order_rank": (n, -1),
+            "break_start_s": (v, 0),
+            "break_end_s": (v, 0),
+            "break_s": (v, 0),
+            "order_skills": (n, 0),
+            "vehicle_skills": (v, 0),
+            "dim_demand": ((n, d), 0),
+            "dim_capacity": ((v, d), UNLIMITED),
+            "max_route_s": (v, UNLIMITED),
+            "max_distance_m": (v, UNLIMITED),
+            "store_visit_s": (m, 0),
+        }
+        if name not in defaults:
+            return None
+        shape, fill = defaults[name]
+        return np.full(shape, fill, dtype=np.int64)
 
     def __post_init__(self) -> None:
         conv = {f.name: f.type for f in dataclasses.fields(self)}
@@ -166,10 +214,9 @@ class Problem:
             value = getattr(self, name)
             if kind == "IntArray":
                 value = _ints(value)
-                if name in ("order_vehicle", "order_rank") and value.size == 0:
-                    value = np.full(len(self.order_id), -1, dtype=np.int64)
-                if name.startswith("break_") and value.size == 0:
-                    value = np.zeros(len(self.vehicle_id), dtype=np.int64)
+                empty = self._default(name) if value.size == 0 else None
+                if empty is not None and value.shape != empty.shape:
+                    value = empty
             elif kind == "FloatArray":
                 value = _floats(value)
             elif kind == "tuple[str, ...]":
@@ -222,9 +269,21 @@ class Problem:
             ("break_start_s", v),
             ("break_end_s", v),
             ("break_s", v),
+            ("order_skills", n),
+            ("vehicle_skills", v),
+            ("max_route_s", v),
+            ("max_distance_m", v),
+            ("store_visit_s", m),
         ):
             if getattr(self, name).shape != (size,):
                 raise ValueError(f"{name} must have {size} entries")
+        d = len(self.dim_names)
+        if self.dim_demand.shape != (n, d) or self.dim_capacity.shape != (v, d):
+            raise ValueError("dim_demand and dim_capacity must be (orders x d), (vehicles x d)")
+        if (self.dim_demand < 0).any() or (self.store_visit_s < 0).any():
+            raise ValueError("demands and store visits must not be negative")
+        if self.order_skills.size and self.order_skills.max() >= 1 << len(self.skill_names):
+            raise ValueError("order_skills names a skill that skill_names does not")
         for name in ("order_loc", "store_loc", "start_loc", "end_loc"):
             arr = getattr(self, name)
             if arr.size and (arr.min() < 0 or arr.max() >= n_loc):
@@ -369,6 +428,20 @@ class Problem:
         _, label = np.unique(fields, axis=0, return_inverse=True)
         return np.asarray(label, dtype=np.int64).ravel()
 
+    def skilled(self, orders: IntArray) -> npt.NDArray[np.bool_]:
+        """``(len(orders), vehicles)``: whether each vehicle has all of each order's skills."""
+        need = self.order_skills[np.asarray(orders, dtype=np.int64)]
+        return np.asarray((need[:, None] & ~self.vehicle_skills[None, :]) == 0)
+
+    def skill_labels(self, mask: int) -> list[str]:
+        """The skill names of a mask."""
+        return [name for b, name in enumerate(self.skill_names) if mask >> b & 1]
+
+    @property
+    def has_skills(self) -> bool:
+        """Whether any order needs a skill."""
+        return bool((self.order_skills != 0).any())
+
     @property
     def has_breaks(self) -> bool:
         """Whether any driver takes a break."""
@@ -387,7 +460,7 @@ class Problem:
             f.name: getattr(self, f.name)[idx]
             for f in dataclasses.fields(self)
             if f.type in ("IntArray", "FloatArray")
-            and getattr(self, f.name).shape == (self.n_orders,)
+            and getattr(self, f.name).shape[:1] == (self.n_orders,)
             and (f.name.startswith("order_") or f.name in _ORDER_FIELDS)
         }
         return self.replace(

@@ -13,6 +13,13 @@ shifts; for a store, from its opening to the end of the pickup's order window, o
 per such span), so every promised time holds when the plan is driven with the band of
 each real departure.
 
+Skills become routing profiles: one duration matrix per skill set of the fleet, in which
+the legs into and out of a customer whose order needs a skill that set lacks are too long
+for any window. Extra capacity dimensions are more load dimensions, route limits are
+``shift_duration`` and ``max_distance``, and a store visit's fixed time is added to every
+leg into the store's rows from another place (legs between orders shopped in one visit
+stay free).
+
 What PyVRP cannot express (orders locked to vehicles, breaks, a stop limit on routes with
 store pickups) is decided by :func:`supports`; :func:`fleetroute.routing.solve.solve`
 then searches the day without those rules here and lets OR-Tools make the plan obey
@@ -118,6 +125,34 @@ def _prizes(
     return np.minimum(np.round(prize), _PRIZE_CAP).astype(np.int64)
 
 
+#: Seconds into or out of a customer on a profile whose vehicles lack its skills: past any
+#: window, so a route through it is never feasible.
+_FORBIDDEN_S = 10 * 86_400
+
+
+def _profiles(
+    p: Problem, orders: np.ndarray, cust_row: np.ndarray, masks: np.ndarray, travel: np.ndarray
+) -> list[np.ndarray]:
+    """One duration matrix per distinct skill set of the fleet (``masks``): ``travel``,
+    with the legs into and out of each customer whose order needs a skill that set lacks
+    made too long for any window (PyVRP's access restrictions, as routing profiles)."""
+    if not p.has_skills:
+        return [travel]
+    out = []
+    for mask in masks.tolist():
+        barred = cust_row[(p.order_skills[orders] & ~mask) != 0]
+        if barred.size == 0:
+            out.append(travel)
+            continue
+        matrix = travel.copy()
+        horizon = int(p.shift_end_s.max()) + _FORBIDDEN_S
+        matrix[barred, :] = horizon
+        matrix[:, barred] = horizon
+        matrix[barred, barred] = 0
+        out.append(np.ascontiguousarray(matrix))
+    return out
+
+
 def _model(p: Problem, orders: np.ndarray, *, with_required: bool = False) -> _Model:
     is_shop = p.has_store[orders]
     plain, shopped = orders[~is_shop], orders[is_shop]
@@ -149,9 +184,17 @@ def _model(p: Problem, orders: np.ndarray, *, with_required: bool = False) -> _M
     depots = [pyvrp.Depot(int(row)) for row in np.searchsorted(used, depot_locs).tolist()]
     travel = np.ascontiguousarray(p.worst_travel_s(locs, depart_lo, depart_hi))
     distance = np.ascontiguousarray(p.distance_m[np.ix_(locs, locs)])
+    # a store visit's fixed part is paid on arriving at the store from another place
+    visit = np.zeros(locs.shape[0], dtype=np.int64)
+    visit[used.shape[0] :] = p.store_visit_s[groups[:, 0]]
+    travel += np.where(locs[:, None] != locs[None, :], visit[None, :], 0)
 
     total = int(p.demand[orders].sum()) + 1
     capacity = np.minimum(p.capacity, total)
+    dim_total = p.dim_demand[orders].sum(axis=0) + 1
+    dim_capacity = np.minimum(p.dim_capacity, dim_total[None, :])
+    masks, profile = np.unique(p.vehicle_skills, return_inverse=True)
+    durations = _profiles(p, orders, cust_row, masks, travel)
     stops = np.minimum(p.max_stops, orders.shape[0] + 1)
     scale = _scale(p)
     per_m = p.cost_per_km * scale / 1000.0
@@ -172,7 +215,7 @@ def _model(p: Problem, orders: np.ndarray, *, with_required: bool = False) -> _M
         return [
             pyvrp.Client(
                 int(row),
-                delivery=[int(p.demand[i]), *extra],
+                delivery=[int(p.demand[i]), *p.dim_demand[i].tolist(), *extra],
                 service_duration=int(p.dropoff_s[i]),
                 tw_early=int(p.window_start_s[i]),
                 tw_late=int(p.window_end_s[i]),
@@ -187,14 +230,17 @@ def _model(p: Problem, orders: np.ndarray, *, with_required: bool = False) -> _M
             pyvrp.Shipment(
                 int(pick),
                 int(drop),
-                pickup_tw_early=int(p.store_open_s[s]),
+                # shopping starts after the visit's fixed part, which starts once open
+                pickup_tw_early=int(p.store_open_s[s] + p.store_visit_s[s]),
                 # shopped and gone by the end of its window, as the row above assumes
-                pickup_tw_late=int(max(p.store_open_s[s], leave - p.shop_s[i])),
+                pickup_tw_late=int(
+                    max(p.store_open_s[s] + p.store_visit_s[s], leave - p.shop_s[i])
+                ),
                 pickup_service_duration=int(p.shop_s[i]),
                 delivery_tw_early=int(p.window_start_s[i]),
                 delivery_tw_late=int(p.window_end_s[i]),
                 delivery_service_duration=int(p.dropoff_s[i]),
-                amount=[int(p.demand[i]), *([0] if stops_bind else [])],
+                amount=[int(p.demand[i]), *p.dim_demand[i].tolist(), *([0] if stops_bind else [])],
                 prize=0 if required else prize_of[i],
                 required=required,
             )
@@ -220,12 +266,17 @@ def _model(p: Problem, orders: np.ndarray, *, with_required: bool = False) -> _M
             int(round(p.fixed_cost[k] * scale)),
             int(round(per_m[k])),
             int(round(per_s[k])),
+            int(profile[k]),
+            int(p.max_route_s[k]),
+            int(p.max_distance_m[k]),
+            *dim_capacity[k].tolist(),
         )
         keys.setdefault(key, []).append(k)
+    limit = pyvrp.VehicleType().shift_duration  # PyVRP's "no limit"
     vehicle_types = [
         pyvrp.VehicleType(
             num_available=len(members),
-            capacity=[cap, *([n_stops] if stops_bind else [])],
+            capacity=[cap, *dims, *([n_stops] if stops_bind else [])],
             start_depot=depot_of[start],
             end_depot=depot_of[end],
             fixed_cost=fixed,
@@ -233,10 +284,25 @@ def _model(p: Problem, orders: np.ndarray, *, with_required: bool = False) -> _M
             tw_late=late,
             unit_distance_cost=dist_cost,
             unit_duration_cost=dur_cost,
+            profile=prof,
+            shift_duration=min(limit, longest),
+            max_distance=min(limit, farthest),
         )
-        for (start, end, cap, n_stops, early, late, fixed, dist_cost, dur_cost), members in (
-            keys.items()
-        )
+        for (
+            start,
+            end,
+            cap,
+            n_stops,
+            early,
+            late,
+            fixed,
+            dist_cost,
+            dur_cost,
+            prof,
+            longest,
+            farthest,
+            *dims,
+        ), members in keys.items()
     ]
 
     def data(required: bool) -> pyvrp.ProblemData:
@@ -245,8 +311,8 @@ def _model(p: Problem, orders: np.ndarray, *, with_required: bool = False) -> _M
             clients=clients(required),
             depots=depots,
             vehicle_types=vehicle_types,
-            distance_matrices=[cast(Any, distance)],
-            duration_matrices=[cast(Any, travel)],
+            distance_matrices=[cast(Any, distance)] * len(durations),
+            duration_matrices=[cast(Any, d) for d in durations],
             shipments=shipments(required),
         )
 

@@ -82,11 +82,37 @@ class RouteSchedule:
     window_start_s: IntArray
     window_end_s: IntArray
     late_s: IntArray
+    #: ``(rows, d)``: the load of each extra capacity dimension after the row's stop
+    dim_load: IntArray
 
     @property
     def duration_s(self) -> int:
         """Time from leaving the start to arriving at the end."""
         return int(self.arrival_s[-1] - self.departure_s[0])
+
+    @property
+    def total_distance_m(self) -> int:
+        """Metres driven from the start to the end."""
+        return int(self.distance_m.sum())
+
+
+def _loads(
+    demand: IntArray, is_pickup: npt.NDArray[np.bool_], from_depot: npt.NDArray[np.bool_]
+) -> IntArray:
+    """The load on board after each row (start, stops, end) for per-stop ``demand``
+    (``(stops,)`` or ``(stops, d)``): what leaves the depot, plus pickups, minus drop-offs."""
+    change = np.where(_col(is_pickup, demand), demand, -demand)
+    depot_loaded = (demand * _col(from_depot, demand)).sum(axis=0)
+    load = np.empty((demand.shape[0] + 2, *demand.shape[1:]), dtype=np.int64)
+    load[0] = depot_loaded
+    load[1:-1] = depot_loaded + np.cumsum(change, axis=0)
+    load[-1] = load[-2]
+    return load
+
+
+def _col(mask: npt.NDArray[np.bool_], like: IntArray) -> npt.NDArray[np.bool_]:
+    """``mask`` shaped to broadcast against ``like`` row by row."""
+    return mask.reshape(mask.shape + (1,) * (like.ndim - 1))
 
 
 def _forward(
@@ -207,6 +233,11 @@ def schedule(problem: Problem, route: Route) -> RouteSchedule:
         stop_hi = np.where(is_break, p.break_end_s[v], stop_hi)
         stop_loc = _break_places(stop_loc, raw, int(p.start_loc[v]), int(p.end_loc[v]))
     loc = np.concatenate([[p.start_loc[v]], stop_loc, [p.end_loc[v]]]).astype(np.int64)
+    # a store visit's fixed part is paid on arriving at the store from elsewhere, once the
+    # store is open, before the order's shopping (which must still end by closing time)
+    visit = np.where(is_pickup & (loc[1:-1] != loc[:-2]), per_store(p.store_visit_s, stores, 0), 0)
+    stop_service = stop_service + visit
+    stop_hi = stop_hi - visit
     service = np.concatenate([[0], stop_service, [0]]).astype(np.int64)
     lo = np.concatenate([[shift[0]], stop_lo, [shift[0]]]).astype(np.int64)
     hi = np.concatenate([[shift[1]], stop_hi, [shift[1]]]).astype(np.int64)
@@ -216,13 +247,9 @@ def schedule(problem: Problem, route: Route) -> RouteSchedule:
     times = _latest_start(p, shift[0], loc, lo, hi, service)
     travel, arrival, wait, departure, late = times
 
-    demand = np.where(is_break, 0, p.demand[orders])
-    change = np.where(is_pickup, demand, -demand)
-    depot_loaded = int(demand[(~is_pickup) & (stores < 0)].sum())
-    load = np.empty(loc.shape[0], dtype=np.int64)
-    load[0] = depot_loaded
-    load[1:-1] = depot_loaded + np.cumsum(change)
-    load[-1] = load[-2] if load.shape[0] > 2 else depot_loaded
+    from_depot = (~is_pickup) & (stores < 0) & ~is_break
+    load = _loads(np.where(is_break, 0, p.demand[orders]), is_pickup, from_depot)
+    dim_load = _loads(np.where(is_break[:, None], 0, p.dim_demand[orders]), is_pickup, from_depot)
 
     kinds = ("start", *route.kinds, "end")
     return RouteSchedule(
@@ -239,6 +266,7 @@ def schedule(problem: Problem, route: Route) -> RouteSchedule:
         window_start_s=lo,
         window_end_s=hi,
         late_s=late,
+        dim_load=dim_load,
     )
 
 

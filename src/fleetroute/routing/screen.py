@@ -40,6 +40,14 @@ def screen(problem: Problem, orders: np.ndarray | None = None) -> dict[int, str]
         reasons[int(i)] = (
             f"it needs {int(p.demand[i])} capacity units but the largest vehicle holds {cap}"
         )
+    _screen_skills(p, idx, reasons)
+    for d, name in enumerate(p.dim_names):
+        most = int(p.dim_capacity[:, d].max())
+        for i in idx[p.dim_demand[idx, d] > most].tolist():
+            reasons.setdefault(
+                int(i),
+                f"its {int(p.dim_demand[i, d])} {name} exceed every vehicle's {most} {name}",
+            )
     if int(p.max_stops.max()) == 0:
         for i in idx:
             reasons.setdefault(int(i), "every vehicle has max_stops 0")
@@ -55,7 +63,9 @@ def screen(problem: Problem, orders: np.ndarray | None = None) -> dict[int, str]
     # With a store: drive to the store, shop once it is open, then drive on.
     sloc = np.where(has_store, per_store(p.store_loc, store, 0), cust)
     reach_store = shift_start + p.travel_s[start[None, :], sloc[:, None]]
-    shop_begin = np.maximum(reach_store, per_store(p.store_open_s, store, 0)[:, None])
+    # a store visit's fixed part (once the store is open) comes before the shopping
+    visit = per_store(p.store_visit_s, store, 0)[:, None]
+    shop_begin = np.maximum(reach_store, per_store(p.store_open_s, store, 0)[:, None]) + visit
     shop_latest = per_store(p.store_close_s, store, 0) - p.shop_s[idx]
     shop_ok = shop_begin <= shop_latest[:, None]
     via_store = shop_begin + p.shop_s[idx][:, None] + p.travel_s[sloc, cust][:, None]
@@ -63,9 +73,30 @@ def screen(problem: Problem, orders: np.ndarray | None = None) -> dict[int, str]
     begin = np.maximum(arrive, p.window_start_s[idx][:, None])
     back = begin + p.dropoff_s[idx][:, None] + p.travel_s[cust[:, None], p.end_loc[None, :]]
     fits_cap = (p.demand[idx][:, None] <= p.capacity[None, :]) & (p.max_stops[None, :] > 0)
+    fits_cap &= p.skilled(idx)
+    for d in range(len(p.dim_names)):
+        fits_cap &= p.dim_demand[idx, d][:, None] <= p.dim_capacity[None, :, d]
     in_window = arrive <= p.window_end_s[idx][:, None]
     in_shift = back <= shift_end
+    # the shortest route that serves it: out, (shop,) deliver, back; waiting left out
+    sloc_col = sloc[:, None]
+    metres = (
+        np.where(
+            has_store[:, None],
+            p.distance_m[start[None, :], sloc_col] + p.distance_m[sloc, cust][:, None],
+            p.distance_m[start[None, :], cust[:, None]],
+        )
+        + p.distance_m[cust[:, None], p.end_loc[None, :]]
+    )
+    seconds = (
+        back
+        - np.where(has_store[:, None], np.maximum(0, shop_begin - visit - reach_store), 0)
+        - np.maximum(0, p.window_start_s[idx][:, None] - arrive)
+        - shift_start
+    )
+    short_enough = (seconds <= p.max_route_s[None, :]) & (metres <= p.max_distance_m[None, :])
     ok = fits_cap & in_window & in_shift & np.where(has_store[:, None], shop_ok, True)
+    ok &= short_enough
 
     for row in np.flatnonzero(~ok.any(axis=1)):
         i = int(idx[row])
@@ -77,6 +108,18 @@ def screen(problem: Problem, orders: np.ndarray | None = None) -> dict[int, str]
             reasons[i] = (
                 f"store {p.store_id[s]} closes at {closes}, before any vehicle can get there "
                 "and shop the order"
+            )
+        elif not fits_cap[row].any():
+            reasons[i] = (
+                "no vehicle that has its skills also has room for it "
+                "(capacity, stop limit or another capacity dimension)"
+            )
+        elif not (fits_cap[row] & short_enough[row]).any():
+            k = int(np.flatnonzero(fits_cap[row])[np.argmin(metres[row][fits_cap[row]])])
+            reasons[i] = (
+                f"its shortest route, {metres[row, k] / 1000:.1f} km and "
+                f"{seconds[row, k] / 60:.0f} min from the depot and back, is longer than any "
+                "vehicle's max_route_s or max_distance_m allows"
             )
         elif not (in_window[row] & fits_cap[row]).any():
             earliest = int(arrive[row][fits_cap[row]].min()) if fits_cap[row].any() else 0
@@ -91,3 +134,20 @@ def screen(problem: Problem, orders: np.ndarray | None = None) -> dict[int, str]
                 "route before its shift ends"
             )
     return reasons
+
+
+def _screen_skills(p: Problem, idx: np.ndarray, reasons: dict[int, str]) -> None:
+    """Orders whose skills no single vehicle has, with the skills missing."""
+    if not p.has_skills:
+        return
+    unskilled = ~p.skilled(idx).any(axis=1)
+    fleet = int(np.bitwise_or.reduce(p.vehicle_skills))
+    for i in idx[unskilled].tolist():
+        need = int(p.order_skills[i])
+        missing = p.skill_labels(need & ~fleet)
+        if missing:
+            said = ", ".join(f"'{m}'" for m in missing)
+            reasons[int(i)] = f"no vehicle has skill {said}"
+        else:
+            said = ", ".join(f"'{m}'" for m in p.skill_labels(need))
+            reasons[int(i)] = f"no single vehicle has all of its skills ({said})"
