@@ -93,7 +93,8 @@ def vroom_plan(p: Problem, seconds: float) -> Plan:
             )
         )
     for i in orders.tolist():
-        window = [vroom.TimeWindow(int(p.window_start_s[i]), int(p.window_end_s[i]))]
+        # every window of the order (VROOM has several windows; soft ones are hard here)
+        window = [vroom.TimeWindow(int(a), int(b)) for a, b in p.windows_of(i).tolist()]
         drop_at = at[int(p.order_loc[i])]
         if p.order_store[i] < 0:
             inp.add_job(

@@ -139,6 +139,14 @@ def insert_order(
     given = float(o["service_s"].iloc[0])
     window_start = o["window_start"].astype("Int64").fillna(int(p.shift_start_s.min())).iloc[0]
     window_end = o["window_end"].astype("Int64").fillna(int(p.shift_end_s.max())).iloc[0]
+    own = list(o["windows"].iloc[0]) or [(int(window_start), int(window_end))]
+    k = max(len(own), p.order_windows.shape[1])
+    windows = np.concatenate(
+        [
+            _padded(p.order_windows, k),
+            _padded(np.array([own], dtype=np.int64), k),
+        ]
+    )
     excluded = dict(p.excluded)
     if snap_m[0] > max_snap_m:
         excluded[p.n_orders] = f"its location is {_km(snap_m[0])} from the nearest road of the map"
@@ -158,8 +166,11 @@ def insert_order(
         order_store=np.append(p.order_store, store),
         demand=np.append(p.demand, int(o["demand"].iloc[0])),
         items=np.append(p.items, items),
-        window_start_s=np.append(p.window_start_s, int(window_start)),
-        window_end_s=np.append(p.window_end_s, int(window_end)),
+        window_start_s=windows[:, 0, 0],
+        window_end_s=windows[:, -1, 1],
+        order_windows=windows,
+        late_cost_per_h=np.append(p.late_cost_per_h, float(o["late_cost_per_h"].iloc[0])),
+        max_late_s=np.append(p.max_late_s, int(o["max_late_s"].iloc[0])),
         dropoff_s=np.append(p.dropoff_s, round(service[0] if np.isnan(given) else given)),
         shop_s=np.append(p.shop_s, round(service[1]) if store >= 0 else 0),
         priority=np.append(p.priority, float(o["priority"].iloc[0])),
@@ -192,6 +203,14 @@ def insert_order(
         order_extra=extra,
         timings=plan.timings,
     )
+
+
+def _padded(windows: np.ndarray, k: int) -> np.ndarray:
+    """``(orders, k, 2)`` windows: each order's list padded by repeating its last window."""
+    extra = k - windows.shape[1]
+    if extra <= 0:
+        return windows
+    return np.concatenate([windows, np.repeat(windows[:, -1:], extra, axis=1)], axis=1)
 
 
 def _seconds_of(when: datetime | str | int, p: Problem) -> int:

@@ -142,8 +142,7 @@ def build_problem(
         order_store=inp.order_store,
         demand=o["demand"].to_numpy(np.int64),
         items=o["items"].to_numpy(dtype=np.int64),
-        window_start_s=_int64(o["window_start"].astype("Int64").fillna(int(shift_start.min()))),
-        window_end_s=_int64(o["window_end"].astype("Int64").fillna(int(shift_end.max()))),
+        **_windows(o, int(shift_start.min()), int(shift_end.max())),
         dropoff_s=np.rint(dropoff).astype(np.int64),
         shop_s=np.rint(shop).astype(np.int64),
         priority=o["priority"].to_numpy(float),
@@ -171,6 +170,27 @@ def build_problem(
         warnings.warn(line, InputWarning, stacklevel=2)
     extra = o[[c for c in o.columns if not _is_spec_column(c)]].reset_index(drop=True)
     return problem, extra
+
+
+def _windows(o: pd.DataFrame, first: int, last: int) -> dict[str, Any]:
+    """Each order's windows (``windows``, or ``window_start``/``window_end`` filled with
+    the fleet's first and last shift hours), padded to one length, their span, and the
+    soft windows' lateness limit and cost."""
+    start = _int64(o["window_start"].astype("Int64").fillna(first))
+    end = _int64(o["window_end"].astype("Int64").fillna(last))
+    given = list(o["windows"])
+    k = max((len(w) for w in given), default=1) or 1
+    windows = np.empty((len(o), k, 2), dtype=np.int64)
+    for i, spans in enumerate(given):
+        spans = spans or ((int(start[i]), int(end[i])),)
+        windows[i] = [*spans, *[spans[-1]] * (k - len(spans))]
+    return {
+        "window_start_s": windows[:, 0, 0],
+        "window_end_s": windows[:, -1, 1],
+        "order_windows": windows,
+        "late_cost_per_h": o["late_cost_per_h"].to_numpy(float),
+        "max_late_s": o["max_late_s"].to_numpy(np.int64),
+    }
 
 
 def _is_spec_column(name: str) -> bool:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from fleetroute.errors import InputError
 from fleetroute.io.tables import Column, TableSource, read_table
+from fleetroute.times import parse_time_s
 
 __all__ = [
     "ORDER_COLUMNS",
@@ -36,6 +37,7 @@ __all__ = [
     "read_positions",
     "lookalike_warnings",
     "NOT_YET",
+    "DEFAULT_MAX_LATE_S",
 ]
 
 #: A vehicle's working time when vehicles.csv gives none: 00:00-23:59 (SPEC.md).
@@ -96,11 +98,11 @@ STORE_COLUMNS = (
 #: SPEC columns this version reads and checks but does not plan with yet: a file that
 #: uses them is refused (exit 2) rather than planned as if they were not there.
 NOT_YET = {
-    "windows": "several windows per order",
-    "late_cost_per_h": "soft windows",
-    "max_late_s": "soft windows",
     "reload_s": "reloading at the depot",
 }
+
+#: Most lateness a soft window accepts when ``max_late_s`` is not given (SPEC.md).
+DEFAULT_MAX_LATE_S = 3600
 
 #: Words in a column name that suggest a constraint, and what fleetroute reads instead.
 _LOOKALIKES = {
@@ -189,7 +191,87 @@ def read_orders(source: TableSource, *, origin: datetime, name: str | None = Non
         raise InputError(label, "has no orders")
     _check_order(table, label, "window_start", "window_end")
     _not_yet(table, label)
+    table["windows"] = pd.Series(_windows(table, label, origin), index=table.index, dtype=object)
+    late = table["max_late_s"].astype("Int64")
+    given = table["late_cost_per_h"].notna().to_numpy()
+    stray = late.notna().to_numpy() & ~given
+    if stray.any():
+        row = int(table.index[stray.nonzero()[0][0]])
+        raise InputError(
+            label,
+            "max_late_s needs late_cost_per_h (without it the window is hard)",
+            row=row,
+            column="max_late_s",
+        )
+    table["max_late_s"] = np.where(given, late.fillna(DEFAULT_MAX_LATE_S).to_numpy(), 0)
+    table["late_cost_per_h"] = table["late_cost_per_h"].fillna(0.0)
     return table
+
+
+def _windows(
+    table: pd.DataFrame, label: str, origin: datetime
+) -> list[tuple[tuple[int, int], ...]]:
+    """Each order's ``windows`` (``HH:MM-HH:MM;...`` or ISO pairs, ``-`` or ``/`` between
+    the two times), sorted, overlapping ones merged; ``()`` where the cell is empty (the
+    order's window is then ``window_start``/``window_end``)."""
+    out: list[tuple[tuple[int, int], ...]] = []
+    for row, cell, start, end in zip(
+        table.index, table["windows"], table["window_start"], table["window_end"], strict=True
+    ):
+        text = str(cell).strip()
+        if not text:
+            out.append(())
+            continue
+        if not (pd.isna(start) and pd.isna(end)):
+            raise InputError(
+                label,
+                "give windows or window_start/window_end, not both",
+                row=int(row),
+                column="windows",
+            )
+        spans = []
+        for part in (p.strip() for p in text.split(";")):
+            if not part:
+                continue
+            span = _span(part, origin)
+            if span is None:
+                raise InputError(
+                    label,
+                    f"'{part}' is not a window (HH:MM-HH:MM, or two ISO date-times)",
+                    row=int(row),
+                    column="windows",
+                )
+            if span[1] <= span[0]:
+                raise InputError(
+                    label,
+                    f"the window '{part}' does not end after it starts",
+                    row=int(row),
+                    column="windows",
+                )
+            spans.append(span)
+        merged: list[tuple[int, int]] = []
+        for a, b in sorted(spans):
+            if merged and a <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+            else:
+                merged.append((a, b))
+        out.append(tuple(merged))
+    return out
+
+
+def _span(text: str, origin: datetime) -> tuple[int, int] | None:
+    """A window ``A-B`` or ``A/B`` as seconds, trying each separator position (ISO dates
+    hold ``-`` too); ``None`` when no split gives two times."""
+    for i, ch in enumerate(text):
+        if ch not in "-/":
+            continue
+        try:
+            return parse_time_s(text[:i].strip(), origin), parse_time_s(
+                text[i + 1 :].strip(), origin
+            )
+        except ValueError:
+            continue
+    return None
 
 
 def read_vehicles(

@@ -28,7 +28,8 @@ def _needs_break(p: Problem, sched: RouteSchedule) -> bool:
 def violations(plan: Plan) -> pd.DataFrame:
     """Every violation in the plan's routes, recomputed with its problem's times.
 
-    Kinds: ``late`` (service starts after the window; amount in seconds), ``break_late``
+    Kinds: ``late`` (service starts after the window, or after a soft window's
+    ``max_late_s``; amount in seconds past what is allowed), ``break_late``
     and ``break_missing`` (a driver's break started after its window, or not taken),
     ``over_capacity`` (load above capacity, or above a ``capacity_<name>``; units),
     ``skill_missing`` (the vehicle lacks a skill the order needs), ``route_too_long`` and
@@ -90,16 +91,19 @@ def violations(plan: Plan) -> pd.DataFrame:
                     1,
                     "dropped off before it was picked up at its store",
                 )
-            if sched.late_s[k] > 0:
+            over = int(sched.over_late_s[k])
+            if over > 0:
                 ends = format_clock(sched.window_end_s[k], p.origin)
+                soft = int(sched.late_allowed_s[k])
                 add(
                     vid,
                     k,
                     oid,
                     kind,
                     "late",
-                    int(sched.late_s[k]),
-                    f"late by {sched.late_s[k] / 60:.0f} min (window ends {ends})",
+                    over,
+                    f"late by {sched.late_s[k] / 60:.0f} min (window ends {ends}"
+                    + (f"; its soft window allows {soft / 60:.0f} min)" if soft else ")"),
                 )
             for d, name in enumerate(p.dim_names):
                 above = int(sched.dim_load[k, d] - p.dim_capacity[r.vehicle, d])

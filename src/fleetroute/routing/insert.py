@@ -19,7 +19,13 @@ from fleetroute.routing.problem import Problem
 from fleetroute.routing.schedule import DROPOFF, PICKUP, Route, RouteSchedule, route_cost, schedule
 from fleetroute.times import format_clock
 
-__all__ = ["Insertion", "cheapest_insertion", "place_or_explain", "why_left_out"]
+__all__ = [
+    "Insertion",
+    "cheapest_insertion",
+    "place_or_explain",
+    "why_left_out",
+    "feasible_part",
+]
 
 #: Pickup positions tried per route for a store order (the cheapest detours).
 _PICKUP_POSITIONS = 4
@@ -77,7 +83,7 @@ _FINE = _Check(0, -1, 0, 0, 0)
 
 
 def _check(p: Problem, sched: RouteSchedule) -> _Check:
-    late = sched.late_s[1:-1]
+    late = sched.over_late_s[1:-1]  # a soft window's allowed lateness is kept
     worst = int(np.argmax(late)) if late.size else 0
     late_order = int(sched.route.orders[worst]) if late.size and late[worst] > 0 else -1
     drops = sum(1 for k in sched.route.kinds if k == DROPOFF)
@@ -259,3 +265,29 @@ def _reason(p: Problem, order: int, closest: tuple[_Check, Route] | None) -> str
 
 def _minutes(seconds: int) -> str:
     return f"{max(1, round(seconds / 60))} min"
+
+
+def feasible_part(p: Problem, route: Route) -> tuple[Route, list[int]]:
+    """``route`` with the fewest orders taken out (one at a time, each time the one whose
+    removal leaves the least broken) until its schedule breaks no rule, and the orders
+    taken out. A route that breaks nothing comes back as it is.
+
+    The solvers' own timing of a route can differ from :func:`schedule`'s (which window
+    of several a stop takes, how a soft window's lateness is traded against a route
+    limit); this is the safety net that keeps every plan within every hard rule.
+    """
+    removed: list[int] = []
+    check = _check(p, schedule(p, route))
+    while check.size[0] and any(o >= 0 for o in route.orders):
+        best: tuple[tuple[int, int, int], Route, int] | None = None
+        for o in dict.fromkeys(o for o in route.orders if o >= 0):
+            keep = [(k, x) for k, x in zip(route.kinds, route.orders, strict=True) if x != o]
+            cand = Route(route.vehicle, tuple(k for k, _ in keep), tuple(x for _, x in keep))
+            size = _check(p, schedule(p, cand)).size
+            if best is None or size < best[0]:
+                best = (size, cand, o)
+        assert best is not None
+        _, route, order = best
+        removed.append(order)
+        check = _check(p, schedule(p, route))
+    return route, removed

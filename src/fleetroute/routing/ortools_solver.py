@@ -95,7 +95,7 @@ def _layout(p: Problem, orders: np.ndarray) -> _Nodes:
         loc.append(int(p.order_loc[i]))
         service.append(int(p.dropoff_s[i]))
         lo.append(int(p.window_start_s[i]))
-        hi.append(int(p.window_end_s[i]))
+        hi.append(int(p.window_end_s[i] + p.max_late_s[i]))  # a soft window's hard limit
         load.append(-d)
         stop.append(1)
         order.append(i)
@@ -231,6 +231,7 @@ def _solve(
         index = manager.NodeToIndex(node)
         time_dim.CumulVar(index).SetRange(int(nodes.lo[node]), int(nodes.hi[node]))
         model.AddDisjunction([index], int(penalty[node]))
+    _add_windows(p, nodes, manager, time_dim)
     _add_limits(p, nodes, model, manager, time_dim, distance)
     _add_locks(p, nodes, model, manager, time_dim)
     _add_breaks(p, nodes, model, manager, time_dim)
@@ -317,6 +318,25 @@ def _report_costs(model: Any, report: Callable[[float], None]) -> None:
             report(cost)
 
     model.AddAtSolutionCallback(at_solution)
+
+
+def _add_windows(p: Problem, nodes: _Nodes, manager: Any, time_dim: Any) -> None:
+    """Drop-offs with several windows may not start in the gaps between them; a soft
+    window's lateness costs ``late_cost_per_h`` (its node's range already ends at the
+    window end plus ``max_late_s``)."""
+    if not (p.has_windows or p.has_soft_windows):
+        return
+    for node in range(2 * p.n_vehicles, nodes.loc.shape[0]):
+        if nodes.kind[node] != DROPOFF:
+            continue
+        i = int(nodes.order[node])
+        index = manager.NodeToIndex(node)
+        own = p.windows_of(i)
+        for (_, end), (start, _) in zip(own[:-1].tolist(), own[1:].tolist(), strict=True):
+            time_dim.CumulVar(index).RemoveInterval(end + 1, start - 1)
+        if p.max_late_s[i] > 0:
+            per_s = int(round(p.late_cost_per_h[i] * COST_SCALE / 3600.0))
+            time_dim.SetCumulVarSoftUpperBound(index, int(p.window_end_s[i]), per_s)
 
 
 def _add_limits(

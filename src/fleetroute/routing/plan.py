@@ -194,7 +194,8 @@ class Plan:
 
     @property
     def objective(self) -> float:
-        """Cost of the plan in cost units: fixed costs + per-km + per-hour of route time."""
+        """Cost of the plan in cost units: fixed costs + per-km + per-hour of route time +
+        soft windows' lateness."""
         return round(sum(route_cost(self.problem, sched) for sched in self.schedules), 4)
 
     def summary(self) -> dict[str, Any]:
@@ -212,6 +213,8 @@ class Plan:
             "total_travel_s": int(t["travel_s"].sum()),
             "total_duration_s": int(sum(s.duration_s for s in self.schedules)),
             "on_time_rate": round(on_time, 4),
+            "total_late_s": int(drops["late_s"].sum()),
+            "late_cost": round(sum(s.late_cost for s in self.schedules), 4),
             "fleet_utilisation": round(self._utilisation(), 4),
             "objective": self.objective,
             "solve_time_s": round(self.solve_time_s, 3),

@@ -35,6 +35,8 @@ _ORDER_FIELDS = (
     "shop_s",
     "priority",
     "dim_demand",
+    "late_cost_per_h",
+    "max_late_s",
 )
 
 #: Per-vehicle fields.
@@ -133,6 +135,13 @@ class Problem:
     store_visit_s
         Per store: the fixed part of a visit, paid once per arrival at the store however
         many orders are shopped in it (0: none).
+    order_windows
+        ``(orders, k, 2)``: each order's delivery windows in time order (a shorter list is
+        padded by repeating its last window); ``window_start_s``/``window_end_s`` span
+        them. Empty, or one window each: ``window_start_s``/``window_end_s`` alone.
+    late_cost_per_h, max_late_s
+        Soft windows: an order with ``max_late_s`` > 0 may be delivered up to that late
+        after its window closes, at ``late_cost_per_h`` per hour late (0: a hard window).
     band_start_s, band_travel_s
         Optional time-dependent travel: ``band_travel_s[b]`` is the ``(L, L)`` matrix for
         legs that depart from ``band_start_s[b]`` on (until the next band starts). Without
@@ -185,10 +194,15 @@ class Problem:
     max_route_s: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     max_distance_m: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     store_visit_s: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    order_windows: IntArray = field(default_factory=lambda: np.zeros((0, 1, 2), dtype=np.int64))
+    late_cost_per_h: FloatArray = field(default_factory=lambda: np.zeros(0, dtype=np.float64))
+    max_late_s: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def _default(self, name: str) -> IntArray | None:
         """The value of an optional per-order, per-vehicle or per-store field left empty."""
         n, v, m, d = self.n_orders, self.n_vehicles, self.n_stores, len(self.dim_names)
+        if name == "order_windows":  # one window: the order's window_start_s, window_end_s
+            return np.stack([self.window_start_s, self.window_end_s], axis=1)[:, None, :]
         defaults: dict[str, tuple[int | tuple[int, int], int]] = {
             "order_vehicle": (n, -1),
             "order_rank": (n, -1),
@@ -202,6 +216,7 @@ class Problem:
             "max_route_s": (v, UNLIMITED),
             "max_distance_m": (v, UNLIMITED),
             "store_visit_s": (m, 0),
+            "max_late_s": (n, 0),
         }
         if name not in defaults:
             return None
@@ -214,11 +229,14 @@ class Problem:
             value = getattr(self, name)
             if kind == "IntArray":
                 value = _ints(value)
-                empty = self._default(name) if value.size == 0 else None
-                if empty is not None and value.shape != empty.shape:
+                one_window = name == "order_windows" and (value.ndim < 2 or value.shape[1] <= 1)
+                empty = self._default(name) if value.size == 0 or one_window else None
+                if empty is not None and (value.shape != empty.shape or one_window):
                     value = empty
             elif kind == "FloatArray":
                 value = _floats(value)
+                if name == "late_cost_per_h" and value.size == 0:
+                    value = np.zeros(len(self.order_id))
             elif kind == "tuple[str, ...]":
                 value = tuple(str(v) for v in value)
             elif name == "excluded":
@@ -274,9 +292,12 @@ class Problem:
             ("max_route_s", v),
             ("max_distance_m", v),
             ("store_visit_s", m),
+            ("late_cost_per_h", n),
+            ("max_late_s", n),
         ):
             if getattr(self, name).shape != (size,):
                 raise ValueError(f"{name} must have {size} entries")
+        self._validate_windows()
         d = len(self.dim_names)
         if self.dim_demand.shape != (n, d) or self.dim_capacity.shape != (v, d):
             raise ValueError("dim_demand and dim_capacity must be (orders x d), (vehicles x d)")
@@ -314,6 +335,39 @@ class Problem:
                 raise ValueError("band_start_s must increase")
             if (self.band_travel_s < 0).any():
                 raise ValueError("travel times must not be negative")
+
+    def _validate_windows(self) -> None:
+        w = self.order_windows
+        n = self.n_orders
+        if w.ndim != 3 or w.shape[0] != n or w.shape[2] != 2 or w.shape[1] < 1:
+            raise ValueError("order_windows must be (orders x windows x 2)")
+        if (w[:, :, 1] < w[:, :, 0]).any():
+            raise ValueError("an order window ends before it starts")
+        # later windows start after the one before ends (or repeat it, as padding)
+        same = (w[:, 1:] == w[:, :-1]).all(axis=2)
+        if not (same | (w[:, 1:, 0] > w[:, :-1, 1])).all():
+            raise ValueError("an order's windows must be sorted and must not overlap")
+        if (w[:, 0, 0] != self.window_start_s).any() or (w[:, -1, 1] != self.window_end_s).any():
+            raise ValueError("window_start_s and window_end_s must span each order's windows")
+        if (self.max_late_s < 0).any() or (self.late_cost_per_h < 0).any():
+            raise ValueError("lateness limits and costs must not be negative")
+
+    @property
+    def has_windows(self) -> bool:
+        """Whether any order has more than one delivery window."""
+        return bool((self.order_windows[:, 1:] != self.order_windows[:, :1]).any())
+
+    @property
+    def has_soft_windows(self) -> bool:
+        """Whether any order may be delivered late, at a cost."""
+        return bool((self.max_late_s > 0).any())
+
+    def windows_of(self, order: int) -> IntArray:
+        """``(k, 2)``: the distinct delivery windows of one order, in time order."""
+        w = self.order_windows[order]
+        keep = np.ones(w.shape[0], dtype=bool)
+        keep[1:] = (w[1:] != w[:-1]).any(axis=1)
+        return np.asarray(w[keep])
 
     @property
     def n_orders(self) -> int:

@@ -20,8 +20,12 @@ for any window. Extra capacity dimensions are more load dimensions, route limits
 leg into the store's rows from another place (legs between orders shopped in one visit
 stay free).
 
+An order with several windows is a group of clients, one per window, of which one is
+visited (PyVRP's client groups).
+
 What PyVRP cannot express (orders locked to vehicles, breaks, a stop limit on routes with
-store pickups) is decided by :func:`supports`; :func:`fleetroute.routing.solve.solve`
+store pickups, soft windows, several windows on a store order) is decided by
+:func:`supports`; :func:`fleetroute.routing.solve.solve`
 then searches the day without those rules here and lets OR-Tools make the plan obey
 them, starting from PyVRP's routes.
 """
@@ -56,6 +60,11 @@ def supports(problem: Problem, orders: np.ndarray) -> str | None:
     p = problem
     if p.has_locks:
         return "orders are locked to vehicles"
+    if bool((p.max_late_s[orders] > 0).any()):
+        return "some windows are soft (lateness at a cost)"
+    several = np.array([p.windows_of(i).shape[0] > 1 for i in orders.tolist()], dtype=bool)
+    if bool((several & p.has_store[orders]).any()):
+        return "a store order has several windows"
     if p.has_breaks:
         return "drivers take breaks"
     stops_bind = bool((p.max_stops < orders.shape[0]).any())
@@ -70,7 +79,7 @@ class _Model:
 
     data: pyvrp.ProblemData
     required: pyvrp.ProblemData | None  # every order required (for fleet minimisation)
-    client_order: np.ndarray  # client index -> order index
+    client_order: np.ndarray  # client index -> order index (one client per window)
     shipment_order: np.ndarray  # shipment index -> order index
     type_vehicles: tuple[tuple[int, ...], ...]  # vehicle type -> vehicle indices
 
@@ -211,18 +220,36 @@ def _model(p: Problem, orders: np.ndarray, *, with_required: bool = False) -> _M
     stops_bind = bool((p.max_stops < orders.shape[0]).any())
     extra = [1] if stops_bind else []
 
+    # one client per delivery window; an order with several is a group of clients, one
+    # of which is visited (PyVRP's client groups)
+    windows = [p.windows_of(i) for i in plain.tolist()]
+    client_order = np.repeat(plain, [w.shape[0] for w in windows]).astype(np.int64)
+    client_rows = np.repeat(cust_row[~is_shop], [w.shape[0] for w in windows])
+    client_window = np.concatenate(windows) if windows else np.zeros((0, 2), np.int64)
+    grouped = [
+        np.flatnonzero(client_order == i).tolist()
+        for i, w in zip(plain.tolist(), windows, strict=True)
+        if w.shape[0] > 1
+    ]
+    group_of = {c: g for g, members in enumerate(grouped) for c in members}
+
     def clients(required: bool) -> list[pyvrp.Client]:
         return [
             pyvrp.Client(
                 int(row),
                 delivery=[int(p.demand[i]), *p.dim_demand[i].tolist(), *extra],
                 service_duration=int(p.dropoff_s[i]),
-                tw_early=int(p.window_start_s[i]),
-                tw_late=int(p.window_end_s[i]),
+                tw_early=int(early),
+                tw_late=int(late),
                 prize=0 if required else prize_of[i],
-                required=required,
+                required=required and c not in group_of,
+                group=group_of.get(c),
             )
-            for i, row in zip(plain.tolist(), cust_row[~is_shop].tolist(), strict=True)
+            for c, (i, row, (early, late)) in enumerate(
+                zip(
+                    client_order.tolist(), client_rows.tolist(), client_window.tolist(), strict=True
+                )
+            )
         ]
 
     def shipments(required: bool) -> list[pyvrp.Shipment]:
@@ -314,12 +341,13 @@ def _model(p: Problem, orders: np.ndarray, *, with_required: bool = False) -> _M
             distance_matrices=[cast(Any, distance)] * len(durations),
             duration_matrices=[cast(Any, d) for d in durations],
             shipments=shipments(required),
+            groups=[pyvrp.ClientGroup(members, required=required) for members in grouped],
         )
 
     return _Model(
         data(False),
         data(True) if with_required else None,
-        plain,
+        client_order,
         shopped,
         tuple(tuple(m) for m in keys.values()),
     )

@@ -1,9 +1,10 @@
 """Make routes planned without some rules obey them: the bridge from PyVRP to OR-Tools.
 
-PyVRP cannot express dispatch locks, drivers' breaks or stop limits on routes with store
-pickups. ``auto`` searches such a day without those rules (:func:`relaxed`), then hands
-the routes to OR-Tools as its starting plan, after :func:`repair` has made them obey the
-locks and stop limits (breaks are OR-Tools' to place): routes go to the vehicles their
+PyVRP cannot express dispatch locks, drivers' breaks, stop limits on routes with store
+pickups, soft windows or several windows on a store order. ``auto`` searches such a day
+without those rules (:func:`relaxed`, which makes the windows stricter, not looser), then
+hands the routes to OR-Tools as its starting plan, after :func:`repair` has made them obey
+the locks and stop limits (breaks are OR-Tools' to place): routes go to the vehicles their
 locked orders ride, orders on the wrong vehicle or out of their locked sequence leave the
 plan (OR-Tools inserts them again), and drop-offs past a stop limit leave too.
 """
@@ -21,13 +22,24 @@ __all__ = ["relaxed", "repair"]
 
 
 def relaxed(p: Problem) -> Problem:
-    """``p`` without locks, breaks, and stop limits where store orders are planned."""
+    """``p`` without locks, breaks, and stop limits where store orders are planned; soft
+    windows made hard and a store order with several windows kept to its longest (both
+    stricter than ``p``, so PyVRP's routes stay feasible for OR-Tools)."""
     stops = np.full(p.n_vehicles, UNLIMITED) if p.has_store.any() else p.max_stops
+    windows = p.order_windows.copy()
+    for i in np.flatnonzero(p.has_store).tolist():
+        own = p.windows_of(i)
+        if own.shape[0] > 1:
+            windows[i] = own[np.argmax(own[:, 1] - own[:, 0])]
     return p.replace(
         order_vehicle=np.full(p.n_orders, -1),
         order_rank=np.full(p.n_orders, -1),
         break_s=np.zeros(p.n_vehicles),
         max_stops=stops,
+        max_late_s=np.zeros(p.n_orders),
+        order_windows=windows,
+        window_start_s=windows[:, 0, 0],
+        window_end_s=windows[:, -1, 1],
     )
 
 

@@ -84,6 +84,15 @@ class RouteSchedule:
     late_s: IntArray
     #: ``(rows, d)``: the load of each extra capacity dimension after the row's stop
     dim_load: IntArray
+    #: how late each row may start (a soft window's ``max_late_s``; 0: on time)
+    late_allowed_s: IntArray
+    #: what the route's lateness under soft windows costs (cost units)
+    late_cost: float
+
+    @property
+    def over_late_s(self) -> IntArray:
+        """How much later than allowed each row starts (soft windows' allowance deducted)."""
+        return np.maximum(0, self.late_s - self.late_allowed_s)
 
     @property
     def duration_s(self) -> int:
@@ -115,33 +124,40 @@ def _col(mask: npt.NDArray[np.bool_], like: IntArray) -> npt.NDArray[np.bool_]:
     return mask.reshape(mask.shape + (1,) * (like.ndim - 1))
 
 
+_Times = tuple[IntArray, IntArray, IntArray, IntArray, IntArray, IntArray, IntArray]
+
+
 def _forward(
-    problem: Problem,
-    start_s: int,
-    loc: IntArray,
-    lo: IntArray,
-    hi: IntArray,
-    service: IntArray,
-) -> tuple[IntArray, IntArray, IntArray, IntArray, IntArray]:
-    """Earliest-start pass from a start time: travel, arrival, wait, departure, late."""
-    k = lo.shape[0]
+    problem: Problem, start_s: int, loc: IntArray, win: IntArray, service: IntArray
+) -> _Times:
+    """Earliest-start pass from a start time: travel, arrival, wait, departure, late, and
+    the window each row used. ``win`` is ``(rows, k, 2)``: each row's windows in time order;
+    a row starts in the first one that has not closed when it arrives (late against the
+    last one when all have)."""
+    k = win.shape[0]
     travel = np.zeros(k, dtype=np.int64)
     arrival = np.empty(k, dtype=np.int64)
     wait = np.zeros(k, dtype=np.int64)
     departure = np.empty(k, dtype=np.int64)
+    used = np.zeros(k, dtype=np.int64)
+    last = win.shape[1] - 1
     arrival[0] = departure[0] = start_s
     t = start_s
     for i in range(1, k):
         travel[i] = problem.leg_s(int(loc[i - 1]), int(loc[i]), t)
         a = t + int(travel[i])
-        begin = max(a, int(lo[i]))
+        j = min(int(np.searchsorted(win[i, :, 1], a)), last) if last else 0
+        begin = max(a, int(win[i, j, 0]))
         arrival[i] = a
         wait[i] = begin - a
+        used[i] = j
         t = begin + int(service[i])
         departure[i] = t
+    lo = win[np.arange(k), used, 0]
+    hi = win[np.arange(k), used, 1]
     late = np.maximum(0, arrival + wait - hi)
     late[0] = 0
-    return travel, arrival, wait, departure, late
+    return travel, arrival, wait, departure, late, lo, hi
 
 
 #: Tries at a later start per route with hour-dependent travel (each halves the step).
@@ -149,25 +165,34 @@ _START_TRIES = 12
 
 
 def _latest_start(
-    problem: Problem,
-    start_s: int,
-    loc: IntArray,
-    lo: IntArray,
-    hi: IntArray,
-    service: IntArray,
-) -> tuple[IntArray, IntArray, IntArray, IntArray, IntArray]:
+    problem: Problem, start_s: int, loc: IntArray, win: IntArray, service: IntArray
+) -> _Times:
     """The forward pass from the start that leaves as late as possible without making any
     stop later or the route longer.
 
     With static travel one step does it: push the start later by the waiting it saves,
     never past any row's window end. With hour-dependent travel a later start can meet
     slower traffic, so a later start is kept only when no stop gets later and the route
-    gets no longer, and the push is retried from there (halved when it fails).
+    gets no longer, and the push is retried from there (halved when it fails). With several
+    windows, a stop may also move into a later one of its windows (:func:`_later_window`),
+    after which the start is pushed again.
     """
-    best = _forward(problem, start_s, loc, lo, hi, service)
+    best = _pushed(problem, _forward(problem, start_s, loc, win, service), loc, win, service)
+    for _ in range(_WINDOW_ROUNDS if win.shape[1] > 1 else 0):
+        moved = _later_window(problem, best, loc, win, service)
+        if moved is None:
+            break
+        best = _pushed(problem, moved, loc, win, service)
+    return best
+
+
+def _pushed(
+    problem: Problem, best: _Times, loc: IntArray, win: IntArray, service: IntArray
+) -> _Times:
+    """``best`` with its start pushed later by the waiting that saves (see above)."""
     step = 0
     for _ in range(_START_TRIES if problem.band_travel_s is not None else 1):
-        _, arrival, wait, departure, late = best
+        _, arrival, wait, departure, late, _, hi = best
         if step <= 0:
             begin = arrival + wait
             cum_wait = np.cumsum(wait)
@@ -175,13 +200,69 @@ def _latest_start(
             step = int(min(cum_wait[-1], room.min())) if room.size else 0
             if step <= 0:
                 break
-        later = _forward(problem, int(departure[0]) + step, loc, lo, hi, service)
+        later = _forward(problem, int(departure[0]) + step, loc, win, service)
         longer = later[1][-1] - later[3][0] > arrival[-1] - departure[0]
         if (later[4] <= late).all() and not longer:
             best, step = later, 0  # accepted: look for more waiting to save from here
         else:
             step //= 2
     return best
+
+
+def _within_route_limit(
+    problem: Problem,
+    best: _Times,
+    loc: IntArray,
+    win: IntArray,
+    service: IntArray,
+    allowed: IntArray,
+    limit: int,
+) -> _Times:
+    """A route longer than ``limit`` (``max_route_s``) started later, trading soft windows'
+    allowed lateness for less waiting, until it fits (or no later start helps): the route
+    limit is hard, a soft window's lateness only costs."""
+    for _ in range(_START_TRIES):
+        _, arrival, wait, departure, late, _, hi = best
+        excess = int(arrival[-1] - departure[0]) - limit
+        cum_wait = np.cumsum(wait)
+        room = cum_wait[1:] + np.maximum(0, hi[1:] + allowed[1:] - (arrival + wait)[1:])
+        step = min(excess, int(cum_wait[-1]), int(room.min()) if room.size else 0)
+        if excess <= 0 or step <= 0:
+            break
+        later = _forward(problem, int(departure[0]) + step, loc, win, service)
+        shorter = later[1][-1] - later[3][0] < arrival[-1] - departure[0]
+        over = np.maximum(0, later[4] - allowed) <= np.maximum(0, late - allowed)
+        if not (shorter and over.all()):
+            break
+        best = later
+    return best
+
+
+#: Rounds of moving a drop-off into a later one of its windows.
+_WINDOW_ROUNDS = 6
+
+
+def _later_window(
+    problem: Problem, best: _Times, loc: IntArray, win: IntArray, service: IntArray
+) -> _Times | None:
+    """The shortest schedule, no later anywhere than ``best``, whose later start brings one
+    stop to the opening of one of its later windows or to the end of its own (``None``: no
+    such start is shorter)."""
+    _, arrival, wait, departure, late, _, hi = best
+    duration = int(arrival[-1] - departure[0])
+    rows, slots = np.nonzero(win[:, :, 0] > hi[:, None])  # windows after the one used
+    # the starts that bring a stop to a later window's opening, or to its own window's end
+    # (the stops after it then arrive after their windows close and take later ones)
+    shifts = np.unique(
+        np.concatenate([win[rows, slots, 0] - arrival[rows], hi[1:] - (arrival + wait)[1:]])
+    )
+    found = None
+    for shift in shifts[shifts > 0].tolist():
+        cand = _forward(problem, int(departure[0]) + shift, loc, win, service)
+        length = int(cand[1][-1] - cand[3][0])
+        if (cand[4] <= late).all() and length < duration:
+            found, duration = cand, length
+    return found
 
 
 def _break_places(stop_loc: IntArray, raw: IntArray, start: int, end: int) -> IntArray:
@@ -241,11 +322,24 @@ def schedule(problem: Problem, route: Route) -> RouteSchedule:
     service = np.concatenate([[0], stop_service, [0]]).astype(np.int64)
     lo = np.concatenate([[shift[0]], stop_lo, [shift[0]]]).astype(np.int64)
     hi = np.concatenate([[shift[1]], stop_hi, [shift[1]]]).astype(np.int64)
+    # each row's windows: a drop-off's own (one or several), every other row its [lo, hi]
+    win = np.repeat(np.stack([lo, hi], axis=1)[:, None, :], p.order_windows.shape[1], axis=1)
+    is_drop = np.concatenate([[False], ~is_pickup & ~is_break, [False]])
+    win[is_drop] = p.order_windows[orders[~is_pickup & ~is_break]]
     distance = np.zeros(loc.shape[0], dtype=np.int64)
     distance[1:] = p.distance_m[loc[:-1], loc[1:]]
 
-    times = _latest_start(p, shift[0], loc, lo, hi, service)
-    travel, arrival, wait, departure, late = times
+    # soft windows: how late each drop-off may be, and what each second late costs
+    drop_orders = np.where(is_drop, np.concatenate([[0], orders, [0]]), 0)
+    late_allowed = np.where(is_drop, p.max_late_s[drop_orders], 0)
+    late_rate = np.where(is_drop, p.late_cost_per_h[drop_orders] / 3600.0, 0.0)
+
+    times = _latest_start(p, shift[0], loc, win, service)
+    if times[1][-1] - times[3][0] > p.max_route_s[v]:
+        times = _within_route_limit(
+            p, times, loc, win, service, late_allowed, int(p.max_route_s[v])
+        )
+    travel, arrival, wait, departure, late, lo, hi = times
 
     from_depot = (~is_pickup) & (stores < 0) & ~is_break
     load = _loads(np.where(is_break, 0, p.demand[orders]), is_pickup, from_depot)
@@ -267,16 +361,20 @@ def schedule(problem: Problem, route: Route) -> RouteSchedule:
         window_end_s=hi,
         late_s=late,
         dim_load=dim_load,
+        late_allowed_s=late_allowed,
+        late_cost=float((late * late_rate).sum()),
     )
 
 
 def route_cost(problem: Problem, sched: RouteSchedule, *, duration_s: float | None = None) -> float:
     """What one route costs: its vehicle's fixed cost, per km and per route hour (the
-    schedule's duration, or ``duration_s`` when the route took another time, as driven)."""
+    schedule's duration, or ``duration_s`` when the route took another time, as driven),
+    and the cost of its soft windows' lateness."""
     v = sched.route.vehicle
     hours = (sched.duration_s if duration_s is None else duration_s) / 3600.0
     return (
         float(problem.fixed_cost[v])
         + float(problem.cost_per_km[v]) * float(sched.distance_m.sum()) / 1000.0
         + float(problem.cost_per_hour[v]) * hours
+        + sched.late_cost
     )

@@ -76,7 +76,8 @@ def screen(problem: Problem, orders: np.ndarray | None = None) -> dict[int, str]
     fits_cap &= p.skilled(idx)
     for d in range(len(p.dim_names)):
         fits_cap &= p.dim_demand[idx, d][:, None] <= p.dim_capacity[None, :, d]
-    in_window = arrive <= p.window_end_s[idx][:, None]
+    latest = p.window_end_s[idx] + p.max_late_s[idx]  # a soft window's hard limit
+    in_window = arrive <= latest[:, None]
     in_shift = back <= shift_end
     # the shortest route that serves it: out, (shop,) deliver, back; waiting left out
     sloc_col = sloc[:, None]
@@ -123,9 +124,15 @@ def screen(problem: Problem, orders: np.ndarray | None = None) -> dict[int, str]
             )
         elif not (in_window[row] & fits_cap[row]).any():
             earliest = int(arrive[row][fits_cap[row]].min()) if fits_cap[row].any() else 0
-            ends = format_clock(p.window_end_s[i], p.origin)
+            ends = format_clock(int(latest[row]), p.origin)
+            what = (
+                "no window is reachable: its last window ends"
+                if p.windows_of(i).shape[0] > 1
+                else "its window ends"
+            )
+            soft = " (with its soft window's max_late_s)" if p.max_late_s[i] > 0 else ""
             reasons[i] = (
-                f"its window ends at {ends}, before any vehicle can get there "
+                f"{what} at {ends}{soft}, before any vehicle can get there "
                 f"(earliest arrival {format_clock(earliest, p.origin)})"
             )
         else:

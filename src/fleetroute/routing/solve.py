@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from fleetroute.errors import InputError
-from fleetroute.routing.insert import place_or_explain
+from fleetroute.routing.insert import feasible_part, place_or_explain
 from fleetroute.routing.options import SolveOptions, default_workers, pyvrp_iterations
 from fleetroute.routing.ortools_solver import solve_ortools
 from fleetroute.routing.plan import Plan
@@ -98,8 +98,11 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
         reason = "the solver found no plan within the time limit; give it more time"
         unassigned.update(dict.fromkeys(orders.tolist(), reason))
         return Plan(p, (), unassigned, elapsed, inputs, timings=timings)
+    routes, broken = _within_rules(p, routes)
     routed = {i for route in routes for i in route.orders}
     dropped = [i for i in orders.tolist() if i not in routed]
+    if broken:
+        inputs["search"]["taken_out"] = len(broken)
     deadline = None if opts.solution_limit is not None else t0 + limit * _EXPLAIN_SHARE
     routes, reasons = _placed_or_explained(p, orders, routes, dropped, deadline)
     unassigned.update(reasons)
@@ -180,6 +183,19 @@ def _search(
     routes, more = solve_ortools(p, orders, opts, bounded=bool(timings))
     # after a PyVRP search that found no plan, both searches count
     return routes, "ortools", {k: timings.get(k, 0.0) + more[k] for k in more}
+
+
+def _within_rules(p: Problem, routes: list[Route]) -> tuple[list[Route], list[int]]:
+    """The routes with any order taken out whose stop the schedule could not keep within
+    every hard rule (see :func:`feasible_part`); those orders are placed again or explained
+    like the ones the solver left out."""
+    out, taken = [], []
+    for route in routes:
+        kept, removed = feasible_part(p, route)
+        taken += removed
+        if any(o >= 0 for o in kept.orders):
+            out.append(kept)
+    return out, taken
 
 
 #: Left-out orders are placed or explained until this share of the time limit has passed.

@@ -375,9 +375,10 @@ def replay(
                     {
                         "vehicle_id": p.vehicle_id[route.vehicle],
                         "order_id": p.order_id[order],
-                        "window_end": int(p.window_end_s[order]),
+                        # the window the plan promised (one of several, if it has more)
+                        "window_end": int(sched.window_end_s[k]),
                         "arrival": t,
-                        "late_s": max(0, begin - int(p.window_end_s[order])),
+                        "late_s": max(0, begin - int(sched.window_end_s[k])),
                     }
                 )
             t = begin + int(round(service * np.exp(rng.normal(0.0, w.service_noise))))
