@@ -181,11 +181,29 @@ def test_a_store_visit_is_paid_once_per_arrival(tiny_city, backend):
     assert any(a == b == "pickup" for a, b in zip(kinds, kinds[1:], strict=False))
 
 
-def test_columns_the_version_reads_but_does_not_plan_are_refused(tiny_city):
-    orders = day_orders(tiny_city, 3)
-    vehicles = day_vehicles(tiny_city, 2).assign(reload_s=["", "600"])
-    with pytest.raises(InputError, match="row 3, column 'reload_s': reloading at the depot"):
-        _plan(tiny_city, orders, vehicles)
+@pytest.mark.parametrize("backend", ["auto", "pyvrp"])
+def test_a_vehicle_reloads_at_its_depot_between_trips(tiny_city, backend):
+    orders = day_orders(tiny_city, 12).assign(demand=2)  # 24 units for a 10-unit van
+    vehicles = day_vehicles(tiny_city, 1, capacity=10)
+    without = _plan(tiny_city, orders, vehicles, backend=backend)
+    assert len(without.unassigned) >= 7
+    made = _plan(tiny_city, orders, vehicles.assign(reload_s=600), backend=backend)
+    table = assert_plan_valid(made)
+    assert not made.unassigned
+    reloads = table[table["kind"] == "reload"]
+    assert len(reloads) >= 2 and (reloads["service_s"] == 600).all()
+    depot = table.iloc[0]
+    assert (reloads["lat"] == depot["lat"]).all() and (reloads["order_id"] == "").all()
+    # each trip leaves full with its own deliveries: load after a reload = that trip's demand
+    trip = (table["kind"] == "reload").cumsum()
+    drops = table[table["kind"] == "dropoff"].groupby(trip)["order_id"].size() * 2
+    starts = table[table["kind"].isin(["start", "reload"])]
+    assert list(starts["load"]) == list(drops)
+    assert table["load"].max() <= 10
+    assert _audit(tiny_city, made, orders, vehicles.assign(reload_s=600)).empty
+    # the same routes on a van that may not reload are flagged
+    found = _audit(tiny_city, made, orders, vehicles)
+    assert "reload_not_allowed" in set(found["violation"])
 
 
 def _seconds(text):
@@ -303,7 +321,7 @@ def test_a_lookalike_column_warns_once_and_is_kept(tiny_city, tmp_path):
 
 
 @settings(
-    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     seed=st.integers(0, 10_000),
@@ -311,8 +329,9 @@ def test_a_lookalike_column_warns_once_and_is_kept(tiny_city, tmp_path):
     route_h=st.sampled_from([1.0, 2.0, 10.0]),
     visit=st.integers(0, 900),
     backend=st.sampled_from(["auto", "ortools"]),
+    reload=st.sampled_from(["", "300"]),
 )
-def test_every_plan_respects_every_constraint(tiny_city, seed, kg, route_h, visit, backend):
+def test_every_plan_respects_every_constraint(tiny_city, seed, kg, route_h, visit, backend, reload):
     rng = np.random.default_rng(seed)
     orders = day_orders(tiny_city, 14, seed=seed, store_share=0.3, window=(9, 16))
     orders["skills"] = rng.choice(["", "", "frozen", "heavy"], 14)
@@ -330,6 +349,7 @@ def test_every_plan_respects_every_constraint(tiny_city, seed, kg, route_h, visi
         tiny_city, 4, capacity=20, capacity_kg=kg, max_route_s=int(route_h * 3600)
     )
     vehicles["skills"] = ["frozen;heavy", "frozen", "heavy", ""]
+    vehicles["reload_s"] = reload
     stores = day_stores(tiny_city).assign(visit_s=visit)
     made = _plan(tiny_city, orders, vehicles, stores=stores, backend=backend, limit=20)
     assert_plan_valid(made, hard_windows=False)

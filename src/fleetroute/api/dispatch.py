@@ -386,7 +386,7 @@ def check_routes(
         violation (see :func:`fleetroute.routing.audit.violations`).
     """
     from fleetroute.routing.audit import violations
-    from fleetroute.routing.schedule import BREAK, DROPOFF, HERE, PICKUP, Route
+    from fleetroute.routing.schedule import AT_DEPOT, BREAK, DROPOFF, HERE, PICKUP, RELOAD, Route
 
     rmap = road_map_of(road_map)
     problem, extra = build_problem(
@@ -399,7 +399,7 @@ def check_routes(
     stops: dict[int, list[tuple[int, str, int]]] = {}
     seen: set[int] = set()
     for row, rec in zip(table.index, table.to_dict("records"), strict=True):
-        if rec["kind"] not in (PICKUP, DROPOFF, BREAK):
+        if rec["kind"] not in (PICKUP, DROPOFF, BREAK, RELOAD):
             if rec["kind"] in ("start", "end"):
                 continue
             raise InputError(
@@ -409,9 +409,9 @@ def check_routes(
             raise InputError(
                 label, f"unknown vehicle '{rec['vehicle_id']}'", row=int(row), column="vehicle_id"
             )
-        if rec["kind"] == BREAK:  # taken where the vehicle is
+        if rec["kind"] in (BREAK, RELOAD):  # a break where the vehicle is; a reload at its depot
             stops.setdefault(vehicle_index[rec["vehicle_id"]], []).append(
-                (int(rec["seq"]), BREAK, HERE)
+                (int(rec["seq"]), rec["kind"], HERE if rec["kind"] == BREAK else AT_DEPOT)
             )
             continue
         if rec["order_id"] not in order_index:

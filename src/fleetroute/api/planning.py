@@ -379,6 +379,7 @@ def _vehicle_limits(inp: _Inputs) -> dict[str, Any]:
         "max_stops": _int64(veh["max_stops"].astype("Int64").fillna(UNLIMITED)),
         "max_route_s": _int64(veh["max_route_s"].astype("Int64").fillna(UNLIMITED)),
         "max_distance_m": _int64(veh["max_distance_m"].astype("Int64").fillna(UNLIMITED)),
+        "reload_s": _int64(veh["reload_s"].astype("Int64").fillna(-1)),
         "break_start_s": break_start,
         "break_end_s": break_end,
         "break_s": break_s,

@@ -97,9 +97,7 @@ STORE_COLUMNS = (
 
 #: SPEC columns this version reads and checks but does not plan with yet: a file that
 #: uses them is refused (exit 2) rather than planned as if they were not there.
-NOT_YET = {
-    "reload_s": "reloading at the depot",
-}
+NOT_YET: dict[str, str] = {}
 
 #: Most lateness a soft window accepts when ``max_late_s`` is not given (SPEC.md).
 DEFAULT_MAX_LATE_S = 3600

@@ -6,7 +6,7 @@ import pandas as pd
 
 from fleetroute.routing.plan import Plan
 from fleetroute.routing.problem import Problem
-from fleetroute.routing.schedule import BREAK, PICKUP, RouteSchedule
+from fleetroute.routing.schedule import BREAK, PICKUP, RELOAD, RouteSchedule
 from fleetroute.times import format_clock
 
 __all__ = ["violations", "VIOLATION_COLUMNS"]
@@ -36,7 +36,8 @@ def violations(plan: Plan) -> pd.DataFrame:
     ``route_too_far`` (over ``max_route_s``, seconds, or ``max_distance_m``, metres),
     ``shift_exceeded`` (back after the shift ends; seconds), ``pickup_missing`` (a store
     order dropped off without being picked up before, on the same route) and
-    ``not_routed`` (an order in no route).
+    ``reload_not_allowed`` (a reload on a vehicle without ``reload_s``) and ``not_routed``
+    (an order in no route).
     """
     p = plan.problem
     rows: list[tuple[object, ...]] = []
@@ -65,6 +66,10 @@ def violations(plan: Plan) -> pd.DataFrame:
         for k in range(1, len(sched.kind) - 1):
             order = r.orders[k - 1]
             kind = sched.kind[k]
+            if kind == RELOAD:
+                if p.reload_s[r.vehicle] < 0:
+                    add(vid, k, "", kind, "reload_not_allowed", 1, "the vehicle has no reload_s")
+                continue
             if kind == BREAK:
                 if sched.late_s[k] > 0:
                     ends = format_clock(sched.window_end_s[k], p.origin)

@@ -14,7 +14,8 @@ and orders are only left out when they cannot be fitted.
 Skills restrict each order's vehicle variable, extra capacity dimensions are more load
 dimensions, ``max_route_s`` bounds the time dimension's span, ``max_distance_m`` a distance
 dimension, and a store visit's fixed time is added to the transit into a pickup node from
-another place.
+another place. Reloading at the depot (``reload_s``) is not modelled: OR-Tools' routes
+carry their whole load from the start, which every vehicle may do.
 
 The objective is the plan's cost: per vehicle ``fixed_cost + cost_per_km * km +
 cost_per_hour * route hours`` (route hours = driving + service + waiting, via arc costs
@@ -295,14 +296,15 @@ def _solve(
 
 
 def _initial_routes(nodes: _Nodes, manager: Any, routes: list[Route], v: int) -> list[list[int]]:
-    """Per vehicle, the solver indices of ``routes``' stops (breaks are OR-Tools' to place)."""
+    """Per vehicle, the solver indices of ``routes``' stops (breaks are OR-Tools' to place;
+    reloads it does not plan: its routes carry their whole load from the start)."""
     node_of = {(nodes.kind[n], int(nodes.order[n])): n for n in range(2 * v, nodes.loc.shape[0])}
     out: list[list[int]] = [[] for _ in range(v)]
     for route in routes:
         out[route.vehicle] = [
             manager.NodeToIndex(node_of[(kind, order)])
             for kind, order in zip(route.kinds, route.orders, strict=True)
-            if kind != BREAK and (kind, order) in node_of
+            if order >= 0 and (kind, order) in node_of
         ]
     return out
 

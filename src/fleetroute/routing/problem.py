@@ -57,6 +57,7 @@ _VEHICLE_FIELDS = (
     "dim_capacity",
     "max_route_s",
     "max_distance_m",
+    "reload_s",
 )
 
 
@@ -139,6 +140,9 @@ class Problem:
         ``(orders, k, 2)``: each order's delivery windows in time order (a shorter list is
         padded by repeating its last window); ``window_start_s``/``window_end_s`` span
         them. Empty, or one window each: ``window_start_s``/``window_end_s`` alone.
+    reload_s
+        Per vehicle: the seconds a reload at its start depot takes between trips (its
+        capacity then applies per trip); -1: it does not reload.
     late_cost_per_h, max_late_s
         Soft windows: an order with ``max_late_s`` > 0 may be delivered up to that late
         after its window closes, at ``late_cost_per_h`` per hour late (0: a hard window).
@@ -197,6 +201,7 @@ class Problem:
     order_windows: IntArray = field(default_factory=lambda: np.zeros((0, 1, 2), dtype=np.int64))
     late_cost_per_h: FloatArray = field(default_factory=lambda: np.zeros(0, dtype=np.float64))
     max_late_s: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    reload_s: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def _default(self, name: str) -> IntArray | None:
         """The value of an optional per-order, per-vehicle or per-store field left empty."""
@@ -217,6 +222,7 @@ class Problem:
             "max_distance_m": (v, UNLIMITED),
             "store_visit_s": (m, 0),
             "max_late_s": (n, 0),
+            "reload_s": (v, -1),
         }
         if name not in defaults:
             return None
@@ -294,6 +300,7 @@ class Problem:
             ("store_visit_s", m),
             ("late_cost_per_h", n),
             ("max_late_s", n),
+            ("reload_s", v),
         ):
             if getattr(self, name).shape != (size,):
                 raise ValueError(f"{name} must have {size} entries")
@@ -351,6 +358,8 @@ class Problem:
             raise ValueError("window_start_s and window_end_s must span each order's windows")
         if (self.max_late_s < 0).any() or (self.late_cost_per_h < 0).any():
             raise ValueError("lateness limits and costs must not be negative")
+        if (self.reload_s < -1).any():
+            raise ValueError("reload_s is -1 (no reloading) or the seconds a reload takes")
 
     @property
     def has_windows(self) -> bool:
@@ -495,6 +504,11 @@ class Problem:
     def has_skills(self) -> bool:
         """Whether any order needs a skill."""
         return bool((self.order_skills != 0).any())
+
+    @property
+    def has_reloads(self) -> bool:
+        """Whether any vehicle may reload at its depot between trips."""
+        return bool((self.reload_s >= 0).any())
 
     @property
     def has_breaks(self) -> bool:

@@ -16,7 +16,8 @@ each real departure.
 Skills become routing profiles: one duration matrix per skill set of the fleet, in which
 the legs into and out of a customer whose order needs a skill that set lacks are too long
 for any window. Extra capacity dimensions are more load dimensions, route limits are
-``shift_duration`` and ``max_distance``, and a store visit's fixed time is added to every
+``shift_duration`` and ``max_distance``, a vehicle that reloads gets a reload depot at its
+start (its service is ``reload_s``), and a store visit's fixed time is added to every
 leg into the store's rows from another place (legs between orders shopped in one visit
 stay free).
 
@@ -44,7 +45,7 @@ from pyvrp.stop import MaxIterations, MaxRuntime
 
 from fleetroute.routing.options import OVERRUN_SHARE, pool_context, side_by_side
 from fleetroute.routing.problem import Problem
-from fleetroute.routing.schedule import DROPOFF, PICKUP, Route
+from fleetroute.routing.schedule import AT_DEPOT, DROPOFF, PICKUP, RELOAD, Route
 
 __all__ = ["supports", "solve_pyvrp"]
 
@@ -281,9 +282,21 @@ def _model(p: Problem, orders: np.ndarray, *, with_required: bool = False) -> _M
             )
         ]
 
+    # a vehicle that reloads does so at its start depot: one more PyVRP depot there whose
+    # service is the reload (the start and end depots themselves take no time)
+    reload_of: dict[tuple[int, int], int] = {}
+    for k in np.flatnonzero(p.reload_s >= 0).tolist():
+        spot = (int(start_loc[k]), int(p.reload_s[k]))
+        if spot not in reload_of:
+            reload_of[spot] = len(depots) + len(reload_of)
+    reload_depots = [
+        pyvrp.Depot(int(np.searchsorted(used, loc)), service_duration=seconds)
+        for loc, seconds in reload_of
+    ]
     keys: dict[tuple[int, ...], list[int]] = {}
     for k in range(p.n_vehicles):
         key = (
+            int(p.reload_s[k]),
             int(start_loc[k]),
             int(end_loc[k]),
             int(capacity[k]),
@@ -314,8 +327,10 @@ def _model(p: Problem, orders: np.ndarray, *, with_required: bool = False) -> _M
             profile=prof,
             shift_duration=min(limit, longest),
             max_distance=min(limit, farthest),
+            reload_depots=[reload_of[(start, reload)]] if reload >= 0 else [],
         )
         for (
+            reload,
             start,
             end,
             cap,
@@ -336,7 +351,7 @@ def _model(p: Problem, orders: np.ndarray, *, with_required: bool = False) -> _M
         return pyvrp.ProblemData(
             locations=locations,
             clients=clients(required),
-            depots=depots,
+            depots=depots + reload_depots,
             vehicle_types=vehicle_types,
             distance_matrices=[cast(Any, distance)] * len(durations),
             duration_matrices=[cast(Any, d) for d in durations],
@@ -437,10 +452,8 @@ def _search(
     routes = [
         (
             int(route.vehicle_type()),
-            [
-                (a.type.name, int(a.idx))
-                for a in route.schedule()
-                if a.type != pyvrp.ActivityType.DEPOT
+            [  # the first and last depot visits are the start and end; others reloads
+                (a.type.name, int(a.idx)) for a in list(route.schedule())[1:-1]
             ],
         )
         for route in result.best.routes()
@@ -515,7 +528,10 @@ def solve_pyvrp(
     for vehicle_type, activities in best.routes:
         kinds, seq = [], []
         for activity, idx in activities:
-            if activity == "CLIENT":
+            if activity == "DEPOT":
+                kinds.append(RELOAD)
+                seq.append(AT_DEPOT)
+            elif activity == "CLIENT":
                 kinds.append(DROPOFF)
                 seq.append(int(model.client_order[idx]))
             else:

@@ -16,7 +16,7 @@ from scipy.optimize import linear_sum_assignment
 
 from fleetroute.routing.insert import cheapest_insertion
 from fleetroute.routing.problem import UNLIMITED, Problem
-from fleetroute.routing.schedule import BREAK, DROPOFF, Route
+from fleetroute.routing.schedule import DROPOFF, Route
 
 __all__ = ["relaxed", "repair"]
 
@@ -132,7 +132,7 @@ def _obeying(p: Problem, routes: list[Route]) -> list[Route]:
         drop |= {o for i, o in enumerate(ranked) if i not in keep}
         dropoffs = [o for kind, o in stops if kind == DROPOFF and o not in drop]
         drop |= set(dropoffs[int(p.max_stops[k]) :])
-        kept = [(kind, o) for kind, o in stops if kind != BREAK and o not in drop]
+        kept = [(kind, o) for kind, o in stops if o >= 0 and o not in drop]  # no break, reload
         if kept:
             kinds, orders = zip(*kept, strict=True)
             out.append(Route(k, tuple(kinds), tuple(orders)))

@@ -23,8 +23,10 @@ __all__ = [
     "PICKUP",
     "DROPOFF",
     "BREAK",
+    "RELOAD",
     "HERE",
     "NEXT",
+    "AT_DEPOT",
 ]
 
 PICKUP = "pickup"
@@ -34,6 +36,9 @@ BREAK = "break"
 #: or at the next stop's place (after driving there, before its service).
 HERE = -1
 NEXT = -2
+RELOAD = "reload"
+#: A reload's entry in ``Route.orders``: at the vehicle's start depot.
+AT_DEPOT = -3
 
 IntArray = npt.NDArray[np.int64]
 
@@ -43,7 +48,7 @@ class Route:
     """A vehicle's sequence of stops: ``kinds[i]`` (pickup/dropoff) of order ``orders[i]``.
 
     A driver's break is kind ``break`` with order :data:`HERE` or :data:`NEXT` (where the
-    break is taken).
+    break is taken); a reload between trips is kind ``reload`` with order :data:`AT_DEPOT`.
     """
 
     vehicle: int
@@ -53,12 +58,21 @@ class Route:
     def __post_init__(self) -> None:
         if len(self.kinds) != len(self.orders):
             raise ValueError("kinds and orders must have the same length")
-        bad = set(self.kinds) - {PICKUP, DROPOFF, BREAK}
+        bad = set(self.kinds) - {PICKUP, DROPOFF, BREAK, RELOAD}
         if bad:
             raise ValueError(f"unknown stop kinds: {sorted(bad)}")
         for kind, order in zip(self.kinds, self.orders, strict=True):
-            if (kind == BREAK) != (order < 0) or order < NEXT:
-                raise ValueError("a break has order HERE or NEXT; a stop an order index")
+            ok = (
+                order in (HERE, NEXT)
+                if kind == BREAK
+                else order == AT_DEPOT
+                if kind == RELOAD
+                else order >= 0
+            )
+            if not ok:
+                raise ValueError(
+                    "a break has order HERE or NEXT, a reload AT_DEPOT; a stop an order index"
+                )
 
 
 @dataclass(frozen=True)
@@ -106,15 +120,29 @@ class RouteSchedule:
 
 
 def _loads(
-    demand: IntArray, is_pickup: npt.NDArray[np.bool_], from_depot: npt.NDArray[np.bool_]
+    demand: IntArray,
+    is_pickup: npt.NDArray[np.bool_],
+    from_depot: npt.NDArray[np.bool_],
+    trip: IntArray,
 ) -> IntArray:
     """The load on board after each row (start, stops, end) for per-stop ``demand``
-    (``(stops,)`` or ``(stops, d)``): what leaves the depot, plus pickups, minus drop-offs."""
-    change = np.where(_col(is_pickup, demand), demand, -demand)
-    depot_loaded = (demand * _col(from_depot, demand)).sum(axis=0)
+    (``(stops,)`` or ``(stops, d)``): each trip's depot deliveries, loaded when it starts
+    (at the start, or at the reload that begins it), plus what was picked up at stores
+    and not yet delivered, minus what was delivered."""
+    picked = _col(is_pickup, demand)
+    from_store = _col(~is_pickup & ~from_depot, demand)
+    carried = np.cumsum(np.where(picked, demand, 0) - np.where(from_store, demand, 0), axis=0)
+    depot = np.where(_col(from_depot, demand), demand, 0)
+    trips = int(trip.max(initial=0)) + 1
+    per_trip = np.zeros((trips, *demand.shape[1:]), dtype=np.int64)
+    np.add.at(per_trip, trip, depot)
+    delivered = np.cumsum(depot, axis=0)
+    # depot deliveries of each trip made before it started: subtracted from the running sum
+    before = np.zeros_like(per_trip)
+    before[1:] = np.cumsum(per_trip, axis=0)[:-1]
     load = np.empty((demand.shape[0] + 2, *demand.shape[1:]), dtype=np.int64)
-    load[0] = depot_loaded
-    load[1:-1] = depot_loaded + np.cumsum(change, axis=0)
+    load[0] = per_trip[0]
+    load[1:-1] = carried + per_trip[trip] - (delivered - before[trip])
     load[-1] = load[-2]
     return load
 
@@ -297,10 +325,12 @@ def schedule(problem: Problem, route: Route) -> RouteSchedule:
     p = problem
     v = route.vehicle
     raw = np.asarray(route.orders, dtype=np.int64)
-    is_break = raw < 0
+    marker = raw < 0  # a break or a reload: no order
+    is_break = np.array([k == BREAK for k in route.kinds], dtype=bool)
+    is_reload = np.array([k == RELOAD for k in route.kinds], dtype=bool)
     orders = np.maximum(raw, 0)
     is_pickup = np.array([k == PICKUP for k in route.kinds], dtype=bool)
-    stores = np.where(is_break, -1, p.order_store[orders])
+    stores = np.where(marker, -1, p.order_store[orders])
     stop_loc = np.where(is_pickup, per_store(p.store_loc, stores, 0), p.order_loc[orders])
     stop_service = np.where(is_pickup, p.shop_s[orders], p.dropoff_s[orders])
     stop_lo = np.where(is_pickup, per_store(p.store_open_s, stores, 0), p.window_start_s[orders])
@@ -308,6 +338,11 @@ def schedule(problem: Problem, route: Route) -> RouteSchedule:
         is_pickup, per_store(p.store_close_s, stores, 0) - p.shop_s[orders], p.window_end_s[orders]
     )
     shift = (int(p.shift_start_s[v]), int(p.shift_end_s[v]))
+    if is_reload.any():  # back at the start depot, loading for the next trip
+        stop_service = np.where(is_reload, max(0, int(p.reload_s[v])), stop_service)
+        stop_lo = np.where(is_reload, shift[0], stop_lo)
+        stop_hi = np.where(is_reload, shift[1], stop_hi)
+        stop_loc = np.where(is_reload, p.start_loc[v], stop_loc)
     if is_break.any():
         stop_service = np.where(is_break, p.break_s[v], stop_service)
         stop_lo = np.where(is_break, p.break_start_s[v], stop_lo)
@@ -324,8 +359,8 @@ def schedule(problem: Problem, route: Route) -> RouteSchedule:
     hi = np.concatenate([[shift[1]], stop_hi, [shift[1]]]).astype(np.int64)
     # each row's windows: a drop-off's own (one or several), every other row its [lo, hi]
     win = np.repeat(np.stack([lo, hi], axis=1)[:, None, :], p.order_windows.shape[1], axis=1)
-    is_drop = np.concatenate([[False], ~is_pickup & ~is_break, [False]])
-    win[is_drop] = p.order_windows[orders[~is_pickup & ~is_break]]
+    is_drop = np.concatenate([[False], ~is_pickup & ~marker, [False]])
+    win[is_drop] = p.order_windows[orders[~is_pickup & ~marker]]
     distance = np.zeros(loc.shape[0], dtype=np.int64)
     distance[1:] = p.distance_m[loc[:-1], loc[1:]]
 
@@ -341,9 +376,12 @@ def schedule(problem: Problem, route: Route) -> RouteSchedule:
         )
     travel, arrival, wait, departure, late, lo, hi = times
 
-    from_depot = (~is_pickup) & (stores < 0) & ~is_break
-    load = _loads(np.where(is_break, 0, p.demand[orders]), is_pickup, from_depot)
-    dim_load = _loads(np.where(is_break[:, None], 0, p.dim_demand[orders]), is_pickup, from_depot)
+    from_depot = (~is_pickup) & (stores < 0) & ~marker
+    trip = np.cumsum(is_reload)  # a reload starts the next trip
+    load = _loads(np.where(marker, 0, p.demand[orders]), is_pickup, from_depot, trip)
+    dim_load = _loads(
+        np.where(marker[:, None], 0, p.dim_demand[orders]), is_pickup, from_depot, trip
+    )
 
     kinds = ("start", *route.kinds, "end")
     return RouteSchedule(

@@ -227,7 +227,9 @@ def _placed_or_explained(
     shared reason, so that the time limit holds.
     """
     demand = int(p.demand[orders].sum())
-    capacity = int(np.minimum(p.capacity, demand + 1).sum())
+    # a vehicle that reloads carries any total, one trip at a time
+    per_vehicle = np.where(p.reload_s >= 0, demand + 1, np.minimum(p.capacity, demand + 1))
+    capacity = int(per_vehicle.sum())
     if demand > capacity:
         shared = (
             f"the fleet cannot carry every order (total demand {demand}, total capacity "

@@ -360,6 +360,9 @@ def replay(
                 break
             order = route.orders[k - 1]
             begin = max(t, int(sched.window_start_s[k]))
+            if order < 0:  # a break or a reload: as long as planned
+                t = begin + int(sched.service_s[k])
+                continue
             store = p.store_id[p.order_store[order]] if kind == "pickup" else ""
             service = w.expected_service_s(
                 road_map,
