@@ -257,3 +257,29 @@ def test_plan_json_is_for_machines_and_quiet_prints_nothing(tmp_path):
     r = _run("plan", *day, "--quiet", "--out", tmp_path / "b")
     assert r.exit_code == 0 and r.output == ""
     assert (tmp_path / "b" / "routes.csv").is_file()
+
+
+def test_plan_warns_once_per_lookalike_column_and_plans_with_the_constraints(tmp_path):
+    orders = pd.read_csv(EXAMPLES / "orders.csv", dtype=str, keep_default_na=False)
+    orders["weight"] = "4"
+    orders["demand_kg"] = "9"
+    vehicles = pd.read_csv(EXAMPLES / "vehicles.csv", dtype=str, keep_default_na=False)
+    vehicles["capacity_kg"] = "100"  # 11 orders a van at most: kg binds before units
+    orders.to_csv(tmp_path / "orders.csv", index=False)
+    vehicles.to_csv(tmp_path / "vehicles.csv", index=False)
+    out = tmp_path / "plan"
+    r = CliRunner().invoke(
+        cli,
+        [
+            "plan", str(tmp_path / "orders.csv"), "--map", str(EXAMPLES / "city.graphml"),
+            "--vehicles", str(tmp_path / "vehicles.csv"), "--stores", str(EXAMPLES / "stores.csv"),
+            "--date", "2026-03-02", "--solution-limit", "10", "--out", str(out),
+        ],
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    lines = [x for x in r.stderr.splitlines() if x.startswith("warning:")]
+    assert len(lines) == 1 and "column 'weight'" in lines[0] and "demand_<name>" in lines[0]
+    routes = pd.read_csv(out / "routes.csv")
+    assert routes["load_kg"].max() <= 100 and "weight" in routes.columns
+    doc = json.loads((out / "plan.json").read_text())
+    assert doc["inputs"]["warnings"] == [lines[0].removeprefix("warning: ")]

@@ -78,7 +78,8 @@ _SCRIPT = """
       layer.addTo(group(p.vehicle_id));
       legs += 1;
     } else if (p.feature === "stop") {
-      var label = p.kind === "break" ? "&#9749;" : (p.kind === "pickup" ? "P" : p.seq);
+      var label = p.kind === "break" ? "&#9749;" :
+        (p.kind === "pickup" ? "P" : (p.kind === "reload" ? "R" : p.seq));
       layer = L.marker([c[1], c[0]], { icon: L.divIcon({ className: "",
         html: '<div class="stop-pin" style="background:' + p.colour + '">' + label + "</div>",
         iconSize: [20, 20] }) });
