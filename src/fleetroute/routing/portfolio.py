@@ -98,10 +98,10 @@ def _scratch(p: Problem, orders: np.ndarray, opts: SolveOptions, seconds: float)
 
 
 def _pyvrp(p: Problem, orders: np.ndarray, opts: SolveOptions, seconds: float) -> _Outcome:
-    """PyVRP alone, one search on the whole fleet."""
+    """PyVRP alone, one search on the whole fleet, its routes' length guided."""
     iterations = pyvrp_iterations(opts)
     routes, timings, how = solve_pyvrp(
-        p, orders, seconds=seconds, iterations=iterations, seed=opts.seed, workers=1
+        p, orders, seconds=seconds, iterations=iterations, seed=opts.seed, workers=1, guide=True
     )
     return routes, timings, {k: v for k, v in how.items() if k != "searches"}
 

@@ -174,6 +174,7 @@ def _search(
             iterations=pyvrp_iterations(opts),
             seed=opts.seed,
             workers=workers,
+            guide=True,
         )
         note.update(how)
         if routes is not None or opts.backend == "pyvrp":
