@@ -64,6 +64,26 @@ def test_unassigned_orders_are_grey_points_with_their_reason(example_map):
     assert "capacity" in grey[0]["reason"]
 
 
+def test_stops_carry_the_skills_their_order_needs(example_map):
+    orders = pd.read_csv(EXAMPLES / "orders.csv", dtype=str, keep_default_na=False)
+    orders["skills"] = ""
+    orders.loc[0, "skills"] = "frozen;heavy"
+    vehicles = pd.read_csv(EXAMPLES / "vehicles.csv", dtype=str, keep_default_na=False)
+    vehicles["skills"] = "frozen;heavy"
+    result = plan(
+        orders, vehicles, road_map=example_map, stores=EXAMPLES / "stores.csv",
+        plan_date=PLAN_DATE, solution_limit=5, workers=1,
+    )  # fmt: skip
+    stops = [
+        f["properties"]
+        for f in plan_geojson(result, example_map)["features"]
+        if f["properties"]["feature"] == "stop" and f["properties"]["kind"] == "dropoff"
+    ]
+    shown = {s["order_id"]: s["skills"] for s in stops}
+    assert shown.pop(orders.loc[0, "order_id"]) == "frozen;heavy"
+    assert set(shown.values()) == {""}
+
+
 def test_the_map_page_runs_offline_and_shows_the_routes(plan_dir):
     marks = body_marks(plan_dir / "map.html")
     geojson = json.loads((plan_dir / "routes.geojson").read_text())

@@ -12,6 +12,7 @@ later; with a map, legs follow the fastest roads, without one they are straight 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -54,6 +55,7 @@ def routes_geojson(
     *,
     road_map: RoadMap | None = None,
     unassigned: pd.DataFrame | None = None,
+    skills: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """A FeatureCollection (WGS84 lon/lat) of a routes table.
 
@@ -66,6 +68,8 @@ def routes_geojson(
         legs are straight lines.
     unassigned
         ``order_id, reason, lat, lon`` of the orders left out (drawn grey).
+    skills
+        Order id -> the skills it needs (``;``-separated), shown on its stops.
     """
     table = routes.reset_index(drop=True)
     vids = list(dict.fromkeys(table["vehicle_id"].astype(str)))
@@ -123,6 +127,7 @@ def routes_geojson(
         if row["kind"] not in ("start", "end"):
             props = {k: row[k] for k in _STOP_PROPS}
             props = {k: "" if isinstance(v, float) and np.isnan(v) else v for k, v in props.items()}
+            props["skills"] = (skills or {}).get(str(row["order_id"]), "")
             features.append(
                 _point(row["lat"], row["lon"], feature="stop", colour=colours[vid], **props)
             )
@@ -146,4 +151,16 @@ def unassigned_places(plan: PlanResult) -> pd.DataFrame:
 def plan_geojson(plan: PlanResult, road_map: RoadMap) -> dict[str, Any]:
     """The plan as GeoJSON, legs along the roads of ``road_map`` (the map it was planned on)."""
     table = plan.routes_table()
-    return routes_geojson(table, road_map=road_map, unassigned=unassigned_places(plan))
+    p = getattr(plan, "problem", None)  # a partitioned plan has several: no skills shown
+    skills = (
+        {
+            oid: ";".join(p.skill_labels(int(mask)))
+            for oid, mask in zip(p.order_id, p.order_skills.tolist(), strict=True)
+            if mask
+        }
+        if p is not None
+        else {}
+    )
+    return routes_geojson(
+        table, road_map=road_map, unassigned=unassigned_places(plan), skills=skills
+    )

@@ -87,6 +87,7 @@ _SCRIPT = """
         esc(p.vehicle_id) + " stop " + p.seq + ")<br>ETA " + hhmm(p.arrival) +
         (p.window_start ? "<br>window " + hhmm(p.window_start) + "&ndash;" +
           hhmm(p.window_end) : "") +
+        (p.skills ? "<br>skills " + esc(p.skills) : "") +
         (p.late_s > 0 ? "<br><b>late " + Math.round(p.late_s / 60) + " min</b>" : ""));
       layer.addTo(group(p.vehicle_id));
       stops += 1;
