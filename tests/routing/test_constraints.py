@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import fleetroute
 from conftest import PLAN_DATE
 from days import day_orders, day_stores, day_vehicles
 from fleetroute import InputError, InputWarning, check_routes, plan
@@ -354,3 +355,17 @@ def test_every_plan_respects_every_constraint(tiny_city, seed, kg, route_h, visi
     made = _plan(tiny_city, orders, vehicles, stores=stores, backend=backend, limit=20)
     assert_plan_valid(made, hard_windows=False)
     assert _audit(tiny_city, made, orders, vehicles, stores).empty
+
+
+def test_an_inserted_order_keeps_its_skills_and_windows(tiny_city):
+    orders = day_orders(tiny_city, 10, window=(9, 15))
+    vehicles = day_vehicles(tiny_city, 2, capacity=100).assign(skills=["", "frozen"])
+    made = _plan(tiny_city, orders, vehicles)
+    new = day_orders(tiny_city, 12, seed=5).iloc[11].to_dict()
+    new.update(order_id="late-add", skills="frozen", windows="06:00-06:30;16:00-16:30")
+    grown = fleetroute.insert_order(made, new, road_map=tiny_city)
+    assert "late-add" not in set(grown.unassigned_table()["order_id"])
+    table = assert_plan_valid(grown)
+    row = table.set_index("order_id").loc["late-add"]
+    assert row["vehicle_id"] == "v1" and row["window_start"][11:16] == "16:00"
+    assert _seconds(row["arrival"]) + row["wait_s"] <= 16 * 3600 + 1800

@@ -35,7 +35,7 @@ from fleetroute.api._common import (
     _label,
     road_map_of,
 )
-from fleetroute.api.planning import build_problem
+from fleetroute.api.planning import build_problem, order_windows
 
 
 def _with_places(
@@ -137,16 +137,9 @@ def insert_order(
         when=midday,
     )
     given = float(o["service_s"].iloc[0])
-    window_start = o["window_start"].astype("Int64").fillna(int(p.shift_start_s.min())).iloc[0]
-    window_end = o["window_end"].astype("Int64").fillna(int(p.shift_end_s.max())).iloc[0]
-    own = list(o["windows"].iloc[0]) or [(int(window_start), int(window_end))]
-    k = max(len(own), p.order_windows.shape[1])
-    windows = np.concatenate(
-        [
-            _padded(p.order_windows, k),
-            _padded(np.array([own], dtype=np.int64), k),
-        ]
-    )
+    own = order_windows(o, int(p.shift_start_s.min()), int(p.shift_end_s.max()))
+    k = max(own["order_windows"].shape[1], p.order_windows.shape[1])
+    windows = np.concatenate([_padded(p.order_windows, k), _padded(own["order_windows"], k)])
     excluded = dict(p.excluded)
     if snap_m[0] > max_snap_m:
         excluded[p.n_orders] = f"its location is {_km(snap_m[0])} from the nearest road of the map"
@@ -169,8 +162,8 @@ def insert_order(
         window_start_s=windows[:, 0, 0],
         window_end_s=windows[:, -1, 1],
         order_windows=windows,
-        late_cost_per_h=np.append(p.late_cost_per_h, float(o["late_cost_per_h"].iloc[0])),
-        max_late_s=np.append(p.max_late_s, int(o["max_late_s"].iloc[0])),
+        late_cost_per_h=np.append(p.late_cost_per_h, own["late_cost_per_h"]),
+        max_late_s=np.append(p.max_late_s, own["max_late_s"]),
         dropoff_s=np.append(p.dropoff_s, round(service[0] if np.isnan(given) else given)),
         shop_s=np.append(p.shop_s, round(service[1]) if store >= 0 else 0),
         priority=np.append(p.priority, float(o["priority"].iloc[0])),

@@ -142,7 +142,7 @@ def build_problem(
         order_store=inp.order_store,
         demand=o["demand"].to_numpy(np.int64),
         items=o["items"].to_numpy(dtype=np.int64),
-        **_windows(o, int(shift_start.min()), int(shift_end.max())),
+        **order_windows(o, int(shift_start.min()), int(shift_end.max())),
         dropoff_s=np.rint(dropoff).astype(np.int64),
         shop_s=np.rint(shop).astype(np.int64),
         priority=o["priority"].to_numpy(float),
@@ -172,7 +172,7 @@ def build_problem(
     return problem, extra
 
 
-def _windows(o: pd.DataFrame, first: int, last: int) -> dict[str, Any]:
+def order_windows(o: pd.DataFrame, first: int, last: int) -> dict[str, Any]:
     """Each order's windows (``windows``, or ``window_start``/``window_end`` filled with
     the fleet's first and last shift hours), padded to one length, their span, and the
     soft windows' lateness limit and cost."""

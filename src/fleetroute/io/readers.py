@@ -36,7 +36,6 @@ __all__ = [
     "read_done",
     "read_positions",
     "lookalike_warnings",
-    "NOT_YET",
     "DEFAULT_MAX_LATE_S",
 ]
 
@@ -95,10 +94,6 @@ STORE_COLUMNS = (
     Column("visit_s", "count", default=0),
 )
 
-#: SPEC columns this version reads and checks but does not plan with yet: a file that
-#: uses them is refused (exit 2) rather than planned as if they were not there.
-NOT_YET: dict[str, str] = {}
-
 #: Most lateness a soft window accepts when ``max_late_s`` is not given (SPEC.md).
 DEFAULT_MAX_LATE_S = 3600
 
@@ -122,23 +117,6 @@ _LOOKALIKES = {
     "reload": "reloading is reload_s",
     "parking": "a store visit's fixed time is visit_s in stores.csv",
 }
-
-
-def _not_yet(table: pd.DataFrame, label: str) -> None:
-    """Refuse a SPEC column this version does not plan with, at its first filled cell."""
-    for name, what in NOT_YET.items():
-        if name not in table.columns:
-            continue
-        filled = table[name].notna() & (table[name].astype(str) != "")
-        if filled.any():
-            row = int(table.index[filled.to_numpy().nonzero()[0][0]])
-            raise InputError(
-                label,
-                f"{what} are not planned by this version of fleetroute yet; leave the "
-                "column out (or empty)",
-                row=row,
-                column=name,
-            )
 
 
 def lookalike_warnings(table: pd.DataFrame, declared: tuple[Column, ...], label: str) -> list[str]:
@@ -188,7 +166,6 @@ def read_orders(source: TableSource, *, origin: datetime, name: str | None = Non
     if table.empty:
         raise InputError(label, "has no orders")
     _check_order(table, label, "window_start", "window_end")
-    _not_yet(table, label)
     table["windows"] = pd.Series(_windows(table, label, origin), index=table.index, dtype=object)
     late = table["max_late_s"].astype("Int64")
     given = table["late_cost_per_h"].notna().to_numpy()
@@ -288,7 +265,6 @@ def read_vehicles(
         raise InputError(label, "end_lat and end_lon go together", row=row, column=missing)
     _check_order(table, label, "shift_start", "shift_end")
     _check_order(table, label, "break_start", "break_end")
-    _not_yet(table, label)
     return table
 
 

@@ -203,7 +203,9 @@ def _model(p: Problem, orders: np.ndarray, *, with_required: bool = False) -> _M
     capacity = np.minimum(p.capacity, total)
     dim_total = p.dim_demand[orders].sum(axis=0) + 1
     dim_capacity = np.minimum(p.dim_capacity, dim_total[None, :])
-    masks, profile = np.unique(p.vehicle_skills, return_inverse=True)
+    # one profile per skill set of the fleet, when some order needs a skill
+    skills = p.vehicle_skills if p.has_skills else np.zeros(p.n_vehicles, dtype=np.int64)
+    masks, profile = np.unique(skills, return_inverse=True)
     durations = _profiles(p, orders, cust_row, masks, travel)
     stops = np.minimum(p.max_stops, orders.shape[0] + 1)
     scale = _scale(p)
