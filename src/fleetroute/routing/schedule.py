@@ -9,6 +9,7 @@ is recomputed here, so the SPEC identities hold by construction:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -152,7 +153,27 @@ def _col(mask: npt.NDArray[np.bool_], like: IntArray) -> npt.NDArray[np.bool_]:
     return mask.reshape(mask.shape + (1,) * (like.ndim - 1))
 
 
-_Times = tuple[IntArray, IntArray, IntArray, IntArray, IntArray, IntArray, IntArray]
+class _Times(NamedTuple):
+    """One forward pass: per row (start, stops, end) travel, arrival, wait, departure,
+    lateness, and the window it used."""
+
+    travel: IntArray
+    arrival: IntArray
+    wait: IntArray
+    departure: IntArray
+    late: IntArray
+    lo: IntArray
+    hi: IntArray
+
+    @property
+    def duration(self) -> int:
+        """Time from leaving the start to arriving at the end."""
+        return int(self.arrival[-1] - self.departure[0])
+
+    @property
+    def begin(self) -> IntArray:
+        """When each row's service begins."""
+        return self.arrival + self.wait
 
 
 def _forward(
@@ -185,7 +206,7 @@ def _forward(
     hi = win[np.arange(k), used, 1]
     late = np.maximum(0, arrival + wait - hi)
     late[0] = 0
-    return travel, arrival, wait, departure, late, lo, hi
+    return _Times(travel, arrival, wait, departure, late, lo, hi)
 
 
 #: Tries at a later start per route with hour-dependent travel (each halves the step).
@@ -220,17 +241,14 @@ def _pushed(
     """``best`` with its start pushed later by the waiting that saves (see above)."""
     step = 0
     for _ in range(_START_TRIES if problem.band_travel_s is not None else 1):
-        _, arrival, wait, departure, late, _, hi = best
         if step <= 0:
-            begin = arrival + wait
-            cum_wait = np.cumsum(wait)
-            room = cum_wait[1:] + np.maximum(0, hi[1:] - begin[1:])
+            cum_wait = np.cumsum(best.wait)
+            room = cum_wait[1:] + np.maximum(0, best.hi[1:] - best.begin[1:])
             step = int(min(cum_wait[-1], room.min())) if room.size else 0
             if step <= 0:
                 break
-        later = _forward(problem, int(departure[0]) + step, loc, win, service)
-        longer = later[1][-1] - later[3][0] > arrival[-1] - departure[0]
-        if (later[4] <= late).all() and not longer:
+        later = _forward(problem, int(best.departure[0]) + step, loc, win, service)
+        if (later.late <= best.late).all() and later.duration <= best.duration:
             best, step = later, 0  # accepted: look for more waiting to save from here
         else:
             step //= 2
@@ -250,17 +268,15 @@ def _within_route_limit(
     allowed lateness for less waiting, until it fits (or no later start helps): the route
     limit is hard, a soft window's lateness only costs."""
     for _ in range(_START_TRIES):
-        _, arrival, wait, departure, late, _, hi = best
-        excess = int(arrival[-1] - departure[0]) - limit
-        cum_wait = np.cumsum(wait)
-        room = cum_wait[1:] + np.maximum(0, hi[1:] + allowed[1:] - (arrival + wait)[1:])
+        excess = best.duration - limit
+        cum_wait = np.cumsum(best.wait)
+        room = cum_wait[1:] + np.maximum(0, best.hi[1:] + allowed[1:] - best.begin[1:])
         step = min(excess, int(cum_wait[-1]), int(room.min()) if room.size else 0)
         if excess <= 0 or step <= 0:
             break
-        later = _forward(problem, int(departure[0]) + step, loc, win, service)
-        shorter = later[1][-1] - later[3][0] < arrival[-1] - departure[0]
-        over = np.maximum(0, later[4] - allowed) <= np.maximum(0, late - allowed)
-        if not (shorter and over.all()):
+        later = _forward(problem, int(best.departure[0]) + step, loc, win, service)
+        over = np.maximum(0, later.late - allowed) <= np.maximum(0, best.late - allowed)
+        if not (later.duration < best.duration and over.all()):
             break
         best = later
     return best
@@ -276,20 +292,17 @@ def _later_window(
     """The shortest schedule, no later anywhere than ``best``, whose later start brings one
     stop to the opening of one of its later windows or to the end of its own (``None``: no
     such start is shorter)."""
-    _, arrival, wait, departure, late, _, hi = best
-    duration = int(arrival[-1] - departure[0])
-    rows, slots = np.nonzero(win[:, :, 0] > hi[:, None])  # windows after the one used
+    rows, slots = np.nonzero(win[:, :, 0] > best.hi[:, None])  # windows after the one used
     # the starts that bring a stop to a later window's opening, or to its own window's end
     # (the stops after it then arrive after their windows close and take later ones)
     shifts = np.unique(
-        np.concatenate([win[rows, slots, 0] - arrival[rows], hi[1:] - (arrival + wait)[1:]])
+        np.concatenate([win[rows, slots, 0] - best.arrival[rows], best.hi[1:] - best.begin[1:]])
     )
-    found = None
+    found, duration = None, best.duration
     for shift in shifts[shifts > 0].tolist():
-        cand = _forward(problem, int(departure[0]) + shift, loc, win, service)
-        length = int(cand[1][-1] - cand[3][0])
-        if (cand[4] <= late).all() and length < duration:
-            found, duration = cand, length
+        cand = _forward(problem, int(best.departure[0]) + shift, loc, win, service)
+        if (cand.late <= best.late).all() and cand.duration < duration:
+            found, duration = cand, cand.duration
     return found
 
 
@@ -370,7 +383,7 @@ def schedule(problem: Problem, route: Route) -> RouteSchedule:
     late_rate = np.where(is_drop, p.late_cost_per_h[drop_orders] / 3600.0, 0.0)
 
     times = _latest_start(p, shift[0], loc, win, service)
-    if times[1][-1] - times[3][0] > p.max_route_s[v]:
+    if times.duration > p.max_route_s[v]:
         times = _within_route_limit(
             p, times, loc, win, service, late_allowed, int(p.max_route_s[v])
         )
@@ -412,7 +425,7 @@ def route_cost(problem: Problem, sched: RouteSchedule, *, duration_s: float | No
     hours = (sched.duration_s if duration_s is None else duration_s) / 3600.0
     return (
         float(problem.fixed_cost[v])
-        + float(problem.cost_per_km[v]) * float(sched.distance_m.sum()) / 1000.0
+        + float(problem.cost_per_km[v]) * sched.total_distance_m / 1000.0
         + float(problem.cost_per_hour[v]) * hours
         + sched.late_cost
     )
