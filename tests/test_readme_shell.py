@@ -71,7 +71,7 @@ def test_the_readme_names_the_commands_it_shows():
 def test_the_readme_route_commands_run_as_written(tmp_path, monkeypatch):
     shutil.copytree(EXAMPLES, tmp_path / "examples")
     monkeypatch.chdir(tmp_path)
-    ran = 0
+    ran, reported = 0, False
     for argv in _shell_commands():
         args = _route_args(argv)
         if args is None:
@@ -82,11 +82,14 @@ def test_the_readme_route_commands_run_as_written(tmp_path, monkeypatch):
         result = CliRunner().invoke(cli, args)
         assert result.exit_code == 0, f"route {' '.join(args)}: {result.output}"
         ran += 1
+        if args[0] == "report":  # a later plan into the same folder replaces its report
+            assert (tmp_path / args[1] / "report.html").exists()
+            reported = True
     assert ran >= 7  # quick start, plan + report, simulate x2, train, evaluate, learned plan
-    assert (tmp_path / "plan" / "report.html").exists()
+    assert reported
     assert (tmp_path / "plan" / "map.html").exists()
     assert (tmp_path / "model" / "manifest.json").exists()
-    assert "lightgbm q0.9" in (tmp_path / "plan" / "plan.json").read_text()  # the learned plan
+    assert "lightgbm q0.9" in (tmp_path / "plan-learned" / "plan.json").read_text()
 
 
 @pytest.mark.parametrize(

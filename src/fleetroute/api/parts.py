@@ -4,6 +4,7 @@ jobs) reaches io, maps, the ETA model, routing, views and the simulator through 
 from fleetroute.eta_model.learned import LearnedEta
 from fleetroute.eta_model.model import PLAN_QUANTILE
 from fleetroute.eta_model.monitor import plot_trend
+from fleetroute.io.cells import restore_table, write_csv
 from fleetroute.io.readers import (
     DEFAULT_SHIFT_S,
     FleetSpec,
@@ -40,9 +41,11 @@ __all__ = [
     "read_done",
     "read_orders",
     "read_positions",
+    "restore_table",
     "simulate_history",
     "simulate_orders",
     "vehicle_table",
+    "write_csv",
     "write_folder",
     "write_plan",
     "write_synthetic_city",

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from fleetroute.errors import InputError
+from fleetroute.io.cells import restore_table
 from fleetroute.maps.roadmap import RoadMap
 
 if TYPE_CHECKING:
@@ -38,10 +39,14 @@ def plan_report(
     for path in paths.values():
         if not path.is_file():
             raise InputError(str(path), "no such file (is this a folder `route plan` wrote?)")
-    routes = pd.read_csv(
-        paths["routes.csv"], dtype={"order_id": str, "store_id": str}, keep_default_na=False
+    routes = restore_table(
+        pd.read_csv(
+            paths["routes.csv"], dtype={"order_id": str, "store_id": str}, keep_default_na=False
+        )
     )
-    unassigned = pd.read_csv(paths["unassigned.csv"], dtype=str, keep_default_na=False)
+    unassigned = restore_table(
+        pd.read_csv(paths["unassigned.csv"], dtype=str, keep_default_na=False)
+    )
     try:
         summary = json.loads(paths["plan.json"].read_text())["summary"]
     except (ValueError, KeyError):

@@ -17,6 +17,7 @@ from fleetroute.cli.group import (
     _search_options,
     cli,
 )
+from fleetroute.cli.params import OUT_FILE
 
 
 @cli.group("bench")
@@ -33,7 +34,7 @@ def bench_group() -> None:
     "--json",
     "json_path",
     required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=OUT_FILE,
     help="Write the results (a JSON list, one object per instance) here.",
 )
 def bench_vrplib_cmd(

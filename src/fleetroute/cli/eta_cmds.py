@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from fleetroute import api
-from fleetroute.api import PLAN_QUANTILE, load_map
+from fleetroute.api import PLAN_QUANTILE, load_map, write_csv
 from fleetroute.errors import InputError
 
 if TYPE_CHECKING:
@@ -24,6 +24,7 @@ from fleetroute.cli.group import (
     _out_dir,
     cli,
 )
+from fleetroute.cli.params import OUT_DIR, OUT_FILE
 
 
 @cli.group("eta")
@@ -39,7 +40,7 @@ def eta_group() -> None:
     "--out",
     "out_dir",
     required=True,
-    type=click.Path(file_okay=False, path_type=Path),
+    type=OUT_DIR,
     help="Folder for the model bundle (LightGBM text models + manifest.json).",
 )
 @click.option(
@@ -173,7 +174,7 @@ def eta_monitor_cmd(
 @_MAP
 @_TRIPS
 @_STOPS
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", "out_dir", required=True, type=OUT_DIR)
 def eta_predict_cmd(
     model_dir: Path, map_path: Path, trips: Path, stops: Path, out_dir: Path
 ) -> None:
@@ -182,8 +183,8 @@ def eta_predict_cmd(
     t, s = api.predict_eta(model_dir, road_map, trips, stops)
 
     def write(folder: Path) -> None:
-        t.to_csv(folder / "trips.csv", index=False)
-        s.to_csv(folder / "stops.csv", index=False)
+        write_csv(t, folder / "trips.csv")
+        write_csv(s, folder / "stops.csv")
 
     _atomic_dir(out_dir, write)
     click.echo(f"wrote {out_dir}/trips.csv ({len(t)} rows) and stops.csv ({len(s)} rows)")
@@ -197,13 +198,13 @@ def eta_predict_cmd(
 @click.option(
     "--json",
     "json_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=OUT_FILE,
     help="Write all metrics (overall and by hour) to this JSON file.",
 )
 @click.option(
     "--plot",
     "plot_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=OUT_FILE,
     help="Save a PNG: predicted vs actual, error by hour (needs fleetroute[plot]).",
 )
 def eta_evaluate_cmd(

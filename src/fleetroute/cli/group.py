@@ -15,7 +15,7 @@ import click
 
 from fleetroute import api
 from fleetroute.api import BACKENDS, DEFAULT_SHIFT_S, FleetSpec, RoadMap, load_map
-from fleetroute.cli.params import LAT_LON, SHIFT
+from fleetroute.cli.params import LAT_LON, OUT_DIR, SHIFT
 from fleetroute.cli.runner import RouteGroup
 from fleetroute.errors import InputError, ModelBundleError
 
@@ -179,7 +179,7 @@ def _out_dir(default: str, what: str) -> Callable[[Callable[..., None]], Callabl
     return click.option(
         "--out",
         "out_dir",
-        type=click.Path(file_okay=False, path_type=Path),
+        type=OUT_DIR,
         default=Path(default),
         show_default=True,
         help=f"Folder for {what}.",
@@ -292,6 +292,9 @@ def _eta(model_dir: Path | None, road_map: RoadMap, quantile: float | None) -> L
         raise InputError("--eta-quantile", str(exc)) from None
 
 
-def _atomic_dir(out_dir: Path, fill: Callable[[Path], object]) -> None:
-    """Fill a temporary folder beside ``out_dir`` and move its files in only when complete."""
-    api.write_folder(out_dir, fill)
+def _atomic_dir(
+    out_dir: Path, fill: Callable[[Path], object], replaces: tuple[str, ...] = ()
+) -> None:
+    """Fill a temporary folder beside ``out_dir`` and move its files in only when complete;
+    ``replaces``: an earlier run's files, removed when this run does not write them again."""
+    api.write_folder(out_dir, fill, replaces=replaces)

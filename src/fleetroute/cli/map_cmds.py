@@ -10,7 +10,7 @@ import click
 
 from fleetroute import api
 from fleetroute.api import write_synthetic_city
-from fleetroute.cli.params import LAT_LON
+from fleetroute.cli.params import LAT_LON, OUT_FILE
 
 if TYPE_CHECKING:
     pass
@@ -25,7 +25,7 @@ def map_group() -> None:
 
 
 @map_group.command("synth")
-@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("out", type=OUT_FILE)
 @click.option(
     "--nodes",
     type=click.IntRange(min=4),
@@ -43,7 +43,7 @@ def synth_cmd(out: Path, nodes: int, seed: int, center: tuple[float, float]) -> 
 
 @map_group.command("fetch")
 @click.argument("place")
-@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("out", type=OUT_FILE)
 def fetch_cmd(place: str, out: Path) -> None:
     """Download the drivable roads of PLACE with OSMnx and save them to OUT (.graphml).
 

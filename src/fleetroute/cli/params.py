@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import click
 
 from fleetroute.times import origin_of, parse_time_s
 
-__all__ = ["LAT_LON", "SHIFT", "VIEWS"]
+__all__ = ["LAT_LON", "SHIFT", "VIEWS", "OUT_DIR", "OUT_FILE"]
 
 
 class LatLonType(click.ParamType):
@@ -67,6 +69,33 @@ class ViewsType(click.ParamType):
         return names
 
 
+class OutputPath(click.Path):
+    """A folder (or file) a command will write: checked when the options are read, before
+    any work, that it can be created and written (not a file, not under a file, not on a
+    read-only disk)."""
+
+    def __init__(self, *, folder: bool) -> None:
+        super().__init__(file_okay=not folder, dir_okay=folder, path_type=Path)
+        self.folder = folder
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        path = Path(str(super().convert(value, param, ctx)))
+        if path.exists() and self.folder != path.is_dir():
+            self.fail(f"'{path}' is {'a file' if self.folder else 'a folder'}", param, ctx)
+        above = next(p for p in path.absolute().parents if p.exists())
+        if not above.is_dir():
+            self.fail(f"'{path}' is under '{above}', which is a file", param, ctx)
+        for where in (above, path) if path.is_dir() else (above,):
+            try:  # what the writers do: a temporary folder beside (or in) the output
+                tempfile.TemporaryDirectory(prefix=".fleetroute-check-", dir=where).cleanup()
+            except OSError as exc:
+                self.fail(f"cannot write in '{where}' ({exc.strerror})", param, ctx)
+        return path
+
+
 LAT_LON = LatLonType()
+#: An output folder, an output file.
+OUT_DIR = OutputPath(folder=True)
+OUT_FILE = OutputPath(folder=False)
 VIEWS = ViewsType()
 SHIFT = ShiftType()

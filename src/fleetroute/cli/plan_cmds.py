@@ -12,8 +12,15 @@ import click
 import pandas as pd
 
 from fleetroute import api
-from fleetroute.api import PartitionedPlan, RoadMap, SolveOptions, read_orders, write_plan
-from fleetroute.cli.params import VIEWS
+from fleetroute.api import (
+    PartitionedPlan,
+    RoadMap,
+    SolveOptions,
+    read_orders,
+    write_csv,
+    write_plan,
+)
+from fleetroute.cli.params import OUT_FILE, VIEWS
 from fleetroute.errors import InputError
 
 if TYPE_CHECKING:
@@ -143,7 +150,9 @@ def plan_cmd(
         status("")
     if as_json:
         click.echo(json.dumps(_plan_json(result, out_dir), indent=1))
-    if quiet or as_json:
+    if quiet or as_json:  # failures still get their line, on stderr
+        for name, error in getattr(result, "failed", {}).items():
+            click.echo(f"partition {name}: FAILED: {error}", err=True)
         return
     click.echo(
         f"map {day.map_path.name}: {road_map.n_nodes} nodes, {road_map.n_edges} edges "
@@ -304,7 +313,7 @@ def insert_cmd(
     """Add NEW orders to ROUTES (a routes.csv) without reshuffling the other stops."""
     current = _driven(routes, orders, day)
     table = read_orders(new_orders, origin=current.problem.origin, name=str(new_orders))
-    raw = pd.read_csv(new_orders, dtype=str, keep_default_na=False)
+    raw = api.restore_table(pd.read_csv(new_orders, dtype=str, keep_default_na=False))
     result = current
     for row in range(len(table)):
         result = api.insert_order(result, raw.iloc[[row]], road_map=day.road_map, eta=day.eta)
@@ -381,7 +390,7 @@ def batch_cmd(
 @click.option(
     "--out",
     "out_file",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=OUT_FILE,
     help="Where to write the page [default: PLAN_DIR/report.html].",
 )
 @click.option("--no-tiles", is_flag=True, help="No OpenStreetMap background tiles.")
@@ -419,12 +428,12 @@ def check_cmd(
         risk = api.late_risk(routes, orders, day.vehicles, model=day.eta.model, **inputs)
 
     def write(folder: Path) -> None:
-        audited.routes_table().to_csv(folder / "routes.csv", index=False)
-        found.to_csv(folder / "violations.csv", index=False)
+        write_csv(audited.routes_table(), folder / "routes.csv")
+        write_csv(found, folder / "violations.csv")
         if risk is not None:
-            risk.to_csv(folder / "risk.csv", index=False)
+            write_csv(risk, folder / "risk.csv")
 
-    _atomic_dir(out_dir, write)
+    _atomic_dir(out_dir, write, replaces=("routes.csv", "violations.csv", "risk.csv"))
     s = audited.summary()
     click.echo(
         f"checked {s['assigned']} drop-offs on {s['vehicles_used']} vehicles: "

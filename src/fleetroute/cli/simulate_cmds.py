@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 import pandas as pd
 
-from fleetroute.api import load_map
+from fleetroute.api import load_map, write_csv
 
 if TYPE_CHECKING:
     pass
@@ -17,6 +17,7 @@ from fleetroute.cli.group import (
     _atomic_dir,
     cli,
 )
+from fleetroute.cli.params import OUT_DIR, OUT_FILE
 
 
 @cli.group("simulate")
@@ -33,7 +34,7 @@ def simulate_group() -> None:
     "--start", type=click.DateTime(formats=["%Y-%m-%d"]), default="2026-01-05", show_default=True
 )
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", "out_dir", required=True, type=OUT_DIR)
 def simulate_history_cmd(
     map_path: Path,
     days: int,
@@ -77,7 +78,7 @@ def simulate_history_cmd(
     help="Delivery window width, hours.",
 )
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out_path", required=True, type=OUT_FILE)
 def simulate_orders_cmd(
     map_path: Path, stores: Path | None, n_orders: int, window_h: int, seed: int, out_path: Path
 ) -> None:
@@ -92,6 +93,6 @@ def simulate_orders_cmd(
     orders = simulate_orders(road_map, store_table, n_orders=n_orders, window_h=window_h, seed=seed)
     tmp = out_path.with_name(f".{out_path.name}.tmp")
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    orders.to_csv(tmp, index=False)
+    write_csv(orders, tmp)
     tmp.replace(out_path)
     click.echo(f"wrote {out_path} ({n_orders} orders)")

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from fleetroute.errors import InputError
+from fleetroute.io.cells import restore_table
 from fleetroute.times import parse_time_s
 
 __all__ = ["Column", "read_table", "read_raw", "TableSource"]
@@ -98,12 +99,14 @@ def _read_csv(path: Path, name: str) -> pd.DataFrame:
     if not path.is_file():
         raise InputError(name, "no such file")
     try:
-        return pd.read_csv(
-            path,
-            dtype=str,
-            keep_default_na=False,
-            skipinitialspace=True,
-            encoding="utf-8",
+        return restore_table(
+            pd.read_csv(
+                path,
+                dtype=str,
+                keep_default_na=False,
+                skipinitialspace=True,
+                encoding="utf-8",
+            )
         )
     except UnicodeDecodeError as exc:
         raise InputError(name, f"is not UTF-8 text ({exc.reason} at byte {exc.start})") from None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -115,6 +117,27 @@ def pool_context() -> multiprocessing.context.BaseContext:
 OVERRUN_SHARE = 0.03
 
 
+def die_with_parent(parent: int) -> None:
+    """A worker process's initializer: the kernel kills it when its parent ends, however
+    the parent ends (``kill -9`` included; Linux's ``PR_SET_PDEATHSIG``), and it ends at
+    once if the parent is already gone. Elsewhere only the second check applies."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def worker_pool_kwargs() -> dict[str, Any]:
+    """The initializer arguments of every worker pool: its processes end with this one."""
+    return {"initializer": die_with_parent, "initargs": (os.getpid(),)}
+
+
 def side_by_side(
     fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]], *, deadline: float | None
 ) -> list[Any]:
@@ -123,7 +146,7 @@ def side_by_side(
     ``time.perf_counter()`` value; ``None``: wait for all), whose process is then stopped.
     When none has finished by then, the first to finish is waited for."""
     ctx = pool_context()
-    pool = ctx.Pool(processes=len(calls))
+    pool = ctx.Pool(processes=len(calls), **worker_pool_kwargs())
     try:
         pending = [pool.apply_async(fn, args) for args in calls]
         if deadline is not None:

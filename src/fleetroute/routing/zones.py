@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from fleetroute.routing.options import SolveOptions, pool_context
+from fleetroute.routing.options import SolveOptions, pool_context, worker_pool_kwargs
 from fleetroute.routing.problem import Problem
 from fleetroute.routing.schedule import Route
 
@@ -120,7 +120,9 @@ def solve_in_zones(
     _ZONES = problems
     try:
         if workers > 1:
-            with ProcessPoolExecutor(max_workers=workers, mp_context=pool_context()) as pool:
+            with ProcessPoolExecutor(
+                max_workers=workers, mp_context=pool_context(), **worker_pool_kwargs()
+            ) as pool:
                 results = list(pool.map(_search_zone, range(k), [each] * k, [search] * k))
         else:
             results = [_search_zone(i, each, search) for i in range(k)]

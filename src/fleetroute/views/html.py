@@ -56,8 +56,8 @@ _SCRIPT = """
       attribution: "&copy; OpenStreetMap contributors" }).addTo(map);
   }
   function esc(s) {
-    return String(s === null || s === undefined ? "" : s).replace(/[&<>"]/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c];
+    return String(s === null || s === undefined ? "" : s).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
     });
   }
   function hhmm(t) { return t ? esc(String(t).slice(11, 16)) : ""; }
@@ -123,8 +123,23 @@ _SCRIPT = """
 """
 
 
+#: JSON characters that could end a <script> or open an HTML comment inside one, as the
+#: escapes JavaScript reads back to the same characters.
+_SCRIPT_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"}
+
+
+def _script_json(value: Any) -> str:
+    """``value`` as JSON that is safe inside an HTML ``<script>`` element: no ``<``, ``>``
+    or ``&`` (an id such as ``</script>`` or ``<!--<script>`` would end or hide the
+    script) and no line separators (ASCII only)."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=True)
+    for char, escape in _SCRIPT_ESCAPES.items():
+        text = text.replace(char, escape)
+    return text
+
+
 def _page(title: str, body: str, geojson: dict[str, Any], *, tiles: bool) -> str:
-    data = json.dumps(geojson, separators=(",", ":")).replace("</", "<\\/")
+    data = _script_json(geojson)
     return "\n".join(
         [
             "<!DOCTYPE html>",
@@ -136,7 +151,7 @@ def _page(title: str, body: str, geojson: dict[str, Any], *, tiles: bool) -> str
             f"<script>{_vendor('leaflet.js')}</script>",
             "</head><body>",
             body,
-            f"<script>var DATA = {data}; var TILES = {json.dumps(_TILES if tiles else '')};",
+            f"<script>var DATA = {data}; var TILES = {_script_json(_TILES if tiles else '')};",
             f"{_SCRIPT}</script>",
             "</body></html>",
         ]

@@ -1,0 +1,149 @@
+"""Reliable at the edges: output folders as units, --out checked first, outputs that are
+safe to open in a browser or a spreadsheet."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import psutil
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from browser import body_marks
+from conftest import EXAMPLE_DAY, EXAMPLES
+from fleetroute.cli import cli
+from fleetroute.io.cells import FORMULA_START, neutralise, restore
+
+#: The example day without its orders (they are given as the argument).
+DAY = EXAMPLE_DAY[2:]
+
+
+def _run(*args):
+    return CliRunner().invoke(cli, list(map(str, args)))
+
+
+def _plan(orders, out, *extra):
+    r = _run("plan", orders, *DAY, "--solution-limit", "5", "--workers", "1", *extra,
+             "--out", out)  # fmt: skip
+    assert r.exit_code == 0, r.output
+    return r
+
+
+def _orders_with_ids(tmp_path, ids):
+    orders = pd.read_csv(EXAMPLES / "orders.csv", dtype=str, keep_default_na=False)
+    orders.loc[: len(ids) - 1, "order_id"] = ids
+    path = tmp_path / "orders.csv"
+    orders.to_csv(path, index=False)
+    return path
+
+
+def test_a_new_plan_replaces_the_previous_plans_files_and_views_together(tmp_path):
+    out = tmp_path / "plan"
+    _plan(EXAMPLES / "orders.csv", out, "--format", "geojson,html")
+    _run("report", out)
+    assert {"map.html", "routes.geojson", "report.html"} <= {p.name for p in out.iterdir()}
+    (out / "notes.txt").write_text("mine")
+    _plan(EXAMPLES / "orders.csv", out)
+    # the earlier plan's views would draw its legs beside the new routes.csv
+    assert sorted(p.name for p in out.iterdir()) == [
+        "notes.txt", "plan.json", "routes.csv", "unassigned.csv"]  # fmt: skip
+    assert [p.name for p in tmp_path.iterdir()] == ["plan"]  # no temporary folder left
+
+
+@pytest.mark.parametrize(
+    "make, expected",
+    [
+        (lambda p: (p / "a-file").write_text("x") and p / "a-file" / "plan", "is a file"),
+        (lambda p: (p / "a-file").write_text("x") and p / "a-file", "is a file"),
+        (lambda p: "/proc/fleetroute-plan", "cannot write"),
+    ],
+    ids=["under-a-file", "a-file", "read-only"],
+)
+def test_an_out_folder_that_cannot_be_written_is_one_line_exit_2_before_any_work(
+    tmp_path, make, expected
+):
+    out = make(tmp_path)
+    # a time limit of an hour: the check must come before the search, not after it
+    r = _run("plan", EXAMPLES / "orders.csv", *DAY, "--time-limit", "3600", "--out", out)
+    assert r.exit_code == 2, r.output
+    lines = r.output.strip().splitlines()
+    assert len(lines) == 1 and "--out" in lines[0] and expected in lines[0], r.output
+
+
+def test_ids_with_script_markup_neither_break_nor_run_in_the_map(tmp_path):
+    ids = ["<!--<script>", "</script><img src=x onerror=alert(1)>", "a&b\u2028c"]
+    out = tmp_path / "plan"
+    _plan(_orders_with_ids(tmp_path, ids), out, "--format", "html")
+    page = (out / "map.html").read_text()
+    data = page[page.index("var DATA = ") : page.index("var TILES")]
+    assert "<" not in data and ">" not in data and "\u2028" not in data
+    marks = body_marks(out / "map.html")
+    assert marks["errors"] == "0" and int(marks["stops"]) > 0
+
+
+def test_cells_a_spreadsheet_would_run_are_neutralised_and_read_back_as_given(tmp_path):
+    ids = ['=HYPERLINK("http://evil.example","click")', "+cmd|' /C calc'!A0", "@SUM(1+1)",
+           "-2+3", "'=already quoted"]  # fmt: skip
+    orders = _orders_with_ids(tmp_path, ids)
+    out = tmp_path / "plan"
+    _plan(orders, out)
+    for name in ("routes.csv", "unassigned.csv"):
+        for line in (out / name).read_text().splitlines():
+            for cell in line.split(","):
+                assert not cell.lstrip('"').startswith(FORMULA_START), (name, cell)
+    text = (out / "routes.csv").read_text()
+    assert "'=HYPERLINK" in text and "'-2+3" in text
+    # an apostrophe in the input marks text, as in a spreadsheet: the id is "=already quoted"
+    planned = {s["order_id"] for r in json.loads((out / "plan.json").read_text())["routes"]
+               for s in r["stops"]}  # fmt: skip
+    assert {ids[0], "=already quoted"} <= planned
+    # our own commands read the ids back as they were given
+    r = _run("check", out / "routes.csv", "--orders", orders, *DAY, "--out", tmp_path / "c")
+    assert r.exit_code == 0, r.output
+    assert "0 violations" in r.output
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=12))
+def test_neutralised_cells_read_back_exactly_and_never_start_a_formula(text):
+    safe = neutralise(text)
+    assert restore(safe) == text
+    assert not safe.startswith(FORMULA_START) or _is_number(safe)
+
+
+def _is_number(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_killing_route_plan_ends_its_solver_workers(tmp_path, sig):
+    """The searches run in worker processes; they must not outlive the command."""
+    command = [sys.executable, "-m", "fleetroute", "plan", str(EXAMPLES / "orders.csv"), *DAY,
+               "--time-limit", "60", "--workers", "2", "--backend", "pyvrp", "--quiet",
+               "--out", str(tmp_path / "plan")]  # fmt: skip
+    parent = subprocess.Popen(command)
+    try:
+        process = psutil.Process(parent.pid)
+        deadline = time.monotonic() + 60
+        while len(process.children(recursive=True)) < 2:
+            assert time.monotonic() < deadline and parent.poll() is None, "no workers started"
+            time.sleep(0.1)
+        workers = process.children(recursive=True)
+        parent.send_signal(sig)
+        parent.wait(10)
+        _, alive = psutil.wait_procs(workers, timeout=10)
+        assert alive == [], [w.cmdline() for w in alive]
+    finally:
+        for p in psutil.Process().children(recursive=True):
+            p.kill()
