@@ -95,3 +95,47 @@ def test_training_and_serving_build_the_same_features(tiny_city, tiny_history):
         tiny_city, o, d, hour=h.travel["hour"].to_numpy(), weekday=h.travel["weekday"].to_numpy()
     )
     pd.testing.assert_frame_equal(h.travel, direct)
+
+
+@pytest.mark.parametrize(
+    "damage, expected",
+    [
+        (lambda m, d: m.update(schema_version="1"), "schema_version is the text '1'"),
+        (lambda m, d: m.pop("kind"), "kind is missing"),
+        (lambda m, d: m.update(kind="something-else"), "kind is 'something-else'"),
+        (lambda m, d: m.update(quantiles=["x"]), "quantiles: 'x' is not a quantile"),
+        (lambda m, d: m["files"]["travel"].update(x="travel_q50.txt"), "'x' is not a quantile"),
+        (lambda m, d: m["files"]["travel"].update({"1.5": "a.txt"}), "'1.5' is not a quantile"),
+        (lambda m, d: m.pop("files"), "files is missing"),
+        (lambda m, d: m.update(params=[]), "params is a list, not an object"),
+        (lambda m, d: (d / m["files"]["service"]["0.5"]).unlink(), "service_q50.txt is missing"),
+        (lambda m, d: (d / m["files"]["travel"]["0.9"]).write_text("tree\n"), "travel_q90.txt"),
+    ],
+    ids=[
+        "schema-text",
+        "no-kind",
+        "other-kind",
+        "quantile-x",
+        "file-key-x",
+        "file-key-1.5",
+        "no-files",
+        "params-list",
+        "deleted-file",
+        "damaged-file",
+    ],  # fmt: skip
+)
+def test_a_malformed_bundle_is_one_clear_error_and_prints_nothing(
+    tiny_model, tiny_city, tmp_path, capfd, damage, expected
+):
+    folder = tiny_model.save(tmp_path / "m")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    damage(manifest, folder)
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    capfd.readouterr()
+    with pytest.raises(ModelBundleError) as caught:
+        EtaModel.load(folder, road_map=tiny_city)
+    message = str(caught.value)
+    assert expected in message and "\n" not in message, message
+    # LightGBM writes its own "[Fatal]" line to the process's stderr: none may get out
+    printed = capfd.readouterr()
+    assert printed.out == "" and printed.err == "", printed

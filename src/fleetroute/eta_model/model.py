@@ -21,6 +21,13 @@ import numpy.typing as npt
 import pandas as pd
 
 from fleetroute.errors import ModelBundleError, NotFittedError
+from fleetroute.eta_model.bundle import (
+    KIND,
+    MANIFEST,
+    SCHEMA_VERSION,
+    load_boosters,
+    read_manifest,
+)
 from fleetroute.eta_model.features import (
     SERVICE_FEATURES,
     TRAVEL_FEATURES,
@@ -41,9 +48,6 @@ __all__ = [
     "stop_features",
     "SCHEMA_VERSION",
 ]
-
-SCHEMA_VERSION = 1
-_MANIFEST = "manifest.json"
 
 
 @dataclass(frozen=True)
@@ -336,7 +340,7 @@ class EtaModel:
                 files[target][f"{q:g}"] = name
         manifest = {
             "schema_version": SCHEMA_VERSION,
-            "kind": "fleetroute-eta",
+            "kind": KIND,
             "created": datetime.now().isoformat(timespec="seconds"),
             "map_fingerprint": self.map_fingerprint_,
             "features": {"travel": list(TRAVEL_FEATURES), "service": list(SERVICE_FEATURES)},
@@ -364,7 +368,7 @@ class EtaModel:
                 "python": platform.python_version(),
             },
         }
-        (out / _MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+        (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
         return out
 
     @classmethod
@@ -380,38 +384,23 @@ class EtaModel:
         import lightgbm as lgb
 
         folder = Path(directory)
-        path = folder / _MANIFEST
-        if not path.is_file():
-            raise ModelBundleError(f"{folder}: not an ETA model bundle (no {_MANIFEST})")
-        try:
-            manifest = json.loads(path.read_text())
-        except ValueError as exc:
-            raise ModelBundleError(f"{path}: not valid JSON ({exc})") from None
-        if manifest.get("schema_version") != SCHEMA_VERSION:
-            raise ModelBundleError(
-                f"{folder}: bundle schema {manifest.get('schema_version')} but this fleetroute "
-                f"reads schema {SCHEMA_VERSION}; retrain with `route eta train`"
-            )
+        manifest = read_manifest(folder)
         if road_map is not None and manifest["map_fingerprint"] != road_map.fingerprint:
             raise ModelBundleError(
                 f"{folder}: this model was trained on another map (fingerprint "
                 f"{manifest['map_fingerprint']}, this map {road_map.fingerprint}); "
                 "retrain it on this map"
             )
-        model = cls(**manifest["params"], quantiles=tuple(manifest["quantiles"]))
         try:
-            model.travel_boosters_ = {
-                float(q): lgb.Booster(model_file=str(folder / f))
-                for q, f in manifest["files"]["travel"].items()
-            }
-            model.service_boosters_ = {
-                float(q): lgb.Booster(model_file=str(folder / f))
-                for q, f in manifest["files"]["service"].items()
-            }
-        except Exception as exc:  # LightGBM raises its own error types for bad files
-            raise ModelBundleError(
-                f"{folder}: a model file is missing or damaged ({exc})"
-            ) from None
+            model = cls(**manifest["params"], quantiles=tuple(manifest["quantiles"]))
+        except TypeError as exc:
+            raise ModelBundleError(f"{folder / MANIFEST}: params: {exc}") from None
+
+        def booster(path: str) -> Any:
+            return lgb.Booster(model_file=path)
+
+        model.travel_boosters_ = load_boosters(folder, manifest["files"]["travel"], booster)
+        model.service_boosters_ = load_boosters(folder, manifest["files"]["service"], booster)
         model.stores_ = tuple(manifest["stores"])
         model.map_fingerprint_ = manifest["map_fingerprint"]
         model.training_period_ = tuple(manifest["training_period"])
