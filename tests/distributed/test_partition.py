@@ -5,6 +5,8 @@ while the others complete, and bad input is refused before any task runs."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -202,3 +204,17 @@ def test_every_order_and_van_lands_in_exactly_one_partition(example_map, order_z
     no_van = set(order_zone) - set(van_zone)
     assert set(left_out["partition"]) == no_van
     assert set(left_out["order_id"]) == set(orders.loc[orders["zone"].isin(no_van), "order_id"])
+
+
+def test_a_failed_partition_under_quiet_is_our_one_line_not_dasks_log(zoned, tmp_path):
+    """The workers are other processes: what they log reaches the terminal directly."""
+    args = [sys.executable, "-m", "fleetroute", "plan", str(zoned / "orders.csv"),
+            *EXAMPLE_DAY[2:4], "--vehicles", str(zoned / "vehicles.csv"), *EXAMPLE_DAY[6:],
+            "--partition", "zone", "--dask-workers", "2", "--backend", "ortools",
+            "--solution-limit", "10", "--quiet", "--out", str(tmp_path / "out")]  # fmt: skip
+    done = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("partition south: FAILED:") and "depot_lat" in lines[0]

@@ -8,6 +8,7 @@ A task that raises is reported by its name with the error's one line; the others
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -46,6 +47,9 @@ def dask_client(scheduler: str | None = None, n_workers: int | None = None) -> I
         cluster = LocalCluster(
             n_workers=n_workers or cores(), threads_per_worker=1, processes=True,
             dashboard_address=":0",  # any free port: clusters may run side by side
+            # a failed task is reported once, by its name and one line (run_named); the
+            # workers' own "Compute Failed ... Traceback" errors would repeat it
+            silence_logs=logging.CRITICAL,
         )  # fmt: skip
     client = Client(cluster if cluster is not None else scheduler)
     try:
