@@ -147,3 +147,9 @@ def test_killing_route_plan_ends_its_solver_workers(tmp_path, sig):
     finally:
         for p in psutil.Process().children(recursive=True):
             p.kill()
+
+
+def test_time_limit_and_solution_limit_together_are_refused_not_one_silently_ignored():
+    r = _run("plan", EXAMPLES / "orders.csv", *DAY, "--time-limit", "5", "--solution-limit", "3")
+    assert r.exit_code == 2
+    assert "not both" in r.output and len(r.output.strip().splitlines()) == 1

@@ -200,6 +200,22 @@ def _dask_options(command: Callable[..., None]) -> Callable[..., None]:
     )(command)
 
 
+def _one_limit(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """--time-limit and --solution-limit are two ways to say when to stop: not both."""
+    other = "solution_limit" if param.name == "time_limit" else "time_limit"
+    given = {click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.ENVIRONMENT}
+    if (
+        ctx.get_parameter_source(param.name or "") in given
+        and ctx.get_parameter_source(other) in given
+    ):
+        raise click.BadParameter(
+            "give --time-limit or --solution-limit, not both: --solution-limit replaces "
+            "the clock with a fixed effort",
+            ctx=ctx, param=param,
+        )  # fmt: skip
+    return value
+
+
 def _search_options(command: Callable[..., None]) -> Callable[..., None]:
     """How the solver searches: time, effort limit, seed, backend, parallel searches."""
     options = [
@@ -208,12 +224,15 @@ def _search_options(command: Callable[..., None]) -> Callable[..., None]:
             type=click.FloatRange(min=0.1),
             default=10.0,
             show_default=True,
+            callback=_one_limit,
             help="Seconds the solver may search (per instance for benchmarks).",
         ),
         click.option(
             "--solution-limit",
             type=click.IntRange(min=1),
-            help="A deterministic effort limit instead of the clock (repeatable results).",
+            callback=_one_limit,
+            help="A deterministic effort limit instead of the clock (repeatable results); "
+            "not with --time-limit.",
         ),
         click.option("--seed", type=int, default=0, show_default=True, help="Random seed."),
         click.option(
