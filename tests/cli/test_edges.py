@@ -17,7 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from browser import body_marks
-from conftest import EXAMPLE_DAY, EXAMPLES
+from conftest import EXAMPLE_DAY, EXAMPLES, PLAN_DATE
+from fleetroute import FleetSpec, build_problem
 from fleetroute.cli import cli
 from fleetroute.io.cells import FORMULA_START, neutralise, restore
 
@@ -133,23 +134,47 @@ def test_killing_route_plan_ends_its_solver_workers(tmp_path, sig):
                "--time-limit", "60", "--workers", "2", "--backend", "pyvrp", "--quiet",
                "--out", str(tmp_path / "plan")]  # fmt: skip
     parent = subprocess.Popen(command)
+    workers: list[psutil.Process] = []
     try:
         process = psutil.Process(parent.pid)
         deadline = time.monotonic() + 60
-        while len(process.children(recursive=True)) < 2:
+        while len(workers) < 2:
             assert time.monotonic() < deadline and parent.poll() is None, "no workers started"
             time.sleep(0.1)
-        workers = process.children(recursive=True)
+            workers = process.children(recursive=True)
         parent.send_signal(sig)
         parent.wait(10)
         _, alive = psutil.wait_procs(workers, timeout=10)
         assert alive == [], [w.cmdline() for w in alive]
-    finally:
-        for p in psutil.Process().children(recursive=True):
-            p.kill()
+    finally:  # only what this test started: pytest's other children (Dask's) live on
+        parent.kill()
+        for worker in workers:
+            if worker.is_running():
+                worker.kill()
 
 
 def test_time_limit_and_solution_limit_together_are_refused_not_one_silently_ignored():
     r = _run("plan", EXAMPLES / "orders.csv", *DAY, "--time-limit", "5", "--solution-limit", "3")
     assert r.exit_code == 2
     assert "not both" in r.output and len(r.output.strip().splitlines()) == 1
+
+
+def test_orders_at_one_address_share_one_row_of_the_matrices(example_map, tmp_path):
+    """A parcel locker's 3,000 orders: a few places to plan between, not 3,000."""
+    orders = pd.DataFrame({"order_id": [f"o{i}" for i in range(3000)], "lat": 52.361058,
+                           "lon": 4.898321, "demand": 1})  # fmt: skip
+    problem, _ = build_problem(orders, road_map=example_map, fleet=FleetSpec(
+        size=60, depot=(52.369389, 4.888843), capacity=60), plan_date=PLAN_DATE)  # fmt: skip
+    assert problem.n_orders == 3000 and problem.loc_lat.shape[0] == 2  # the depot, the locker
+    assert problem.travel_s.shape == (2, 2)
+    assert set(problem.order_loc.tolist()) == {1} and set(problem.start_loc.tolist()) == {0}
+
+
+def test_a_day_that_would_not_fit_in_memory_is_refused_up_front(tmp_path, monkeypatch):
+    monkeypatch.setenv("FLEETROUTE_MEMORY_GB", "0.25")
+    out = tmp_path / "plan"
+    r = _run("plan", EXAMPLES / "orders.csv", *DAY, "--solution-limit", "5", "--out", out)
+    assert r.exit_code == 2, r.output
+    line = r.output.strip()
+    assert "orders.csv" in line and "GB of memory" in line and "0.2 GB is available" in line
+    assert not out.exists()

@@ -98,11 +98,20 @@ def build_problem(
     inp = _read_inputs(orders, vehicles, stores, fleet, origin)
     o, veh, st = inp.orders, inp.vehicles, inp.stores
     v, m, n = len(veh), len(st), len(o)
-    loc_lat, loc_lon = inp.places()
+    place_lat, place_lon = inp.places()
     clock.lap("read", "snapping places to the map")
-    node, snap_m = rmap.snap(loc_lat, loc_lon)
-    clock.lap("snap", f"travel times between {np.unique(node).size} places ({eta.name})")
+    node, snap_m = rmap.snap(place_lat, place_lon)
     excluded = _off_map(inp, rmap, snap_m, max_snap_m)
+    # one location per distinct point: orders at one address (a parcel locker, a block of
+    # flats) and vans at one depot share a row of the matrices instead of adding one each.
+    # Orders share only with orders that need the same skills (PyVRP bars a location from
+    # the vans that lack them), not with depots or stores.
+    skills = _skills(inp)
+    tag = np.concatenate([np.full(2 * v + m, -1), skills["order_skills"]])
+    keep, place_loc = _distinct(place_lat, place_lon, tag)
+    loc_lat, loc_lon, node = place_lat[keep], place_lon[keep], node[keep]
+    _fits_in_memory(inp.o_label, n, keep.size, v)
+    clock.lap("snap", f"travel times between {keep.size} places ({eta.name})")
 
     shift_start = veh["shift_start"].to_numpy(dtype=np.int64)
     shift_end = veh["shift_end"].to_numpy(dtype=np.int64)
@@ -118,7 +127,8 @@ def build_problem(
     dist = np.rint(dist_f).astype(np.int64)
     clock.lap("matrix")
 
-    idle = travel[np.arange(v), np.arange(v) + v]
+    start_loc, end_loc = place_loc[:v], place_loc[v : 2 * v]
+    idle = travel[start_loc, end_loc]
     bad = np.flatnonzero(shift_start + idle > shift_end)
     if bad.size:
         k = int(bad[0])
@@ -138,7 +148,7 @@ def build_problem(
         travel_s=travel,
         distance_m=dist,
         order_id=tuple(o["order_id"].tolist()),
-        order_loc=np.arange(n) + 2 * v + m,
+        order_loc=place_loc[2 * v + m :],
         order_store=inp.order_store,
         demand=o["demand"].to_numpy(np.int64),
         items=o["items"].to_numpy(dtype=np.int64),
@@ -147,12 +157,12 @@ def build_problem(
         shop_s=np.rint(shop).astype(np.int64),
         priority=o["priority"].to_numpy(float),
         store_id=tuple(st["store_id"].tolist()),
-        store_loc=np.arange(m) + 2 * v,
+        store_loc=place_loc[2 * v : 2 * v + m],
         store_open_s=st["open"].to_numpy(np.int64),
         store_close_s=st["close"].to_numpy(np.int64),
         vehicle_id=tuple(veh["vehicle_id"].tolist()),
-        start_loc=np.arange(v),
-        end_loc=np.arange(v) + v,
+        start_loc=start_loc,
+        end_loc=end_loc,
         shift_start_s=shift_start,
         shift_end_s=shift_end,
         fixed_cost=veh["fixed_cost"].to_numpy(float),
@@ -163,13 +173,66 @@ def build_problem(
         band_travel_s=bands.astype(np.int32) if len(band_starts) > 1 else None,
         store_visit_s=st["visit_s"].to_numpy(np.int64),
         **_vehicle_limits(inp),
-        **_skills(inp),
+        **skills,
         **_dimensions(inp),
     )
     for line in inp.warnings:
         warnings.warn(line, InputWarning, stacklevel=2)
     extra = o[[c for c in o.columns if not _is_spec_column(c)]].reset_index(drop=True)
     return problem, extra
+
+
+#: A plan's peak memory, measured on days of 1,000 to 4,000 orders at distinct addresses
+#: and 10,000 at one (README "Memory"): a base, bytes per pair of distinct places (travel
+#: and distance matrices, their float sources) and per pair of orders and vans (PyVRP's
+#: matrices are per client).
+MEMORY_BASE = 300 * 2**20
+MEMORY_PER_PLACE_PAIR = 64
+MEMORY_PER_CLIENT_PAIR = 8
+
+
+def memory_needed(n_orders: int, n_places: int, n_vehicles: int) -> int:
+    """Bytes a free-flow plan of ``n_orders`` at ``n_places`` distinct places needs at its
+    peak (learned hour bands add about 12 bytes per place pair per band)."""
+    clients = n_orders + n_vehicles
+    return MEMORY_BASE + MEMORY_PER_PLACE_PAIR * n_places**2 + MEMORY_PER_CLIENT_PAIR * clients**2
+
+
+def memory_available() -> int:
+    """Bytes a plan may use: ``$FLEETROUTE_MEMORY_GB`` when set (a container's share, say),
+    else the memory the machine has free now."""
+    import os
+
+    import psutil  # type: ignore[import-untyped]
+
+    given = os.environ.get("FLEETROUTE_MEMORY_GB")
+    if given:
+        try:
+            return int(float(given) * 2**30)
+        except ValueError:
+            raise InputError("FLEETROUTE_MEMORY_GB", f"'{given}' is not a number") from None
+    return int(psutil.virtual_memory().available)
+
+
+def _fits_in_memory(label: str, n_orders: int, n_places: int, n_vehicles: int) -> None:
+    """Refuse, before any matrix is built, a day whose plan would not fit in memory."""
+    need, have = memory_needed(n_orders, n_places, n_vehicles), memory_available()
+    if need > have:
+        raise InputError(
+            label,
+            f"{n_orders:,} orders at {n_places:,} distinct places need about "
+            f"{need / 2**30:.1f} GB of memory to plan, and {have / 2**30:.1f} GB is "
+            "available: plan them in parts (--partition) or on a larger machine",
+        )
+
+
+def _distinct(lat: np.ndarray, lon: np.ndarray, tag: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The first place at each distinct (point, tag), in the order given, and for every
+    place the index of its point among them."""
+    places = pd.DataFrame({"lat": lat, "lon": lon, "tag": tag})
+    first = np.flatnonzero(~places.duplicated().to_numpy())
+    index = places.groupby(["lat", "lon", "tag"], sort=False).ngroup().to_numpy(np.int64)
+    return first, index
 
 
 def order_windows(o: pd.DataFrame, first: int, last: int) -> dict[str, Any]:

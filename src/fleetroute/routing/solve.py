@@ -239,8 +239,9 @@ def _placed_or_explained(
         return routes, dict.fromkeys(dropped, shared)
     if len(dropped) > _EXPLAIN_AT_MOST:
         shared = (
-            "no vehicle had room for it: the fleet's shifts, capacities and the other orders' "
-            "windows left no feasible place in any route"
+            f"left out by the search with {len(dropped)} others, too many to explain one by "
+            "one: either no vehicle had room (shifts, capacities, windows) or the search "
+            "needed more time (--time-limit) to place them"
         )
         return routes, dict.fromkeys(dropped, shared)
     placed = list(routes)
