@@ -178,3 +178,33 @@ def test_a_day_that_would_not_fit_in_memory_is_refused_up_front(tmp_path, monkey
     line = r.output.strip()
     assert "orders.csv" in line and "GB of memory" in line and "0.2 GB is available" in line
     assert not out.exists()
+
+
+@pytest.mark.parametrize("backend, workers", [("pyvrp", "2"), ("ortools", "1")])
+def test_ctrl_c_during_the_search_writes_the_best_plan_so_far(tmp_path, backend, workers):
+    out = tmp_path / "plan"
+    command = [sys.executable, "-m", "fleetroute", "plan", str(EXAMPLES / "orders.csv"), *DAY,
+               "--time-limit", "120", "--workers", workers, "--backend", backend, "--quiet",
+               "--out", str(out)]  # fmt: skip
+    parent = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    try:
+        process, deadline = psutil.Process(parent.pid), time.monotonic() + 60
+        # searching: the workers have started, or (one worker) the CPU is busy after loading
+        while not (workers == "2" and len(process.children()) >= 2 or
+                   workers == "1" and process.cpu_times().user > 4):  # fmt: skip
+            assert time.monotonic() < deadline and parent.poll() is None, "no search started"
+            time.sleep(0.1)
+        time.sleep(2)
+        started = time.monotonic()
+        parent.send_signal(signal.SIGINT)
+        _, err = parent.communicate(timeout=30)
+        assert time.monotonic() - started < 15  # not the 120 s of the time limit
+    finally:
+        parent.kill()
+    assert parent.returncode == 0, err
+    assert "stopped early (Ctrl-C): wrote the best plan found so far" in err
+    assert "Traceback" not in err
+    doc = json.loads((out / "plan.json").read_text())
+    assert doc["inputs"]["search"]["stopped_early"] is True
+    assert doc["summary"]["assigned"] + doc["summary"]["unassigned"] == 40
+    assert doc["summary"]["assigned"] > 30

@@ -38,7 +38,7 @@ from fleetroute.api.parts import (  # noqa: F401  (listed in __all__ through _pa
     write_plan,
     write_synthetic_city,
 )
-from fleetroute.api.planning import LOCK_COLUMNS, build_problem, plan
+from fleetroute.api.planning import LOCK_COLUMNS, build_problem, plan, stop_on_ctrl_c
 from fleetroute.api.report import plan_report
 from fleetroute.routing.plan import Plan
 
@@ -55,6 +55,7 @@ __all__ = [
     "replan",
     "late_risk",
     "plan_report",
+    "stop_on_ctrl_c",
     "road_map_of",
     "MAX_SNAP_M",
     "LOCK_COLUMNS",

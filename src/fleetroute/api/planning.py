@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -36,6 +40,7 @@ from fleetroute.io.readers import (
 )
 from fleetroute.io.tables import Column, TableSource, read_table
 from fleetroute.maps.roadmap import RoadMap
+from fleetroute.routing.options import STOP
 from fleetroute.routing.plan import Plan
 from fleetroute.routing.problem import UNLIMITED, Problem
 from fleetroute.routing.solve import SolveOptions, solve
@@ -188,7 +193,7 @@ def build_problem(
 #: matrices are per client).
 MEMORY_BASE = 300 * 2**20
 MEMORY_PER_PLACE_PAIR = 64
-MEMORY_PER_CLIENT_PAIR = 8
+MEMORY_PER_CLIENT_PAIR = 13
 
 
 def memory_needed(n_orders: int, n_places: int, n_vehicles: int) -> int:
@@ -643,3 +648,28 @@ def _read_locks(source: TableSource, p: Problem) -> tuple[np.ndarray, np.ndarray
         vehicle[i] = vehicle_index[rec["vehicle_id"]]
         rank[i] = -1 if pd.isna(rec["seq"]) else int(rec["seq"])
     return vehicle, rank
+
+
+@contextmanager
+def stop_on_ctrl_c(notice: Callable[[], None] | None = None) -> Iterator[None]:
+    """Within this block (in the main thread), Ctrl-C ends the searches early with the best
+    plan each has instead of raising ``KeyboardInterrupt``; a plan made so says
+    ``inputs["search"]["stopped_early"]``. ``notice`` is called at the first Ctrl-C; a
+    second one raises ``KeyboardInterrupt`` as usual."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def first(signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        STOP.set()
+        if notice is not None:
+            notice()
+
+    STOP.clear()
+    before = signal.signal(signal.SIGINT, first)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+        STOP.clear()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -118,7 +119,9 @@ def plan_cmd(
         raise InputError("--scheduler", "Dask runs partitions: give --partition too")
     if partition is not None and locks is not None:
         raise InputError("--locks", "locks are not supported with --partition yet")
-    with Status(enabled=not (quiet or as_json)) as status:
+    # Ctrl-C ends the search with the best plan so far (partitions run on Dask: not there)
+    stoppable = api.stop_on_ctrl_c(_stopping) if partition is None else nullcontext()
+    with stoppable, Status(enabled=not (quiet or as_json)) as status:
         status(f"loading map {day.map_path.name}")
         t0 = time.perf_counter()
         road_map = day.road_map
@@ -150,6 +153,8 @@ def plan_cmd(
         status("")
     if as_json:
         click.echo(json.dumps(_plan_json(result, out_dir), indent=1))
+    if isinstance(result, api.Plan) and result.inputs.get("search", {}).get("stopped_early"):
+        click.echo("stopped early (Ctrl-C): wrote the best plan found so far", err=True)
     if quiet or as_json:  # failures still get their line, on stderr
         for name, error in getattr(result, "failed", {}).items():
             click.echo(f"partition {name}: FAILED: {error}", err=True)
@@ -169,6 +174,13 @@ def plan_cmd(
             )
         for name, error in result.failed.items():
             click.echo(f"partition {name}: FAILED: {error}", err=True)
+
+
+def _stopping() -> None:
+    click.echo(
+        "\nstopping the search: the best plan so far will be written (Ctrl-C again to abort)",
+        err=True,
+    )
 
 
 def _plan_json(result: api.PlanResult, out_dir: Path) -> dict[str, Any]:

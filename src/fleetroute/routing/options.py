@@ -117,6 +117,17 @@ def pool_context() -> multiprocessing.context.BaseContext:
 OVERRUN_SHARE = 0.03
 
 
+#: Set to end the running searches early, each with the best plan it has (``route plan``
+#: sets it on Ctrl-C): PyVRP looks at it every iteration, OR-Tools at each solution it
+#: finds. Worker processes share it: they are forked while it exists.
+STOP = pool_context().Event()
+
+
+def stop_requested() -> bool:
+    """Whether the searches were asked to end early (:data:`STOP`)."""
+    return STOP.is_set()
+
+
 def die_with_parent(parent: int) -> None:
     """A worker process's initializer: the kernel kills it when its parent ends, however
     the parent ends (``kill -9`` included; Linux's ``PR_SET_PDEATHSIG``), and it ends at
@@ -128,6 +139,9 @@ def die_with_parent(parent: int) -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent:
         os._exit(1)
+    # Ctrl-C reaches every process of the terminal's group: the parent decides (it sets
+    # STOP and the worker ends its search with the best plan it has)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 _PR_SET_PDEATHSIG = 1

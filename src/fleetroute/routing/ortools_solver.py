@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-from fleetroute.routing.options import SolveOptions
+from fleetroute.routing.options import SolveOptions, stop_requested
 from fleetroute.routing.problem import UNLIMITED, Problem
 from fleetroute.routing.schedule import BREAK, DROPOFF, HERE, NEXT, PICKUP, Route
 
@@ -243,6 +243,7 @@ def _solve(
 
     if opts.on_solution is not None:
         _report_costs(model, opts.on_solution)
+    _end_on_stop(model)
     t_first = time.perf_counter()
     first = None
     if initial is not None:
@@ -307,6 +308,17 @@ def _initial_routes(nodes: _Nodes, manager: Any, routes: list[Route], v: int) ->
             if order >= 0 and (kind, order) in node_of
         ]
     return out
+
+
+def _end_on_stop(model: Any) -> None:
+    """End the search at its next solution once :data:`STOP` is set (the best plan so far
+    is kept, as at a time limit)."""
+
+    def at_solution() -> None:
+        if stop_requested():
+            model.solver().FinishCurrentSearch()
+
+    model.AddAtSolutionCallback(at_solution)
 
 
 def _report_costs(model: Any, report: Callable[[float], None]) -> None:

@@ -43,7 +43,12 @@ import pyvrp
 from pyvrp.exceptions import PenaltyBoundWarning, ScalingWarning
 from pyvrp.stop import MaxIterations, MaxRuntime
 
-from fleetroute.routing.options import OVERRUN_SHARE, pool_context, side_by_side
+from fleetroute.routing.options import (
+    OVERRUN_SHARE,
+    pool_context,
+    side_by_side,
+    stop_requested,
+)
 from fleetroute.routing.problem import Problem
 from fleetroute.routing.schedule import AT_DEPOT, DROPOFF, PICKUP, RELOAD, Route
 
@@ -415,6 +420,16 @@ _GUIDE_CAP = 1.0
 _GUIDE_MIN_ROUTES = 8
 
 
+class _UntilStopped:
+    """A PyVRP stopping criterion that also ends the search when :data:`STOP` is set."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def __call__(self, best_cost: float) -> bool:
+        return stop_requested() or bool(self.inner(best_cost))
+
+
 def _guided(data: pyvrp.ProblemData, stop: Any, seed: int) -> pyvrp.Result:
     """A search whose routes are kept near the length a first, short search found.
 
@@ -476,8 +491,8 @@ def _search(
 
     def stop(share: float) -> pyvrp.stop.StoppingCriterion:
         if iterations is not None:
-            return MaxIterations(max(1, int(iterations * share)))
-        return MaxRuntime(max(0.01, seconds * share))
+            return _UntilStopped(MaxIterations(max(1, int(iterations * share))))
+        return _UntilStopped(MaxRuntime(max(0.01, seconds * share)))
 
     t0 = time.perf_counter()
     with warnings.catch_warnings():

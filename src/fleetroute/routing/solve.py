@@ -18,7 +18,12 @@ import numpy as np
 
 from fleetroute.errors import InputError
 from fleetroute.routing.insert import feasible_part, place_or_explain
-from fleetroute.routing.options import SolveOptions, default_workers, pyvrp_iterations
+from fleetroute.routing.options import (
+    SolveOptions,
+    default_workers,
+    pyvrp_iterations,
+    stop_requested,
+)
 from fleetroute.routing.ortools_solver import solve_ortools
 from fleetroute.routing.plan import Plan
 from fleetroute.routing.portfolio import BOTH, portfolio
@@ -94,6 +99,8 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
     elapsed = time.perf_counter() - t0
     inputs["backend"] = backend
     inputs["search"] = {"backend": backend, **search}
+    if stop_requested():  # Ctrl-C in route plan: the best plan each search had
+        inputs["search"]["stopped_early"] = True
     if routes is None:
         reason = "the solver found no plan within the time limit; give it more time"
         unassigned.update(dict.fromkeys(orders.tolist(), reason))
