@@ -49,11 +49,19 @@ class InputError(FleetrouteError, ValueError):
         if column is not None:
             loc.append(f"column '{column}'")
         head = self.path + (": " + ", ".join(loc) if loc else "")
-        super().__init__(f"{head}: {message}")
+        super().__init__(one_line(f"{head}: {message}"))
 
     def __reduce__(self) -> tuple[Any, ...]:
         # pickled whole, so an error raised on a Dask worker keeps its file, row and column
         return (_input_error, (type(self), self.path, self.message, self.row, self.column))
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line: line breaks and other control characters (a cell can hold
+    them) shown as escapes, as Python shows them in a string."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _input_error(

@@ -50,6 +50,12 @@ class Column:
     maximum: float | None = None
 
 
+#: The largest number or count any column takes unless it says otherwise: a billion
+#: seconds, units or currency is more than any day holds, and sums and products of such
+#: values still fit the solvers' 64-bit integers.
+_LARGEST: dict[str, float] = {"number": 1e9, "count": 1e9}
+
+
 def _number(text: str) -> float:
     try:
         value = float(text)
@@ -241,10 +247,12 @@ def read_table(
                     row=int(row),
                     column=col.name,
                 )
-            if col.maximum is not None and value > col.maximum:
+            maximum = col.maximum if col.maximum is not None else _LARGEST.get(col.kind)
+            if maximum is not None and value > maximum:
+                shown = f"{maximum:,.0f}" if maximum >= 1e6 else f"{maximum:g}"
                 raise InputError(
                     label,
-                    f"'{text}' is above the maximum {col.maximum:g}",
+                    f"'{text}' is above the maximum {shown}",
                     row=int(row),
                     column=col.name,
                 )
