@@ -20,15 +20,18 @@ from fleetroute.api.parts import (  # noqa: F401  (listed in __all__ through _pa
     PlanResult,
     RoadMap,
     SolveOptions,
+    die_with_parent,
     fetch_map,
     kpis,
     load_map,
     map_html,
+    neutralise_table,
     plan_geojson,
     plot_trend,
     read_done,
     read_orders,
     read_positions,
+    request_stop,
     restore_table,
     simulate_history,
     simulate_orders,
@@ -38,13 +41,20 @@ from fleetroute.api.parts import (  # noqa: F401  (listed in __all__ through _pa
     write_plan,
     write_synthetic_city,
 )
-from fleetroute.api.planning import LOCK_COLUMNS, build_problem, plan, stop_on_ctrl_c
+from fleetroute.api.planning import (
+    LOCK_COLUMNS,
+    build_problem,
+    check_inputs,
+    plan,
+    stop_on_ctrl_c,
+)
 from fleetroute.api.report import plan_report
 from fleetroute.routing.plan import Plan
 
 __all__ = [
     "plan",
     "build_problem",
+    "check_inputs",
     "train_eta",
     "predict_eta",
     "evaluate_eta",

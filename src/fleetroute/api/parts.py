@@ -4,7 +4,7 @@ jobs) reaches io, maps, the ETA model, routing, views and the simulator through 
 from fleetroute.eta_model.learned import LearnedEta
 from fleetroute.eta_model.model import PLAN_QUANTILE
 from fleetroute.eta_model.monitor import plot_trend
-from fleetroute.io.cells import restore_table, write_csv
+from fleetroute.io.cells import neutralise_table, restore_table, write_csv
 from fleetroute.io.readers import (
     DEFAULT_SHIFT_S,
     FleetSpec,
@@ -17,7 +17,7 @@ from fleetroute.maps import RoadMap, write_synthetic_city
 from fleetroute.maps import fetch as fetch_map
 from fleetroute.maps import load as load_map
 from fleetroute.routing.combined import PartitionedPlan
-from fleetroute.routing.options import BACKENDS, SolveOptions
+from fleetroute.routing.options import BACKENDS, SolveOptions, die_with_parent, request_stop
 from fleetroute.routing.result import PlanResult
 from fleetroute.simulator import simulate_history, simulate_orders
 from fleetroute.views import kpis, map_html, plan_geojson, vehicle_table
@@ -32,15 +32,18 @@ __all__ = [
     "PlanResult",
     "RoadMap",
     "SolveOptions",
+    "die_with_parent",
     "fetch_map",
     "kpis",
     "load_map",
     "map_html",
+    "neutralise_table",
     "plan_geojson",
     "plot_trend",
     "read_done",
     "read_orders",
     "read_positions",
+    "request_stop",
     "restore_table",
     "simulate_history",
     "simulate_orders",

@@ -244,8 +244,11 @@ def order_windows(o: pd.DataFrame, first: int, last: int) -> dict[str, Any]:
     """Each order's windows (``windows``, or ``window_start``/``window_end`` filled with
     the fleet's first and last shift hours), padded to one length, their span, and the
     soft windows' lateness limit and cost."""
-    start = _int64(o["window_start"].astype("Int64").fillna(first))
-    end = _int64(o["window_end"].astype("Int64").fillna(last))
+    given_start, given_end = o["window_start"].astype("Int64"), o["window_end"].astype("Int64")
+    # an open side takes the fleet's first or last hour, but never crosses the given side
+    # (a window opening after every shift ends stays a point: the screen explains it)
+    start = _int64(given_start.fillna(np.minimum(first, given_end.fillna(first))))
+    end = _int64(given_end.fillna(np.maximum(last, given_start.fillna(last))))
     given = list(o["windows"])
     k = max((len(w) for w in given), default=1) or 1
     windows = np.empty((len(o), k, 2), dtype=np.int64)
@@ -509,6 +512,25 @@ def _dimensions(inp: _Inputs) -> dict[str, Any]:
         "dim_demand": np.column_stack(demand) if names else np.zeros((len(o), 0), np.int64),
         "dim_capacity": (np.column_stack(capacity) if names else np.zeros((len(veh), 0), np.int64)),
     }
+
+
+def check_inputs(
+    orders: TableSource,
+    vehicles: TableSource | None = None,
+    *,
+    stores: TableSource | None = None,
+    fleet: FleetSpec | None = None,
+    plan_date: date | None = None,
+) -> None:
+    """Read and check a day's orders, vehicles and stores as :func:`plan` does, without a
+    map or a search (what can be known before snapping).
+
+    Raises
+    ------
+    InputError
+        The first bad cell, with its file (or table name), row and column.
+    """
+    _read_inputs(orders, vehicles, stores, fleet, origin_of(plan_date or date.today()))
 
 
 def plan(

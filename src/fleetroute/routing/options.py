@@ -128,6 +128,15 @@ def stop_requested() -> bool:
     return STOP.is_set()
 
 
+def request_stop(ask: bool = True) -> None:
+    """Ask the searches of this process (and its workers) to end early, or, with
+    ``ask=False``, withdraw the request before the next search."""
+    if ask:
+        STOP.set()
+    else:
+        STOP.clear()
+
+
 def die_with_parent(parent: int) -> None:
     """A worker process's initializer: the kernel kills it when its parent ends, however
     the parent ends (``kill -9`` included; Linux's ``PR_SET_PDEATHSIG``), and it ends at

@@ -139,8 +139,9 @@ class Plan:
                 )
             )
         if not frames:
-            cols = [c for c in self.columns if c not in ("arrival", "departure")]
-            return pd.DataFrame(columns=[*cols, "arrival_s", "departure_s", "_order"])
+            times = ("arrival", "departure", "window_start", "window_end")
+            cols = [c for c in self.columns if c not in times]
+            return pd.DataFrame(columns=[*cols, *(f"{t}_s" for t in times), "_order"])
         return pd.concat(frames, ignore_index=True)
 
     @property
