@@ -23,8 +23,9 @@ from click.testing import CliRunner
 from conftest import EXAMPLES, ROOT
 from fleetroute.cli import cli
 
-#: Commands that would run for minutes or need the network: parsed, not run.
-_PARSE_ONLY = (("bench",), ("map", "fetch"))
+#: Commands that would run for minutes, need the network or serve until stopped (the
+#: service's tests start it for real): parsed, not run.
+_PARSE_ONLY = (("bench",), ("map", "fetch"), ("serve",))
 
 
 def _shell_commands() -> list[list[str]]:

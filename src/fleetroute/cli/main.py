@@ -7,6 +7,7 @@ from fleetroute.cli import (  # noqa: F401  (importing a module registers its co
     eta_cmds,
     map_cmds,
     plan_cmds,
+    serve_cmd,
     simulate_cmds,
 )
 from fleetroute.cli.group import cli

@@ -1,0 +1,117 @@
+"""Solving a job in a worker process: the map and model are loaded once per process (at its
+start), the job's inputs read from the store, the plan and its files written back to it."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import signal
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from fleetroute import api
+from fleetroute.errors import FleetrouteError
+from fleetroute.service.store import JobStore
+
+__all__ = ["start_worker", "run_job", "table_of", "rows_table"]
+
+_log = logging.getLogger("fleetroute.service")
+
+#: What a worker process holds for all its jobs: the map, the ETA provider, the store.
+_WORKER: dict[str, Any] = {}
+
+
+def start_worker(
+    parent: int, map_path: str, eta_model: str | None, quantile: float | None, db: str
+) -> None:
+    """A worker process's initializer: end with the server, load the map and model once."""
+    api.die_with_parent(parent)
+    # the server cancels the job this process runs with SIGUSR1: its search ends at once
+    signal.signal(signal.SIGUSR1, lambda *_: api.request_stop())
+    road_map = api.load_map(map_path)
+    _WORKER["map"] = road_map
+    _WORKER["eta"] = (
+        api.LearnedEta.load(eta_model, road_map, quantile=quantile) if eta_model else None
+    )
+    _WORKER["store"] = JobStore(db)
+
+
+def table_of(rows: list[dict[str, Any]] | None, name: str) -> pd.DataFrame | None:
+    """:func:`rows_table` of ``rows``, None for None."""
+    return None if rows is None else rows_table(rows, name)
+
+
+def rows_table(rows: list[dict[str, Any]], name: str) -> pd.DataFrame:
+    """JSON rows (a CSV file's columns) as the text table the readers check, named so that
+    an error says which list; the spreadsheet row of item ``k`` is ``k + 2``."""
+    table = pd.DataFrame(
+        [{k: "" if v is None else str(v) for k, v in row.items()} for row in rows], dtype=object
+    ).fillna("")
+    table.attrs["source"] = name
+    return table
+
+
+def run_job(job: str) -> None:
+    """Plan one job; its status, progress, error or files go to the store."""
+    store: JobStore = _WORKER["store"]
+    api.request_stop(False)
+    if not store.start(job, os.getpid()):
+        return  # cancelled while queued
+    request = store.request(job)
+    last = [0.0]
+
+    def progress(step: str, cost: float | None = None) -> None:
+        now = time.monotonic()
+        if now - last[0] >= 0.5 or cost is None:
+            last[0] = now
+            store.progress(job, f"best cost {cost:,.2f}" if cost is not None else step)
+
+    options = request.get("options", {})
+    try:
+        result = api.plan(
+            rows_table(request["orders"], "orders"),
+            table_of(request.get("vehicles"), "vehicles"),
+            road_map=_WORKER["map"],
+            stores=table_of(request.get("stores"), "stores"),
+            plan_date=date.fromisoformat(request["date"]) if request.get("date") else None,
+            eta=_WORKER["eta"],
+            time_limit_s=float(options.get("time_limit", 10.0)),
+            seed=int(options.get("seed", 0)),
+            backend=str(options.get("backend", "auto")),
+            workers=1,
+            progress=progress,
+        )
+        files = _files(result, _WORKER["map"])
+    except FleetrouteError as exc:  # bad input found while planning: the client's to fix
+        store.set_status(job, "failed", error=str(exc), only_from=("running",))
+        return
+    except Exception:  # ours: logged here, never sent (no paths or tracebacks in answers)
+        _log.exception("job %s failed", job)
+        store.set_status(
+            job, "failed", error="internal error while planning", only_from=("running",)
+        )
+        return
+    store.finish(job, result.summary(), files)
+
+
+def _files(result: api.Plan, road_map: api.RoadMap) -> dict[str, bytes]:
+    """The plan's files (SPEC) and views, as stored for the download endpoints."""
+    routes, unassigned = io.StringIO(), io.StringIO()
+    api.neutralise_table(result.routes_table()).to_csv(routes, index=False)
+    api.neutralise_table(result.unassigned_table()).to_csv(unassigned, index=False)
+    geojson = api.plan_geojson(result, road_map)
+    return {
+        "plan.json": json.dumps(result.to_dict(), ensure_ascii=False).encode(),
+        "routes.csv": routes.getvalue().encode(),
+        "unassigned.csv": unassigned.getvalue().encode(),
+        "routes.geojson": json.dumps(geojson, ensure_ascii=False).encode(),
+        "map.html": api.map_html(
+            geojson, title=f"fleetroute plan {Path(road_map.source).name}"
+        ).encode(),
+    }

@@ -1,0 +1,221 @@
+"""`route serve` as dispatch systems meet it: a real server on 127.0.0.1 (a free port),
+called over HTTP with httpx: jobs, files, keys and tenants, limits, bad input, cancel,
+and a restart with a job in flight."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pandas as pd
+import pytest
+
+from conftest import EXAMPLES, PLAN_DATE
+
+KEYS = {"acme": "acme-key-0001", "other": "other-key-0002"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """`route serve` in its own process, on ``data``; started again with :meth:`start`."""
+
+    def __init__(self, data: Path, *extra: str) -> None:
+        self.data, self.extra, self.proc = data, extra, None
+        self.url = ""
+
+    def start(self) -> Server:
+        port = _free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        env = {**os.environ, "FLEETROUTE_API_KEYS": ",".join(f"{k}:{v}" for k, v in KEYS.items())}
+        self.data.mkdir(parents=True, exist_ok=True)
+        with open(self.data / "server.log", "a") as log:  # the child keeps its own copy
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "fleetroute", "serve", "--map",
+                 str(EXAMPLES / "city.graphml"), "--port", str(port), "--data", str(self.data),
+                 *self.extra],
+                env=env, stderr=log,
+            )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while True:
+            assert self.proc.poll() is None, (self.data / "server.log").read_text()
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.2)
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def client(self, who: str = "acme") -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=30,
+                            headers={"Authorization": f"Bearer {KEYS[who]}"})  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    s = Server(tmp_path_factory.mktemp("service"), "--workers", "2", "--max-orders", "500",
+               "--max-body-mb", "0.5").start()  # fmt: skip
+    yield s
+    s.kill()
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _day(**options) -> dict:
+    return {"orders": _rows(EXAMPLES / "orders.csv"), "vehicles": _rows(EXAMPLES / "vehicles.csv"),
+            "stores": _rows(EXAMPLES / "stores.csv"), "date": PLAN_DATE.isoformat(),
+            "options": {"time_limit": 2, **options}}  # fmt: skip
+
+
+def _wait(client: httpx.Client, job: str, until=("done", "failed", "cancelled"), limit=90.0):
+    deadline = time.monotonic() + limit
+    while True:
+        doc = client.get(f"/v1/plans/{job}").json()
+        if doc["status"] in until:
+            return doc
+        assert time.monotonic() < deadline, doc
+        time.sleep(0.2)
+
+
+def test_a_json_plan_is_queued_solved_and_its_files_downloaded(server):
+    with server.client() as c:
+        r = c.post("/v1/plans", json=_day())
+        assert r.status_code == 202 and r.json()["status"] == "queued"
+        job = r.json()["id"]
+        doc = _wait(c, job)
+        assert doc["status"] == "done", doc
+        assert doc["plan"]["summary"]["assigned"] == 40 == doc["summary"]["assigned"]
+        routes = pd.read_csv(io.StringIO(c.get(f"/v1/plans/{job}/routes.csv").text))
+        assert (routes["kind"] == "dropoff").sum() == 40
+        geo = c.get(f"/v1/plans/{job}/routes.geojson").json()
+        assert geo["type"] == "FeatureCollection" and geo["features"]
+        page = c.get(f"/v1/plans/{job}/map.html")
+        assert page.headers["content-type"].startswith("text/html") and "var DATA" in page.text
+        assert job in [p["id"] for p in c.get("/v1/plans").json()]
+        assert c.get(f"/v1/plans/{job}/secrets.txt").status_code == 404
+
+
+def test_csv_files_uploaded_as_multipart_are_planned(server):
+    files = {name: (f"{name}.csv", (EXAMPLES / f"{name}.csv").read_bytes(), "text/csv")
+             for name in ("orders", "vehicles", "stores")}  # fmt: skip
+    with server.client() as c:
+        r = c.post(
+            "/v1/plans", files=files, data={"date": PLAN_DATE.isoformat(), "time_limit": "2"}
+        )
+        assert r.status_code == 202, r.text
+        assert _wait(c, r.json()["id"])["summary"]["assigned"] == 40
+
+
+def test_keys_are_needed_and_a_key_sees_only_its_own_plans(server):
+    assert httpx.get(f"{server.url}/v1/plans").status_code == 401
+    bad = httpx.get(f"{server.url}/v1/plans", headers={"Authorization": "Bearer nope-nope-nope"})
+    assert bad.status_code == 401 and bad.headers["www-authenticate"] == "Bearer"
+    with server.client("acme") as acme, server.client("other") as other:
+        job = acme.post("/v1/plans", json=_day(time_limit=1)).json()["id"]
+        assert other.get(f"/v1/plans/{job}").status_code == 404
+        assert other.get(f"/v1/plans/{job}/routes.csv").status_code == 404
+        assert other.delete(f"/v1/plans/{job}").status_code == 404
+        assert job not in [p["id"] for p in other.get("/v1/plans").json()]
+        assert acme.get(f"/v1/plans/{job}").status_code == 200
+
+
+def test_bad_input_is_422_naming_the_field_or_the_file_row_and_column(server):
+    day = _day()
+    day["orders"][1]["lat"] = "north"
+    with server.client() as c:
+        r = c.post("/v1/plans", json=day)
+        assert r.status_code == 422
+        (detail,) = r.json()["detail"]
+        assert detail["loc"] == ["body", "orders", 1, "lat"] and "'north'" in detail["msg"]
+        r = c.post("/v1/plans", json={"orders": day["orders"]})
+        assert r.status_code == 422 and "vehicles" in json.dumps(r.json())
+        r = c.post("/v1/plans", content=b"{not json", headers={"content-type": "application/json"})
+        assert r.status_code == 422
+        text = (EXAMPLES / "orders.csv").read_text().replace("52.384696", "north", 1)
+        vehicles = (EXAMPLES / "vehicles.csv").read_bytes()
+        files = {"orders": ("orders.csv", text.encode()), "vehicles": ("vehicles.csv", vehicles)}
+        r = c.post("/v1/plans", files=files)
+        assert r.status_code == 422
+        assert "orders.csv: row 3, column 'lat'" in r.json()["detail"][0]["msg"]
+        for answer in (r.text, c.post("/v1/plans", json=day).text):
+            assert "Traceback" not in answer and str(EXAMPLES.parent) not in answer
+
+
+def test_bodies_and_plans_above_the_limits_are_413_with_a_reason(server):
+    with server.client() as c:
+        big = c.post(
+            "/v1/plans", content=b"x" * 600_000, headers={"content-type": "application/json"}
+        )
+        assert big.status_code == 413 and "limit" in big.json()["detail"]
+        many = _day()
+        many["orders"] = [{"order_id": f"o{i}", "lat": 52.37, "lon": 4.89} for i in range(501)]
+        r = c.post("/v1/plans", json=many)
+        assert r.status_code == 413 and "501 orders" in r.json()["detail"]
+
+
+def test_a_queued_or_running_plan_can_be_cancelled(server):
+    with server.client() as c:
+        # two long plans fill both solver processes; a third waits in the queue
+        running = [c.post("/v1/plans", json=_day(time_limit=60)).json()["id"] for _ in range(2)]
+        queued = c.post("/v1/plans", json=_day(time_limit=60)).json()["id"]
+        for job in running:
+            _wait(c, job, until=("running",))
+        assert c.get(f"/v1/plans/{queued}").json()["status"] == "queued"
+        t0 = time.monotonic()
+        for job in (queued, *running):
+            assert c.delete(f"/v1/plans/{job}").json() == {"id": job, "status": "cancelled"}
+        # the solver processes are free again at once, not after their 60 s
+        nxt = c.post("/v1/plans", json=_day(time_limit=1)).json()["id"]
+        assert _wait(c, nxt, limit=30)["status"] == "done" and time.monotonic() - t0 < 30
+        for job in (queued, *running):
+            doc = c.get(f"/v1/plans/{job}").json()
+            assert doc["status"] == "cancelled" and doc["summary"] is None
+            assert c.get(f"/v1/plans/{job}/routes.csv").status_code == 409
+        assert c.delete(f"/v1/plans/{nxt}").status_code == 409
+
+
+def test_a_restart_keeps_done_plans_and_fails_the_ones_in_flight(tmp_path):
+    s = Server(tmp_path / "data").start()
+    try:
+        with s.client() as c:
+            done = c.post("/v1/plans", json=_day(time_limit=1)).json()["id"]
+            assert _wait(c, done)["status"] == "done"
+            flying = c.post("/v1/plans", json=_day(time_limit=60)).json()["id"]
+            _wait(c, flying, until=("running",))
+        s.kill()
+        s.start()
+        with s.client() as c:
+            assert c.get(f"/v1/plans/{done}").json()["plan"]["summary"]["assigned"] == 40
+            assert c.get(f"/v1/plans/{done}/routes.csv").status_code == 200
+            doc = c.get(f"/v1/plans/{flying}").json()
+            assert doc["status"] == "failed" and "server stopped" in doc["error"]
+    finally:
+        s.kill()
+
+
+def test_the_openapi_documentation_is_served(server):
+    assert httpx.get(f"{server.url}/docs").status_code == 200
+    paths = httpx.get(f"{server.url}/openapi.json").json()["paths"]
+    assert {"/v1/plans", "/v1/plans/{job}", "/v1/plans/{job}/{name}"} <= set(paths)
