@@ -247,8 +247,8 @@ def order_windows(o: pd.DataFrame, first: int, last: int) -> dict[str, Any]:
     given_start, given_end = o["window_start"].astype("Int64"), o["window_end"].astype("Int64")
     # an open side takes the fleet's first or last hour, but never crosses the given side
     # (a window opening after every shift ends stays a point: the screen explains it)
-    start = _int64(given_start.fillna(np.minimum(first, given_end.fillna(first))))
-    end = _int64(given_end.fillna(np.maximum(last, given_start.fillna(last))))
+    start = _int64(given_start.fillna(given_end.fillna(first).clip(upper=first)))
+    end = _int64(given_end.fillna(given_start.fillna(last).clip(lower=last)))
     given = list(o["windows"])
     k = max((len(w) for w in given), default=1) or 1
     windows = np.empty((len(o), k, 2), dtype=np.int64)
