@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pandas as pd
@@ -218,3 +219,33 @@ def test_a_failed_partition_under_quiet_is_our_one_line_not_dasks_log(zoned, tmp
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith("partition south: FAILED:") and "depot_lat" in lines[0]
+
+
+def test_killing_a_partitioned_plan_ends_its_dask_cluster(zoned, tmp_path):
+    """The local cluster's worker processes end with `route plan`, kill -9 included."""
+    import psutil
+
+    args = [sys.executable, "-m", "fleetroute", "plan", str(zoned / "orders.csv"),
+            *EXAMPLE_DAY[2:4], "--vehicles", str(zoned / "vehicles.csv"), *EXAMPLE_DAY[6:],
+            "--partition", "zone", "--dask-workers", "2", "--time-limit", "60", "--quiet",
+            "--out", str(tmp_path / "out")]  # fmt: skip
+    parent = subprocess.Popen(args)
+    workers: list[psutil.Process] = []
+    try:
+        deadline = time.monotonic() + 90
+        while len(workers) < 2:
+            assert time.monotonic() < deadline and parent.poll() is None, "no cluster started"
+            time.sleep(0.2)
+            workers = [p for p in psutil.Process(parent.pid).children(recursive=True)
+                       if "spawn_main" in " ".join(p.cmdline())]  # fmt: skip
+        time.sleep(2)  # partitions running
+        workers = psutil.Process(parent.pid).children(recursive=True)
+        parent.kill()
+        parent.wait(10)
+        _, alive = psutil.wait_procs(workers, timeout=15)
+        assert alive == [], [p.cmdline() for p in alive]
+    finally:
+        parent.kill()
+        for p in workers:
+            if p.is_running():
+                p.kill()
