@@ -35,18 +35,21 @@ def chromium() -> str:
     return found
 
 
-def _run(page: Path, *extra: str) -> str:
+def _run(page: Path | str, *extra: str) -> str:
+    """Chromium's output for a page file, or for a URL (``http://127.0.0.1:...``)."""
+    where = page if isinstance(page, str) else page.resolve().as_uri()
     with tempfile.TemporaryDirectory() as profile:
         done = subprocess.run(
-            [chromium(), *FLAGS, f"--user-data-dir={profile}", *extra, page.resolve().as_uri()],
+            [chromium(), *FLAGS, f"--user-data-dir={profile}", *extra, where],
             capture_output=True, text=True, timeout=120,
         )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
 
 
-def body_marks(page: Path) -> dict[str, str]:
-    """The ``data-*`` attributes of ``<body>`` once the page has run its scripts."""
+def body_marks(page: Path | str) -> dict[str, str]:
+    """The ``data-*`` attributes of ``<body>`` once the page (a file or a URL) has run its
+    scripts."""
     dom = _run(page, "--dump-dom")
     body = re.search(r"<body([^>]*)>", dom)
     assert body is not None, dom[:500]

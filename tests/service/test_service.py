@@ -19,6 +19,7 @@ import httpx
 import pandas as pd
 import pytest
 
+from browser import body_marks
 from conftest import EXAMPLES, PLAN_DATE
 
 KEYS = {"acme": "acme-key-0001", "other": "other-key-0002"}
@@ -219,3 +220,25 @@ def test_the_openapi_documentation_is_served(server):
     assert httpx.get(f"{server.url}/docs").status_code == 200
     paths = httpx.get(f"{server.url}/openapi.json").json()["paths"]
     assert {"/v1/plans", "/v1/plans/{job}", "/v1/plans/{job}/{name}"} <= set(paths)
+
+
+def test_people_see_their_plans_with_kpis_map_and_report_in_a_browser(server, tmp_path):
+    with server.client() as c:
+        job = c.post("/v1/plans", json=_day(time_limit=1)).json()["id"]
+        assert _wait(c, job)["status"] == "done"
+        report = c.get(f"/v1/plans/{job}/report.html")
+        assert report.status_code == 200 and "cost per order" in report.text
+    assert httpx.get(f"{server.url}/").status_code == 401  # no key, no plans
+    marks = body_marks(f"{server.url}/?key={KEYS['acme']}")  # the key becomes a cookie
+    assert int(marks["plans"]) >= 1 and int(marks["done"]) >= 1
+    page = httpx.get(f"{server.url}/", cookies={"fleetroute_key": KEYS["acme"]}).text
+    assert f"/v1/plans/{job}/map.html" in page and f"/v1/plans/{job}/report.html" in page
+    other = httpx.get(f"{server.url}/", cookies={"fleetroute_key": KEYS["other"]}).text
+    assert job not in other
+    (tmp_path / "map.html").write_text(
+        httpx.get(
+            f"{server.url}/v1/plans/{job}/map.html", cookies={"fleetroute_key": KEYS["acme"]}
+        ).text
+    )
+    drawn = body_marks(tmp_path / "map.html")
+    assert drawn["errors"] == "0" and int(drawn["legs"]) > 0

@@ -23,12 +23,13 @@ from typing import Any, Literal
 import pandas as pd
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from fleetroute import api
 from fleetroute.errors import InputError
 from fleetroute.service.jobs import rows_table, run_job, start_worker, table_of
+from fleetroute.service.pages import page_home, page_login
 from fleetroute.service.store import JobStore
 
 __all__ = ["ServiceConfig", "create_app", "keys_from_text", "KEYS_VARIABLE"]
@@ -45,7 +46,11 @@ FILES = {
     "unassigned.csv": "text/csv; charset=utf-8",
     "routes.geojson": "application/geo+json",
     "map.html": "text/html; charset=utf-8",
+    "report.html": "text/html; charset=utf-8",
 }
+
+#: The cookie that carries a person's key in the browser (set by ``/?key=...``).
+COOKIE = "fleetroute_key"
 
 
 def _digest(key: str) -> str:
@@ -180,15 +185,38 @@ def create_app(config: ServiceConfig) -> Any:
         lifespan=lifespan,
     )
 
+    def owner(key: str) -> str | None:
+        digest = _digest(key.strip())
+        found = None
+        for known, name in config.keys.items():  # every hash compared: constant time
+            if hmac.compare_digest(known, digest):
+                found = name
+        return found
+
     def tenant(request: Request) -> str:
         scheme, _, key = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() == "bearer" and key:
-            digest = _digest(key.strip())
-            for known, name in config.keys.items():
-                if hmac.compare_digest(known, digest):
-                    return name
-        raise HTTPException(401, "a valid API key is needed: Authorization: Bearer <key>",
-                            headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
+        if scheme.lower() != "bearer" or not key:
+            key = request.cookies.get(COOKIE, "")  # a person's browser (see /)
+        name = owner(key) if key else None
+        if name is None:
+            raise HTTPException(401, "a valid API key is needed: Authorization: Bearer <key>",
+                                headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
+        return name
+
+    @app.get("/", include_in_schema=False, response_model=None)
+    def home(request: Request, key: str | None = None) -> Response:
+        """Recent plans with their KPIs, each opening its map and report. Visit once with
+        ``/?key=YOUR_KEY``: the key is kept in an HttpOnly cookie."""
+        if key is not None:
+            if owner(key) is None:
+                return HTMLResponse(page_login("That key is not valid."), 401)
+            answer = RedirectResponse("/", 303)
+            answer.set_cookie(COOKIE, key, httponly=True, samesite="strict")
+            return answer
+        name = owner(request.cookies.get(COOKIE, ""))
+        if name is None:
+            return HTMLResponse(page_login(""), 401)
+        return HTMLResponse(page_home(name, store.recent(name)))
 
     @app.exception_handler(Exception)
     async def internal(_: Request, exc: Exception) -> JSONResponse:
@@ -249,7 +277,8 @@ def create_app(config: ServiceConfig) -> Any:
 
     @app.get("/v1/plans/{job}/{name}")
     def download(job: str, name: str, who: str = Depends(tenant)) -> Response:
-        """A done plan's file: routes.csv, unassigned.csv, plan.json, routes.geojson, map.html."""
+        """A done plan's file: routes.csv, unassigned.csv, plan.json, routes.geojson,
+        map.html or report.html."""
         found = _owned(store, job, who)
         if name not in FILES:
             raise HTTPException(404, f"no file '{name}': one of {', '.join(FILES)}")

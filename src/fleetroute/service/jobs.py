@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import signal
+import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -106,7 +107,11 @@ def _files(result: api.Plan, road_map: api.RoadMap) -> dict[str, bytes]:
     api.neutralise_table(result.routes_table()).to_csv(routes, index=False)
     api.neutralise_table(result.unassigned_table()).to_csv(unassigned, index=False)
     geojson = api.plan_geojson(result, road_map)
+    with tempfile.TemporaryDirectory() as tmp:
+        api.write_plan(result, tmp)
+        report = api.plan_report(tmp, road_map=road_map, tiles=True)
     return {
+        "report.html": report.encode(),
         "plan.json": json.dumps(result.to_dict(), ensure_ascii=False).encode(),
         "routes.csv": routes.getvalue().encode(),
         "unassigned.csv": unassigned.getvalue().encode(),
