@@ -242,3 +242,58 @@ def test_people_see_their_plans_with_kpis_map_and_report_in_a_browser(server, tm
     )
     drawn = body_marks(tmp_path / "map.html")
     assert drawn["errors"] == "0" and int(drawn["legs"]) > 0
+
+
+def _vroom_problem() -> dict:
+    """Six jobs on the example city (one frozen, one with a morning window), two vans."""
+    orders = _rows(EXAMPLES / "orders.csv")[:6]
+    jobs = [{"id": 100 + k, "location": [float(o["lon"]), float(o["lat"])], "service": 300,
+             "delivery": [2]} for k, o in enumerate(orders)]  # fmt: skip
+    jobs[0]["skills"] = [7]
+    jobs[1]["time_windows"] = [[9 * 3600, 11 * 3600]]
+    depot = [4.888843, 52.369389]
+    vehicles = [{"id": 1, "start": depot, "end": depot, "capacity": [8],
+                 "time_window": [8 * 3600, 18 * 3600]},
+                {"id": 2, "start": depot, "end": depot, "capacity": [8], "skills": [7],
+                 "time_window": [8 * 3600, 18 * 3600]}]  # fmt: skip
+    return {"jobs": jobs, "vehicles": vehicles, "options": {"time_limit": 1}}
+
+
+def test_a_vroom_problem_is_answered_in_vrooms_solution_format(server):
+    problem = _vroom_problem()
+    with server.client() as c:
+        r = c.post("/vroom", json=problem)
+        assert r.status_code == 200, r.text
+        solution = r.json()
+    assert solution["code"] == 0 and solution["summary"]["unassigned"] == 0
+    jobs = {j["id"]: j for j in problem["jobs"]}
+    served = {}
+    for route in solution["routes"]:
+        types = [s["type"] for s in route["steps"]]
+        assert types[0] == "start" and types[-1] == "end" and set(types[1:-1]) == {"job"}
+        arrivals = [s["arrival"] for s in route["steps"]]
+        assert arrivals == sorted(arrivals) and arrivals[0] >= 8 * 3600
+        assert (
+            route["delivery"] == [2 * (len(types) - 2)]
+            and max(s["load"][0] for s in route["steps"]) <= 8
+        )
+        for s in route["steps"][1:-1]:
+            served[s["id"]] = (route["vehicle"], s["arrival"])
+            assert s["location"] == jobs[s["id"]]["location"] and s["service"] == 300
+    assert set(served) == set(jobs)
+    assert served[100][0] == 2  # the only van with skill 7
+    assert 9 * 3600 <= served[101][1] <= 11 * 3600
+    assert solution["summary"]["cost"] == sum(r["cost"] for r in solution["routes"])
+
+
+def test_what_the_vroom_endpoint_cannot_plan_is_code_2_and_422(server):
+    with server.client() as c:
+        shipments = {**_vroom_problem(), "shipments": [{"amount": [1]}]}
+        r = c.post("/vroom", json=shipments)
+        assert r.status_code == 422 and r.json()["code"] == 2
+        assert "shipments" in r.json()["error"]
+        broken = _vroom_problem()
+        broken["jobs"][2]["location"] = 3
+        r = c.post("/vroom", json=broken)
+        assert r.status_code == 422 and "job 102" in r.json()["error"]
+        assert httpx.post(f"{server.url}/vroom", json=_vroom_problem()).status_code == 401

@@ -3,6 +3,7 @@ solves in a pool of worker processes (never in the event loop), API keys per ten
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import hashlib
@@ -28,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from fleetroute import api
 from fleetroute.errors import InputError
-from fleetroute.service.jobs import rows_table, run_job, start_worker, table_of
+from fleetroute.service.jobs import rows_table, run_job, solve_vroom, start_worker, table_of
 from fleetroute.service.pages import page_home, page_login
 from fleetroute.service.store import JobStore
 
@@ -260,6 +261,25 @@ def create_app(config: ServiceConfig) -> Any:
         job = store.add(who, body)
         pool["solve"].submit(run_job, job)
         return {"id": job, "status": "queued"}
+
+    @app.post("/vroom")
+    async def vroom(request: Request, who: str = Depends(tenant)) -> JSONResponse:
+        """A VROOM problem (jobs, vehicles with coordinates, time windows, skills, amounts)
+        planned on this server's road map and ETAs, answered in VROOM's solution format;
+        what cannot be planned is ``{"code": 2, "error": ...}`` with status 422."""
+        try:
+            problem = await request.json()
+        except ValueError:
+            return JSONResponse({"code": 2, "error": "the body is not JSON"}, 422)
+        if not isinstance(problem, dict):
+            return JSONResponse({"code": 2, "error": "the body is not a VROOM problem"}, 422)
+        jobs = problem.get("jobs") or []
+        if isinstance(jobs, list) and len(jobs) > config.max_orders:
+            return JSONResponse({"code": 2, "error": f"{len(jobs):,} jobs are above this "
+                                 f"server's limit of {config.max_orders:,}"}, 413)  # fmt: skip
+        loop = asyncio.get_running_loop()
+        answer = await loop.run_in_executor(pool["solve"], solve_vroom, problem)
+        return JSONResponse(answer, {0: 200, 2: 422}.get(answer["code"], 500))
 
     @app.get("/v1/plans")
     def recent(who: str = Depends(tenant)) -> list[dict[str, Any]]:

@@ -19,8 +19,9 @@ import pandas as pd
 from fleetroute import api
 from fleetroute.errors import FleetrouteError
 from fleetroute.service.store import JobStore
+from fleetroute.service.vroom import VroomError, vroom_solution, vroom_tables
 
-__all__ = ["start_worker", "run_job", "table_of", "rows_table"]
+__all__ = ["start_worker", "run_job", "solve_vroom", "table_of", "rows_table"]
 
 _log = logging.getLogger("fleetroute.service")
 
@@ -120,3 +121,27 @@ def _files(result: api.Plan, road_map: api.RoadMap) -> dict[str, bytes]:
             geojson, title=f"fleetroute plan {Path(road_map.source).name}"
         ).encode(),
     }
+
+
+def solve_vroom(problem: dict[str, Any]) -> dict[str, Any]:
+    """A VROOM problem planned here: VROOM's solution, or ``{"code": 2, "error"}`` for what
+    it cannot plan (``code`` 1 for our own failures, logged)."""
+    t0 = time.perf_counter()
+    try:
+        orders, vehicles, day, clock = vroom_tables(problem)
+        loaded = time.perf_counter()
+        options = problem.get("options") or {}
+        result = api.plan(
+            orders, vehicles, road_map=_WORKER["map"], plan_date=day, eta=_WORKER["eta"],
+            time_limit_s=float(options.get("time_limit", 5.0)), workers=1,
+        )  # fmt: skip
+        solved = time.perf_counter()
+        seconds = {"loading": loaded - t0, "solving": solved - loaded, "routing": 0.0}
+        return vroom_solution(
+            result.routes_table(), result.unassigned_table(), vehicles, orders, clock, seconds
+        )
+    except (VroomError, FleetrouteError, TypeError, ValueError, KeyError) as exc:
+        return {"code": 2, "error": str(exc) if str(exc) else type(exc).__name__}
+    except Exception:
+        _log.exception("a VROOM problem failed")
+        return {"code": 1, "error": "internal error"}
