@@ -34,8 +34,8 @@ def _free_port() -> int:
 class Server:
     """`route serve` in its own process, on ``data``; started again with :meth:`start`."""
 
-    def __init__(self, data: Path, *extra: str) -> None:
-        self.data, self.extra, self.proc = data, extra, None
+    def __init__(self, data: Path, *extra: str, city: Path = EXAMPLES / "city.graphml") -> None:
+        self.data, self.extra, self.city, self.proc = data, extra, city, None
         self.url = ""
 
     def start(self) -> Server:
@@ -46,7 +46,7 @@ class Server:
         with open(self.data / "server.log", "a") as log:  # the child keeps its own copy
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "fleetroute", "serve", "--map",
-                 str(EXAMPLES / "city.graphml"), "--port", str(port), "--data", str(self.data),
+                 str(self.city), "--port", str(port), "--data", str(self.data),
                  *self.extra],
                 env=env, stderr=log,
             )  # fmt: skip
@@ -297,3 +297,90 @@ def test_what_the_vroom_endpoint_cannot_plan_is_code_2_and_422(server):
         r = c.post("/vroom", json=broken)
         assert r.status_code == 422 and "job 102" in r.json()["error"]
         assert httpx.post(f"{server.url}/vroom", json=_vroom_problem()).status_code == 401
+
+
+def test_dispatch_operations_on_a_stored_plan(server):
+    with server.client() as c:
+        job = c.post("/v1/plans", json=_day(time_limit=1)).json()["id"]
+        assert _wait(c, job)["status"] == "done"
+        new = {"order_id": "N1", "lat": 52.371, "lon": 4.893, "window_start": "14:00",
+               "window_end": "17:00"}  # fmt: skip
+        r = c.post(f"/v1/plans/{job}/orders", json={"orders": [new]})
+        assert r.status_code == 200, r.text
+        inserted = r.json()
+        assert inserted["orders"][0]["vehicle_id"] in {"van1", "van2", "van3", "van4"}
+        assert inserted["summary"]["assigned"] == 41
+        grown = c.get(f"/v1/plans/{inserted['id']}").json()
+        assert grown["status"] == "done" and grown["plan"]["summary"]["orders"] == 41
+        routes = pd.read_csv(io.StringIO(c.get(f"/v1/plans/{inserted['id']}/routes.csv").text))
+        assert "N1" in set(routes["order_id"].astype(str))
+        # re-plan the grown plan at 13:00: the orders delivered by then are not in it
+        r = c.post(f"/v1/plans/{inserted['id']}/replan", json={"now": "13:00", "time_limit": 1})
+        assert r.status_code == 200, r.text
+        assert 0 < r.json()["summary"]["orders"] < 41
+        # check the stored sequence, then one with a drop-off before its pickup
+        r = c.post(f"/v1/plans/{job}/check", json={})
+        assert r.status_code == 200 and r.json()["violations"] == []
+        rows = _rows_of(c.get(f"/v1/plans/{job}/routes.csv").text)
+        shopped = next(i for i, s in enumerate(rows) if s["kind"] == "pickup")
+        rows = [s for i, s in enumerate(rows) if i != shopped]
+        found = c.post(f"/v1/plans/{job}/check", json={"routes": rows}).json()["violations"]
+        assert any(v["violation"] == "pickup_missing" for v in found)
+        # bad input and other keys' plans
+        assert c.post(f"/v1/plans/{job}/orders", json={"orders": [{"order_id": "x"}]}
+                      ).status_code == 422  # fmt: skip
+        assert c.post("/v1/eta", json={"trips": []}).status_code == 409  # no model here
+    with server.client("other") as o:
+        assert o.post(f"/v1/plans/{job}/check", json={}).status_code == 404
+
+
+def _rows_of(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+@pytest.fixture(scope="module")
+def learned(tmp_path_factory):
+    """A small city with a trained ETA model, and a server planning with it."""
+    from click.testing import CliRunner
+
+    from fleetroute.cli import cli
+
+    d = tmp_path_factory.mktemp("learned")
+
+    def run(*args):
+        r = CliRunner().invoke(cli, [str(a) for a in args])
+        assert r.exit_code == 0, r.output
+
+    run("map", "synth", d / "city.graphml", "--nodes", 400, "--seed", 5)
+    run("simulate", "history", "--map", d / "city.graphml", "--days", 6, "--trips-per-day", 300,
+        "--stops-per-day", 200, "--out", d / "hist")  # fmt: skip
+    run("eta", "train", "--map", d / "city.graphml", "--trips", d / "hist" / "trips.csv",
+        "--stops", d / "hist" / "stops.csv", "--out", d / "model")  # fmt: skip
+    run("simulate", "orders", "--map", d / "city.graphml", "--stores", d / "hist" / "stores.csv",
+        "--orders", 12, "--out", d / "orders.csv")  # fmt: skip
+    s = Server(d / "data", "--eta-model", str(d / "model"), city=d / "city.graphml")
+    yield s.start(), d
+    s.kill()
+
+
+def test_a_server_with_a_model_plans_on_it_predicts_legs_and_gives_the_risk(learned):
+    server, d = learned
+    orders = _rows(d / "orders.csv")
+    lat, lon = float(orders[0]["lat"]), float(orders[0]["lon"])
+    day = {"orders": orders, "stores": _rows(d / "hist" / "stores.csv"),
+           "vehicles": [{"vehicle_id": f"v{k}", "depot_lat": lat, "depot_lon": lon,
+                         "capacity": 40, "shift_start": "08:00", "shift_end": "22:00"}
+                        for k in range(3)],
+           "date": "2026-03-02", "options": {"time_limit": 1}}  # fmt: skip
+    with server.client() as c:
+        job = c.post("/v1/plans", json=day).json()["id"]
+        doc = _wait(c, job)
+        assert doc["status"] == "done" and "lightgbm" in doc["plan"]["inputs"]["model"]
+        trips = _rows(d / "hist" / "trips.csv")[:5]
+        r = c.post("/v1/eta", json={"trips": trips, "stops": _rows(d / "hist" / "stops.csv")[:3]})
+        assert r.status_code == 200, r.text
+        legs = r.json()["trips"]
+        assert [t["trip_id"] for t in legs] == [t["trip_id"] for t in trips]
+        assert all(0 < t["predicted_s"] <= t["p90_s"] for t in legs)
+        risk = c.post(f"/v1/plans/{job}/check", json={}).json()["risk"]
+        assert risk and all(0.0 <= s["p_late"] <= 1.0 for s in risk)

@@ -29,7 +29,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from fleetroute import api
 from fleetroute.errors import InputError
-from fleetroute.service.jobs import rows_table, run_job, solve_vroom, start_worker, table_of
+from fleetroute.service.jobs import (
+    DispatchError,
+    dispatch,
+    rows_table,
+    run_job,
+    solve_vroom,
+    start_worker,
+    table_of,
+)
 from fleetroute.service.pages import page_home, page_login
 from fleetroute.service.store import JobStore
 
@@ -261,6 +269,46 @@ def create_app(config: ServiceConfig) -> Any:
         job = store.add(who, body)
         pool["solve"].submit(run_job, job)
         return {"id": job, "status": "queued"}
+
+    async def operate(operation: str, job: str, who: str, request: Request) -> Any:
+        if job:
+            _owned(store, job, who)
+        try:
+            body = await request.json()
+        except ValueError:
+            raise HTTPException(422, [{"loc": ["body"], "msg": "not JSON"}]) from None
+        if not isinstance(body, dict):
+            raise HTTPException(422, [{"loc": ["body"], "msg": "not a JSON object"}])
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(pool["solve"], dispatch, operation, job, who, body)
+        except DispatchError as exc:
+            raise HTTPException(exc.status, str(exc)) from None
+
+    @app.post("/v1/plans/{job}/orders")
+    async def insert(job: str, request: Request, who: str = Depends(tenant)) -> Any:
+        """Insert new orders (``{"orders": [rows]}``) into a done plan where each costs
+        least, the other stops kept: a new done plan; each order's vehicle or reason."""
+        return await operate("insert", job, who, request)
+
+    @app.post("/v1/plans/{job}/replan")
+    async def replan(job: str, request: Request, who: str = Depends(tenant)) -> Any:
+        """Re-plan the rest of the day at ``now`` (``HH:MM`` or ISO), with ``positions``
+        (``[{vehicle_id, lat, lon}]``), ``done`` (order ids), ``keep`` and ``time_limit``:
+        a new done plan."""
+        return await operate("replan", job, who, request)
+
+    @app.post("/v1/plans/{job}/check")
+    async def check(job: str, request: Request, who: str = Depends(tenant)) -> Any:
+        """Check a sequence (``{"routes": [routes.csv rows]}``, default the plan's own):
+        its violations and, with an ETA model, each stop's chance of starting late."""
+        return await operate("check", job, who, request)
+
+    @app.post("/v1/eta")
+    async def eta(request: Request, who: str = Depends(tenant)) -> Any:
+        """The ETA model's predictions for legs (``trips``: trips.csv rows) and stops
+        (``stops``: stops.csv rows): ``predicted_s`` and ``p90_s`` each."""
+        return await operate("eta", "", who, request)
 
     @app.post("/vroom")
     async def vroom(request: Request, who: str = Depends(tenant)) -> JSONResponse:

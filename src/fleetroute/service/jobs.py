@@ -145,3 +145,114 @@ def solve_vroom(problem: dict[str, Any]) -> dict[str, Any]:
     except Exception:
         _log.exception("a VROOM problem failed")
         return {"code": 1, "error": "internal error"}
+
+
+class DispatchError(Exception):
+    """A dispatch operation the client must fix: its HTTP status and one line."""
+
+    def __init__(self, status: int, line: str) -> None:
+        super().__init__(status, line)  # both in args: it crosses processes pickled
+        self.status, self.line = status, line
+
+    def __str__(self) -> str:
+        return self.line
+
+
+def _stored(job: str) -> tuple[api.Plan, dict[str, Any], dict[str, Any]]:
+    """The stored plan as it is driven (rebuilt from its routes.csv and inputs), its request
+    and the inputs ``check_routes`` and friends take."""
+    store: JobStore = _WORKER["store"]
+    request = store.request(job)
+    routes = store.file(job, "routes.csv")
+    if routes is None:
+        raise DispatchError(409, "the plan is not done")
+    inputs = {
+        "road_map": _WORKER["map"],
+        "stores": table_of(request.get("stores"), "stores"),
+        "plan_date": date.fromisoformat(request["date"]) if request.get("date") else None,
+    }
+    table = api.restore_table(pd.read_csv(io.BytesIO(routes), dtype=str, keep_default_na=False))
+    current, _ = api.check_routes(
+        table, rows_table(request["orders"], "orders"),
+        table_of(request.get("vehicles"), "vehicles"), eta=_WORKER["eta"], **inputs,
+    )  # fmt: skip
+    return current, request, inputs
+
+
+def dispatch(operation: str, job: str, tenant: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Run a dispatch operation on a stored plan (in a solver process). ``insert`` and
+    ``replan`` store their plan as a new done job; ``check`` and ``eta`` answer at once.
+
+    Raises
+    ------
+    DispatchError
+        With the status to answer (409, 422) and one line.
+    """
+    store: JobStore = _WORKER["store"]
+    try:
+        if operation == "eta":
+            return _eta(body)
+        current, request, inputs = _stored(job)
+        if operation == "check":
+            return _check(current, request, inputs, body)
+        if operation == "insert":
+            new = [dict(row) for row in body.get("orders") or []]
+            if not new:
+                raise DispatchError(422, "orders: give at least one new order")
+            result, placed = current, []
+            for row in new:
+                result = api.insert_order(result, rows_table([row], "orders"),
+                                          road_map=_WORKER["map"], eta=_WORKER["eta"])  # fmt: skip
+                i = result.problem.n_orders - 1
+                on = [result.problem.vehicle_id[r.vehicle] for r in result.routes if i in r.orders]
+                placed.append({"order_id": str(row.get("order_id")),
+                               "vehicle_id": on[0] if on else None,
+                               "reason": result.unassigned.get(i)})  # fmt: skip
+            request = {**request, "orders": request["orders"] + new}
+            made = f"inserted {len(new)} orders into {job}"
+        elif operation == "replan":
+            positions = {str(p["vehicle_id"]): (float(p["lat"]), float(p["lon"]))
+                         for p in body.get("positions") or []}  # fmt: skip
+            result = api.replan(
+                current, now=str(body["now"]), road_map=_WORKER["map"], eta=_WORKER["eta"],
+                done=body.get("done"), positions=positions or None,
+                keep=str(body.get("keep", "none")),
+                time_limit_s=float(body.get("time_limit", 5.0)), workers=1,
+            )  # fmt: skip
+            placed, made = [], f"re-planned {job} at {body['now']}"
+        else:
+            raise DispatchError(404, f"no operation '{operation}'")
+    except FleetrouteError as exc:
+        raise DispatchError(422, str(exc)) from None
+    except KeyError as exc:
+        raise DispatchError(422, f"{exc.args[0]} is missing") from None
+    files = _files(result, _WORKER["map"])
+    new_job = store.add_done(tenant, request, result.summary(), files, made)
+    return {"id": new_job, "status": "done", "orders": placed, "summary": result.summary()}
+
+
+def _check(
+    current: api.Plan, request: dict[str, Any], inputs: dict[str, Any], body: dict[str, Any]
+) -> dict[str, Any]:
+    """Violations of a sequence (``routes`` rows, default the stored plan's) and, with a
+    model, each stop's chance of starting late."""
+    orders = rows_table(request["orders"], "orders")
+    vehicles = table_of(request.get("vehicles"), "vehicles")
+    routes = rows_table(body["routes"], "routes") if body.get("routes") else current.routes_table()
+    audited, found = api.check_routes(routes, orders, vehicles, eta=_WORKER["eta"], **inputs)
+    out: dict[str, Any] = {"summary": audited.summary(),
+                           "violations": found.to_dict("records"), "risk": None}  # fmt: skip
+    if _WORKER["eta"] is not None:
+        risk = api.late_risk(routes, orders, vehicles, model=_WORKER["eta"].model, **inputs)
+        out["risk"] = risk.to_dict("records")
+    return out
+
+
+def _eta(body: dict[str, Any]) -> dict[str, Any]:
+    """The model's predictions for given legs (trips.csv rows) and stops (stops.csv rows)."""
+    if _WORKER["eta"] is None:
+        raise DispatchError(409, "this server has no ETA model (start it with --eta-model)")
+    trips = rows_table(body.get("trips") or [], "trips")
+    stops = rows_table(body.get("stops") or [], "stops")
+    t, s = api.predict_eta(_WORKER["eta"].model, _WORKER["map"], trips, stops)
+    return {"trips": t.to_dict("records"), "stops": s.to_dict("records")}

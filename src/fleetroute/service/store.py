@@ -77,6 +77,25 @@ class JobStore:
             )
         return job
 
+    def add_done(
+        self, tenant: str, request: dict[str, Any], summary: dict[str, Any],
+        files: dict[str, bytes], made_by: str,
+    ) -> str:  # fmt: skip
+        """A plan made at once (a dispatch operation on another), stored done; its id."""
+        job = uuid.uuid4().hex
+        now = time.time()
+        with self._db() as db:
+            db.execute(
+                "INSERT INTO jobs (id, tenant, status, created, updated, request, progress, "
+                "summary) VALUES (?, ?, 'done', ?, ?, ?, ?, ?)",
+                (job, tenant, now, now, json.dumps(request), made_by, json.dumps(summary)),
+            )
+            db.executemany(
+                "INSERT INTO files (job, name, body) VALUES (?, ?, ?)",
+                [(job, name, body) for name, body in files.items()],
+            )
+        return job
+
     def get(self, job: str, tenant: str) -> dict[str, Any] | None:
         """The job, if it exists and belongs to ``tenant`` (None otherwise)."""
         with self._db() as db:
