@@ -384,3 +384,23 @@ def test_a_server_with_a_model_plans_on_it_predicts_legs_and_gives_the_risk(lear
         assert all(0 < t["predicted_s"] <= t["p90_s"] for t in legs)
         risk = c.post(f"/v1/plans/{job}/check", json={}).json()["risk"]
         assert risk and all(0.0 <= s["p_late"] <= 1.0 for s in risk)
+
+
+def test_one_server_plans_on_several_maps_by_name(tmp_path, learned):
+    _, d = learned
+    s = Server(tmp_path / "data", "--map", f"town={d / 'city.graphml'}").start()
+    try:
+        with s.client() as c:
+            on_city = c.post("/v1/plans", json=_day(time_limit=1)).json()["id"]
+            assert _wait(c, on_city)["plan"]["inputs"]["map"].endswith("city.graphml")
+            orders = _rows(d / "orders.csv")
+            lat, lon = float(orders[0]["lat"]), float(orders[0]["lon"])
+            town = {"orders": orders, "map": "town", "stores": _rows(d / "hist" / "stores.csv"),
+                    "vehicles": [{"vehicle_id": "v1", "depot_lat": lat, "depot_lon": lon}],
+                    "options": {"time_limit": 1}}  # fmt: skip
+            doc = _wait(c, c.post("/v1/plans", json=town).json()["id"])
+            assert doc["status"] == "done" and doc["plan"]["summary"]["orders"] == len(orders)
+            r = c.post("/v1/plans", json={**town, "map": "atlantis"})
+            assert r.status_code == 422 and "unknown map 'atlantis'" in r.text
+    finally:
+        s.kill()

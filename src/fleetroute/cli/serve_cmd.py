@@ -17,18 +17,34 @@ def _default_data() -> Path:
     return Path(base) / "fleetroute" / "service"
 
 
+def _named_maps(given: tuple[str, ...]) -> dict[str, Path]:
+    """``[NAME=]PATH`` options as {name: path}, in the order given."""
+    out: dict[str, Path] = {}
+    for item in given:
+        name, sep, path = item.partition("=")
+        where = Path(path) if sep else Path(item)
+        name = name if sep else where.stem
+        if not name or name in out:
+            raise InputError("--map", f"'{item}': give each map a different name (NAME=PATH)")
+        out[name] = where
+    return out
+
+
 @cli.command("serve")
 @click.option(
     "--map",
-    "map_path",
+    "maps",
     required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The road map to plan on.",
+    multiple=True,
+    metavar="[NAME=]PATH",
+    help="A road map to plan on; repeat as NAME=PATH for several (a request names one in "
+    "'map'; the first is the default). NAME defaults to the file's stem.",
 )
 @click.option(
     "--eta-model",
     type=click.Path(file_okay=False, path_type=Path),
-    help="An ETA model bundle (route eta train): plans use its learned times.",
+    help="An ETA model bundle (route eta train) of the first map: plans on it use its "
+    "learned times.",
 )
 @click.option(
     "--eta-quantile",
@@ -60,7 +76,7 @@ def _default_data() -> Path:
 @click.option("--max-body-mb", type=click.FloatRange(min=0.001), default=10.0,
               show_default=True, help="Largest request body in MB (more: 413).")  # fmt: skip
 def serve_cmd(
-    map_path: Path,
+    maps: tuple[str, ...],
     eta_model: Path | None,
     eta_quantile: float | None,
     host: str,
@@ -81,20 +97,22 @@ def serve_cmd(
     from fleetroute.service import KEYS_VARIABLE, ServiceConfig, create_app, keys_from_text
 
     keys = keys_from_text(os.environ.get(KEYS_VARIABLE, ""))
-    road_map = api.load_map(map_path)  # a bad map fails here, before the server starts
+    named = _named_maps(maps)
+    # a bad map or model fails here, before the server starts
+    loaded = [api.load_map(path) for path in named.values()]
     if eta_model is not None:
-        api.LearnedEta.load(eta_model, road_map, quantile=eta_quantile)
+        api.LearnedEta.load(eta_model, loaded[0], quantile=eta_quantile)
     data = data_dir or _default_data()
     try:
         data.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError("--data", f"cannot create '{data}' ({exc.strerror})") from None
     config = ServiceConfig(
-        map_path=map_path, data_dir=data, keys=keys, eta_model=eta_model,
+        maps=named, data_dir=data, keys=keys, eta_model=eta_model,
         eta_quantile=eta_quantile, workers=workers, max_orders=max_orders,
         max_body_bytes=int(max_body_mb * 2**20),
     )  # fmt: skip
     click.echo(
-        f"fleetroute serving {map_path.name} on http://{host}:{port} (docs: /docs)", err=True
+        f"fleetroute serving {', '.join(named)} on http://{host}:{port} (docs: /docs)", err=True
     )
     uvicorn.run(create_app(config), host=host, port=port, log_level="warning")

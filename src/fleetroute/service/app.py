@@ -87,7 +87,7 @@ def keys_from_text(text: str) -> dict[str, str]:
 class ServiceConfig:
     """What a server plans on and how much it takes."""
 
-    map_path: Path
+    maps: Mapping[str, Path]
     data_dir: Path
     keys: Mapping[str, str]
     eta_model: Path | None = None
@@ -113,6 +113,7 @@ class PlanRequest(BaseModel):
     vehicles: list[dict[str, Any]] = Field(min_length=1)
     stores: list[dict[str, Any]] | None = None
     date: dt.date | None = None
+    map: str | None = None
     options: PlanOptions = Field(default_factory=lambda: PlanOptions(time_limit=10.0))
 
 
@@ -179,7 +180,7 @@ def create_app(config: ServiceConfig) -> Any:
             max_workers=config.workers,
             mp_context=multiprocessing.get_context("spawn"),  # no fork of a threaded server
             initializer=start_worker,
-            initargs=(os.getpid(), str(config.map_path),
+            initargs=(os.getpid(), {name: str(path) for name, path in config.maps.items()},
                       str(config.eta_model) if config.eta_model else None,
                       config.eta_quantile, str(store.path)),
         )  # fmt: skip
@@ -252,6 +253,10 @@ def create_app(config: ServiceConfig) -> Any:
             except ValidationError as exc:
                 raise RequestValidationError(exc.errors(include_url=False)) from None
             lists = True
+        if body.get("map") is not None and body["map"] not in config.maps:
+            known = ", ".join(config.maps)
+            where = {"loc": ["body", "map"], "msg": f"unknown map '{body['map']}': one of {known}"}
+            raise HTTPException(422, [where])
         if len(body["orders"]) > config.max_orders:
             raise HTTPException(
                 413, f"{len(body['orders']):,} orders are above this server's limit of "
@@ -392,7 +397,7 @@ def _public(job: dict[str, Any]) -> dict[str, Any]:
 async def _from_upload(request: Request) -> dict[str, Any]:
     """A multipart upload as the JSON body's lists (rows of text cells)."""
     form = await request.form()
-    body: dict[str, Any] = {"date": form.get("date") or None}
+    body: dict[str, Any] = {"date": form.get("date") or None, "map": form.get("map") or None}
     for name in ("orders", "vehicles", "stores"):
         part = form.get(name)
         if part is None or isinstance(part, str):

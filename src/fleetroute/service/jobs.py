@@ -25,23 +25,40 @@ __all__ = ["start_worker", "run_job", "solve_vroom", "table_of", "rows_table"]
 
 _log = logging.getLogger("fleetroute.service")
 
-#: What a worker process holds for all its jobs: the map, the ETA provider, the store.
+#: What a worker process holds for all its jobs: the maps by name, each with its ETA
+#: provider (None: free flow), and the store.
 _WORKER: dict[str, Any] = {}
 
 
 def start_worker(
-    parent: int, map_path: str, eta_model: str | None, quantile: float | None, db: str
+    parent: int, maps: dict[str, str], eta_model: str | None, quantile: float | None, db: str
 ) -> None:
-    """A worker process's initializer: end with the server, load the map and model once."""
+    """A worker process's initializer: end with the server, load the maps and the model
+    (for the first map) once."""
     api.die_with_parent(parent)
     # the server cancels the job this process runs with SIGUSR1: its search ends at once
     signal.signal(signal.SIGUSR1, lambda *_: api.request_stop())
-    road_map = api.load_map(map_path)
-    _WORKER["map"] = road_map
-    _WORKER["eta"] = (
-        api.LearnedEta.load(eta_model, road_map, quantile=quantile) if eta_model else None
-    )
+    places = {}
+    for k, (name, path) in enumerate(maps.items()):
+        road_map = api.load_map(path)
+        eta = (
+            api.LearnedEta.load(eta_model, road_map, quantile=quantile)
+            if eta_model and k == 0
+            else None
+        )
+        places[name] = (road_map, eta)
+    _WORKER["maps"] = places
     _WORKER["store"] = JobStore(db)
+
+
+def _place(name: str | None) -> tuple[api.RoadMap, Any]:
+    """The map called ``name`` (default: the first) and its ETA provider."""
+    places = _WORKER["maps"]
+    if name is None:
+        return next(iter(places.values()))
+    if name not in places:
+        raise DispatchError(422, f"unknown map '{name}': one of {', '.join(places)}")
+    return places[name]
 
 
 def table_of(rows: list[dict[str, Any]] | None, name: str) -> pd.DataFrame | None:
@@ -75,21 +92,22 @@ def run_job(job: str) -> None:
             store.progress(job, f"best cost {cost:,.2f}" if cost is not None else step)
 
     options = request.get("options", {})
+    road, eta = _place(request.get("map"))
     try:
         result = api.plan(
             rows_table(request["orders"], "orders"),
             table_of(request.get("vehicles"), "vehicles"),
-            road_map=_WORKER["map"],
+            road_map=road,
             stores=table_of(request.get("stores"), "stores"),
             plan_date=date.fromisoformat(request["date"]) if request.get("date") else None,
-            eta=_WORKER["eta"],
+            eta=eta,
             time_limit_s=float(options.get("time_limit", 10.0)),
             seed=int(options.get("seed", 0)),
             backend=str(options.get("backend", "auto")),
             workers=1,
             progress=progress,
         )
-        files = _files(result, _WORKER["map"])
+        files = _files(result, road)
     except FleetrouteError as exc:  # bad input found while planning: the client's to fix
         store.set_status(job, "failed", error=str(exc), only_from=("running",))
         return
@@ -131,8 +149,9 @@ def solve_vroom(problem: dict[str, Any]) -> dict[str, Any]:
         orders, vehicles, day, clock = vroom_tables(problem)
         loaded = time.perf_counter()
         options = problem.get("options") or {}
+        road, eta = _place(options.get("map"))
         result = api.plan(
-            orders, vehicles, road_map=_WORKER["map"], plan_date=day, eta=_WORKER["eta"],
+            orders, vehicles, road_map=road, plan_date=day, eta=eta,
             time_limit_s=float(options.get("time_limit", 5.0)), workers=1,
         )  # fmt: skip
         solved = time.perf_counter()
@@ -140,7 +159,7 @@ def solve_vroom(problem: dict[str, Any]) -> dict[str, Any]:
         return vroom_solution(
             result.routes_table(), result.unassigned_table(), vehicles, orders, clock, seconds
         )
-    except (VroomError, FleetrouteError, TypeError, ValueError, KeyError) as exc:
+    except (VroomError, FleetrouteError, DispatchError, TypeError, ValueError, KeyError) as exc:
         return {"code": 2, "error": str(exc) if str(exc) else type(exc).__name__}
     except Exception:
         _log.exception("a VROOM problem failed")
@@ -158,25 +177,26 @@ class DispatchError(Exception):
         return self.line
 
 
-def _stored(job: str) -> tuple[api.Plan, dict[str, Any], dict[str, Any]]:
-    """The stored plan as it is driven (rebuilt from its routes.csv and inputs), its request
-    and the inputs ``check_routes`` and friends take."""
+def _stored(job: str) -> tuple[api.Plan, dict[str, Any], dict[str, Any], Any]:
+    """The stored plan as it is driven (rebuilt from its routes.csv and inputs), its request,
+    the inputs ``check_routes`` and friends take, and its ETA provider."""
     store: JobStore = _WORKER["store"]
     request = store.request(job)
     routes = store.file(job, "routes.csv")
     if routes is None:
         raise DispatchError(409, "the plan is not done")
-    inputs = {
-        "road_map": _WORKER["map"],
+    road, eta = _place(request.get("map"))
+    inputs: dict[str, Any] = {
+        "road_map": road,
         "stores": table_of(request.get("stores"), "stores"),
         "plan_date": date.fromisoformat(request["date"]) if request.get("date") else None,
     }
     table = api.restore_table(pd.read_csv(io.BytesIO(routes), dtype=str, keep_default_na=False))
     current, _ = api.check_routes(
         table, rows_table(request["orders"], "orders"),
-        table_of(request.get("vehicles"), "vehicles"), eta=_WORKER["eta"], **inputs,
+        table_of(request.get("vehicles"), "vehicles"), eta=eta, **inputs,
     )  # fmt: skip
-    return current, request, inputs
+    return current, request, inputs, eta
 
 
 def dispatch(operation: str, job: str, tenant: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -192,9 +212,10 @@ def dispatch(operation: str, job: str, tenant: str, body: dict[str, Any]) -> dic
     try:
         if operation == "eta":
             return _eta(body)
-        current, request, inputs = _stored(job)
+        current, request, inputs, eta = _stored(job)
+        road = inputs["road_map"]
         if operation == "check":
-            return _check(current, request, inputs, body)
+            return _check(current, request, inputs, eta, body)
         if operation == "insert":
             new = [dict(row) for row in body.get("orders") or []]
             if not new:
@@ -202,7 +223,7 @@ def dispatch(operation: str, job: str, tenant: str, body: dict[str, Any]) -> dic
             result, placed = current, []
             for row in new:
                 result = api.insert_order(result, rows_table([row], "orders"),
-                                          road_map=_WORKER["map"], eta=_WORKER["eta"])  # fmt: skip
+                                          road_map=road, eta=eta)  # fmt: skip
                 i = result.problem.n_orders - 1
                 on = [result.problem.vehicle_id[r.vehicle] for r in result.routes if i in r.orders]
                 placed.append({"order_id": str(row.get("order_id")),
@@ -214,7 +235,7 @@ def dispatch(operation: str, job: str, tenant: str, body: dict[str, Any]) -> dic
             positions = {str(p["vehicle_id"]): (float(p["lat"]), float(p["lon"]))
                          for p in body.get("positions") or []}  # fmt: skip
             result = api.replan(
-                current, now=str(body["now"]), road_map=_WORKER["map"], eta=_WORKER["eta"],
+                current, now=str(body["now"]), road_map=road, eta=eta,
                 done=body.get("done"), positions=positions or None,
                 keep=str(body.get("keep", "none")),
                 time_limit_s=float(body.get("time_limit", 5.0)), workers=1,
@@ -226,33 +247,35 @@ def dispatch(operation: str, job: str, tenant: str, body: dict[str, Any]) -> dic
         raise DispatchError(422, str(exc)) from None
     except KeyError as exc:
         raise DispatchError(422, f"{exc.args[0]} is missing") from None
-    files = _files(result, _WORKER["map"])
+    files = _files(result, road)
     new_job = store.add_done(tenant, request, result.summary(), files, made)
     return {"id": new_job, "status": "done", "orders": placed, "summary": result.summary()}
 
 
 def _check(
-    current: api.Plan, request: dict[str, Any], inputs: dict[str, Any], body: dict[str, Any]
-) -> dict[str, Any]:
+    current: api.Plan, request: dict[str, Any], inputs: dict[str, Any], eta: Any,
+    body: dict[str, Any],
+) -> dict[str, Any]:  # fmt: skip
     """Violations of a sequence (``routes`` rows, default the stored plan's) and, with a
     model, each stop's chance of starting late."""
     orders = rows_table(request["orders"], "orders")
     vehicles = table_of(request.get("vehicles"), "vehicles")
     routes = rows_table(body["routes"], "routes") if body.get("routes") else current.routes_table()
-    audited, found = api.check_routes(routes, orders, vehicles, eta=_WORKER["eta"], **inputs)
+    audited, found = api.check_routes(routes, orders, vehicles, eta=eta, **inputs)
     out: dict[str, Any] = {"summary": audited.summary(),
                            "violations": found.to_dict("records"), "risk": None}  # fmt: skip
-    if _WORKER["eta"] is not None:
-        risk = api.late_risk(routes, orders, vehicles, model=_WORKER["eta"].model, **inputs)
+    if eta is not None:
+        risk = api.late_risk(routes, orders, vehicles, model=eta.model, **inputs)
         out["risk"] = risk.to_dict("records")
     return out
 
 
 def _eta(body: dict[str, Any]) -> dict[str, Any]:
     """The model's predictions for given legs (trips.csv rows) and stops (stops.csv rows)."""
-    if _WORKER["eta"] is None:
-        raise DispatchError(409, "this server has no ETA model (start it with --eta-model)")
+    road, eta = _place(body.get("map"))
+    if eta is None:
+        raise DispatchError(409, "this server has no ETA model for this map (--eta-model)")
     trips = rows_table(body.get("trips") or [], "trips")
     stops = rows_table(body.get("stops") or [], "stops")
-    t, s = api.predict_eta(_WORKER["eta"].model, _WORKER["map"], trips, stops)
+    t, s = api.predict_eta(eta.model, road, trips, stops)
     return {"trips": t.to_dict("records"), "stops": s.to_dict("records")}
