@@ -210,16 +210,22 @@ def test_ctrl_c_during_the_search_writes_the_best_plan_so_far(tmp_path, backend,
     assert doc["summary"]["assigned"] > 30
 
 
+def _plan_files(tmp_path, orders, vehicles):
+    """`route plan` of orders.csv and vehicles.csv given as text, on the example city."""
+    (tmp_path / "orders.csv").write_text(orders)
+    (tmp_path / "vehicles.csv").write_text(vehicles)
+    out = tmp_path / "plan"
+    r = _run("plan", tmp_path / "orders.csv", "--map", EXAMPLES / "city.graphml", "--vehicles",
+             tmp_path / "vehicles.csv", "--solution-limit", "1", "--out", out)  # fmt: skip
+    assert r.exit_code == 0, r.output
+    return out, r
+
+
 def test_a_day_with_nothing_plannable_writes_routes_csv_with_its_header(tmp_path):
     """Found by the fuzz benchmark: no route at all crashed writing routes.csv."""
-    orders = tmp_path / "orders.csv"
-    orders.write_text("order_id,lat,lon\no0,52.375,4.875\no1,52.375,4.875\n")
-    vehicles = tmp_path / "vehicles.csv"
-    vehicles.write_text("vehicle_id,depot_lat,depot_lon,capacity\nv1,52.375,4.875,0\n")
-    out = tmp_path / "plan"
-    r = _run("plan", orders, "--map", EXAMPLES / "city.graphml", "--vehicles", vehicles,
-             "--solution-limit", "1", "--out", out)  # fmt: skip
-    assert r.exit_code == 0, r.output
+    out, _ = _plan_files(
+        tmp_path, "order_id,lat,lon\no0,52.375,4.875\no1,52.375,4.875\n",
+        "vehicle_id,depot_lat,depot_lon,capacity\nv1,52.375,4.875,0\n")  # fmt: skip
     routes = pd.read_csv(out / "routes.csv")
     assert len(routes) == 0 and list(routes.columns)[:3] == ["vehicle_id", "seq", "kind"]
     assert "largest vehicle holds 0" in (out / "unassigned.csv").read_text()
@@ -228,12 +234,7 @@ def test_a_day_with_nothing_plannable_writes_routes_csv_with_its_header(tmp_path
 def test_a_window_opening_after_every_shift_ends_is_a_reason_not_a_crash(tmp_path):
     """Found by the fuzz benchmark: an open window end was filled with the fleet's last
     hour, before its start."""
-    orders = tmp_path / "orders.csv"
-    orders.write_text("order_id,lat,lon,window_start\no0,52.375,4.875,08:00\no1,52.37,4.88,\n")
-    vehicles = tmp_path / "vehicles.csv"
-    vehicles.write_text("vehicle_id,depot_lat,depot_lon,shift_end\nv0,52.375,4.875,06:00\n")
-    out = tmp_path / "plan"
-    r = _run("plan", orders, "--map", EXAMPLES / "city.graphml", "--vehicles", vehicles,
-             "--solution-limit", "1", "--out", out)  # fmt: skip
-    assert r.exit_code == 0, r.output
+    _, r = _plan_files(
+        tmp_path, "order_id,lat,lon,window_start\no0,52.375,4.875,08:00\no1,52.37,4.88,\n",
+        "vehicle_id,depot_lat,depot_lon,shift_end\nv0,52.375,4.875,06:00\n")  # fmt: skip
     assert "planned 1 of 2 orders" in r.output and "o0: no vehicle can deliver it" in r.output

@@ -45,6 +45,10 @@ CREATE TABLE IF NOT EXISTS files (
 """
 
 
+#: The columns of a job its owner sees.
+_SHOWN = "id, status, created, updated, progress, error, summary"
+
+
 class JobStore:
     """Jobs in the SQLite file ``path`` (created with its folder when missing)."""
 
@@ -100,8 +104,7 @@ class JobStore:
         """The job, if it exists and belongs to ``tenant`` (None otherwise)."""
         with self._db() as db:
             row = db.execute(
-                "SELECT id, status, created, updated, progress, error, summary FROM jobs "
-                "WHERE id = ? AND tenant = ?",
+                f"SELECT {_SHOWN} FROM jobs WHERE id = ? AND tenant = ?",
                 (job, tenant),
             ).fetchone()
         return dict(row) if row is not None else None
@@ -115,8 +118,7 @@ class JobStore:
         """The tenant's latest jobs, newest first."""
         with self._db() as db:
             rows = db.execute(
-                "SELECT id, status, created, updated, progress, error, summary FROM jobs "
-                "WHERE tenant = ? ORDER BY created DESC LIMIT ?",
+                f"SELECT {_SHOWN} FROM jobs WHERE tenant = ? ORDER BY created DESC LIMIT ?",
                 (tenant, limit),
             ).fetchall()
         return [dict(r) for r in rows]
