@@ -6,7 +6,8 @@ concurrent clients to a `route serve` started here, each polled until done.
 Each plan is 10 orders of the example day (a different slice each) with its 4 vans,
 ``time_limit`` 1 s. Reports throughput (plans done per second), the latency from POST to
 done (p50, p95), errors (any answer other than 202 on POST and done at the end: target 0)
-and the server's memory (its process and solver processes) before and after. Writes
+and the server's memory (its process and solver processes, after a warm-up of two plans
+per solver process) before and after. Writes
 ``benchmarks/results/service.json``.
 """
 
@@ -67,8 +68,6 @@ def main() -> None:
                         break
                 except httpx.HTTPError:
                     time.sleep(0.2)
-            time.sleep(2)  # the solver processes load the map
-            before = _memory(server.pid)
             headers = {"Authorization": f"Bearer {KEY}"}
 
             def one(k: int) -> tuple[float, bool]:
@@ -87,6 +86,10 @@ def main() -> None:
                             return time.perf_counter() - t0, doc["status"] == "done"
                         time.sleep(0.05)
 
+            # warm up: the solver processes start (and load the map) with the first plans
+            with ThreadPoolExecutor(args.workers) as pool:
+                list(pool.map(one, range(args.workers * 2)))
+            before = _memory(server.pid)
             t0 = time.perf_counter()
             with ThreadPoolExecutor(args.clients) as pool:
                 results = list(pool.map(one, range(args.plans)))

@@ -186,7 +186,7 @@ def create_app(config: ServiceConfig) -> Any:
         )  # fmt: skip
         try:
             yield
-        finally:
+        finally:  # jobs left queued or running are failed, with the reason, at the next start
             pool["solve"].shutdown(wait=False, cancel_futures=True)
 
     app = FastAPI(
