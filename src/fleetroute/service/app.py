@@ -58,6 +58,9 @@ FILES = {
     "report.html": "text/html; charset=utf-8",
 }
 
+#: A cancelled job's error: it is failed, SPEC's statuses being queued|running|done|failed.
+CANCELLED = "cancelled by its owner"
+
 #: The cookie that carries a person's key in the browser (set by ``/?key=...``).
 COOKIE = "fleetroute_key"
 
@@ -366,13 +369,13 @@ def create_app(config: ServiceConfig) -> Any:
         dropped)."""
         _owned(store, job, who)
         worker = store.worker(job)
-        if not store.set_status(job, "cancelled", only_from=("queued", "running"),
-                                error="cancelled by its owner"):  # fmt: skip
+        if not store.set_status(job, "failed", only_from=("queued", "running"),
+                                error=CANCELLED):  # fmt: skip
             raise HTTPException(409, "the plan is already finished")
         if worker is not None:  # its search ends now; the result is dropped
             with contextlib.suppress(ProcessLookupError):
                 os.kill(worker, signal.SIGUSR1)
-        return {"id": job, "status": "cancelled"}
+        return {"id": job, "status": "failed", "error": CANCELLED}
 
     return _size_limit(app, config.max_body_bytes) if config.max_body_bytes else app
 

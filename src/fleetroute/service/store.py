@@ -18,9 +18,10 @@ from typing import Any
 
 __all__ = ["JobStore", "STATUSES"]
 
-#: A job's life: queued -> running -> done | failed; cancelled by its owner at any time
+#: A job's life (SPEC): queued -> running -> done | failed; a job its owner cancels before
+#: it is done is failed, with that as its error.
 #: before it is done.
-STATUSES = ("queued", "running", "done", "failed", "cancelled")
+STATUSES = ("queued", "running", "done", "failed")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
