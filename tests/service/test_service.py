@@ -160,6 +160,8 @@ def test_bad_input_is_422_naming_the_field_or_the_file_row_and_column(server):
         r = c.post("/v1/plans", files=files)
         assert r.status_code == 422
         assert "orders.csv: row 3, column 'lat'" in r.json()["detail"][0]["msg"]
+        r = c.post("/v1/plans", files=files, data={"date": "2026-13-40"})
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "date"]
         for answer in (r.text, c.post("/v1/plans", json=day).text):
             assert "Traceback" not in answer and str(EXAMPLES.parent) not in answer
 

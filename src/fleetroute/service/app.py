@@ -401,6 +401,12 @@ async def _from_upload(request: Request) -> dict[str, Any]:
     """A multipart upload as the JSON body's lists (rows of text cells)."""
     form = await request.form()
     body: dict[str, Any] = {"date": form.get("date") or None, "map": form.get("map") or None}
+    if body["date"] is not None:
+        try:
+            dt.date.fromisoformat(str(body["date"]))
+        except ValueError:
+            where = {"loc": ["body", "date"], "msg": f"'{body['date']}' is not YYYY-MM-DD"}
+            raise HTTPException(422, [where]) from None
     for name in ("orders", "vehicles", "stores"):
         part = form.get(name)
         if part is None or isinstance(part, str):
