@@ -52,7 +52,10 @@ def _named_maps(given: tuple[str, ...]) -> dict[str, Path]:
     help="The quantile plans use [default: the model's planning quantile].",
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+    help="Port to listen on.",
+)  # fmt: skip
 @click.option(
     "--data",
     "data_dir",
