@@ -27,6 +27,7 @@ from fleetroute.api import (
     plan,
     predict_eta,
     replan,
+    slots,
     train_eta,
 )
 from fleetroute.distributed.partition import plan_partitioned
@@ -83,6 +84,7 @@ __all__ = [
     "late_risk",
     "replan",
     "insert_order",
+    "slots",
     "evaluate_eta",
     "predict_eta",
     "train_eta",

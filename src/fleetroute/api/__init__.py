@@ -49,6 +49,7 @@ from fleetroute.api.planning import (
     stop_on_ctrl_c,
 )
 from fleetroute.api.report import plan_report
+from fleetroute.api.slots import SLOT_COLUMNS, slots
 from fleetroute.routing.plan import Plan
 
 __all__ = [
@@ -65,6 +66,8 @@ __all__ = [
     "replan",
     "late_risk",
     "plan_report",
+    "slots",
+    "SLOT_COLUMNS",
     "stop_on_ctrl_c",
     "road_map_of",
     "MAX_SNAP_M",

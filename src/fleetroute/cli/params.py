@@ -10,7 +10,7 @@ import click
 
 from fleetroute.times import origin_of, parse_time_s
 
-__all__ = ["LAT_LON", "SHIFT", "VIEWS", "OUT_DIR", "OUT_FILE"]
+__all__ = ["LAT_LON", "SHIFT", "VIEWS", "OUT_DIR", "OUT_FILE", "WINDOWS"]
 
 
 class LatLonType(click.ParamType):
@@ -93,7 +93,22 @@ class OutputPath(click.Path):
         return path
 
 
+class WindowsType(click.ParamType):
+    """Comma-separated ``HH:MM-HH:MM`` windows, as (start, end) seconds of the day."""
+
+    name = "HH:MM-HH:MM,..."
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, list):
+            return value
+        parts = [part.strip() for part in str(value).split(",") if part.strip()]
+        if not parts:
+            self.fail("give at least one window, e.g. 08:00-10:00,10:00-12:00", param, ctx)
+        return [SHIFT.convert(part, param, ctx) for part in parts]
+
+
 LAT_LON = LatLonType()
+WINDOWS = WindowsType()
 #: An output folder, an output file.
 OUT_DIR = OutputPath(folder=True)
 OUT_FILE = OutputPath(folder=False)

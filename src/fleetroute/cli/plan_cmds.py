@@ -21,7 +21,7 @@ from fleetroute.api import (
     write_csv,
     write_plan,
 )
-from fleetroute.cli.params import OUT_FILE, VIEWS
+from fleetroute.cli.params import OUT_FILE, VIEWS, WINDOWS
 from fleetroute.errors import InputError
 
 if TYPE_CHECKING:
@@ -303,6 +303,53 @@ def replan_cmd(
     )
     write_plan(result, out_dir)
     _report(result, out_dir)
+
+
+@cli.command("slots")
+@_driven_options
+@click.option(
+    "--new",
+    "new_orders",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="New orders (orders.csv columns; their own windows are ignored).",
+)
+@click.option(
+    "--windows",
+    type=WINDOWS,
+    help="Candidate windows [default: two-hour windows across the shifts].",
+)
+@_out_dir("slots", "slots.csv")
+def slots_cmd(
+    routes: Path,
+    orders: Path,
+    day: Day,
+    new_orders: Path,
+    windows: list[tuple[int, int]] | None,
+    out_dir: Path,
+) -> None:
+    """Which windows can each NEW order still get in ROUTES (a routes.csv), at what cost?
+
+    A window is offered only when inserting the order with it keeps every planned stop on
+    time and every constraint (as `route insert` would book it).
+    """
+    current = _driven(routes, orders, day)
+    table = api.slots(current, new_orders, road_map=day.road_map, eta=day.eta, windows=windows)
+    _atomic_dir(out_dir, lambda folder: write_csv(table, folder / "slots.csv"),
+                replaces=("slots.csv",))  # fmt: skip
+    for order_id, rows in table.groupby("order_id", sort=False):
+        offered = rows[rows["feasible"]]
+        spans = ", ".join(
+            f"{str(start)[11:16]}-{str(end)[11:16]} (+{float(cost):.2f})"
+            for start, end, cost in zip(
+                offered["window_start"],
+                offered["window_end"],
+                offered["marginal_cost"],
+                strict=True,
+            )
+        )
+        click.echo(f"  {order_id}: {len(offered)} of {len(rows)} windows: {spans or 'none'}")
+    click.echo(f"wrote {out_dir}/slots.csv")
 
 
 @cli.command("insert")

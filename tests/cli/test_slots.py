@@ -1,0 +1,69 @@
+"""Windows at checkout (`route slots`, `fleetroute.slots`): a window is offered only when
+booking it keeps every promise, and booking an offered window does what the offer said."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from conftest import EXAMPLE_DAY, EXAMPLES, PLAN_DATE, example_plan
+from fleetroute import check_routes, insert_order, slots
+from fleetroute.api import SLOT_COLUMNS
+from fleetroute.cli import cli
+
+NEW = pd.DataFrame({"order_id": ["N1", "N2"], "lat": ["52.371", "52.383"],
+                    "lon": ["4.893", "4.905"], "window_start": ["09:00", ""]})  # fmt: skip
+H = 3600
+
+
+@pytest.fixture(scope="module")
+def current(example_map):
+    return example_plan(example_map, solution_limit=10, workers=1)
+
+
+def test_windows_outside_every_shift_are_not_offered_and_say_why(current, example_map):
+    table = slots(current, NEW, road_map=example_map,
+                  windows=[(4 * H, 6 * H), (21 * H, 23 * H), (10 * H, 12 * H)])  # fmt: skip
+    assert list(table.columns) == list(SLOT_COLUMNS) and len(table) == 6
+    for order_id in ("N1", "N2"):
+        mine = table[table["order_id"] == order_id].reset_index(drop=True)
+        assert list(mine["feasible"]) == [False, False, True]
+        assert all(mine["reason"][:2] != "") and mine["reason"][2] == ""
+        assert mine["vehicle_id"][2] in current.problem.vehicle_id
+        assert mine["marginal_cost"][2] > 0
+
+
+def test_every_offered_window_books_as_offered_and_keeps_the_other_promises(current, example_map):
+    table = slots(current, NEW.iloc[[0]], road_map=example_map)  # two-hour windows, all shifts
+    offered = table[table["feasible"]]
+    assert 0 < len(offered) < len(table)  # some windows fit, the late evening ones do not
+    for row in offered.itertuples():
+        order = NEW.iloc[[0]].assign(window_start=row.window_start, window_end=row.window_end)
+        booked = insert_order(current, order, road_map=example_map)
+        i = booked.problem.n_orders - 1
+        assert i not in booked.unassigned
+        assert booked.problem.vehicle_id[next(r.vehicle for r in booked.routes if i in r.orders)
+                                         ] == row.vehicle_id  # fmt: skip
+        assert booked.objective - current.objective == pytest.approx(row.marginal_cost, abs=0.01)
+        orders = pd.concat([pd.read_csv(EXAMPLES / "orders.csv", dtype=str, keep_default_na=False),
+                            order.astype(str)], ignore_index=True).fillna("")  # fmt: skip
+        _, found = check_routes(booked.routes_table(), orders, EXAMPLES / "vehicles.csv",
+                                road_map=example_map, stores=EXAMPLES / "stores.csv",
+                                plan_date=PLAN_DATE)  # fmt: skip
+        assert found[found["violation"] != "not_routed"].empty, found
+
+
+def test_route_slots_writes_slots_csv(example_routes, tmp_path):
+    new = tmp_path / "new.csv"
+    NEW.to_csv(new, index=False)
+    out = tmp_path / "slots"
+    args = ["slots", str(example_routes), *EXAMPLE_DAY, "--new", str(new)]
+    r = CliRunner().invoke(cli, [*args, "--windows", "04:00-06:00,10:00-12:00", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    table = pd.read_csv(out / "slots.csv", dtype=str, keep_default_na=False)
+    assert list(table.columns) == list(SLOT_COLUMNS)
+    assert list(table["feasible"]) == ["False", "True", "False", "True"]
+    assert "N1: 1 of 2 windows: 10:00-12:00" in r.output
+    bad = CliRunner().invoke(cli, [*args, "--windows", "12:00-10:00", "--out", str(out)])
+    assert bad.exit_code == 2 and "ends before it starts" in bad.output
