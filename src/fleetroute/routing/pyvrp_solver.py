@@ -41,7 +41,8 @@ from typing import Any, cast
 import numpy as np
 import pyvrp
 from pyvrp.exceptions import PenaltyBoundWarning, ScalingWarning
-from pyvrp.stop import MaxIterations, MaxRuntime
+from pyvrp.search import LocalSearch, PerturbationManager, compute_neighbours
+from pyvrp.stop import MaxIterations
 
 from fleetroute.routing.options import (
     OVERRUN_SHARE,
@@ -51,8 +52,9 @@ from fleetroute.routing.options import (
 )
 from fleetroute.routing.problem import Problem
 from fleetroute.routing.schedule import AT_DEPOT, DROPOFF, PICKUP, RELOAD, Route
+from fleetroute.routing.zones import SECTOR_SHARE
 
-__all__ = ["supports", "solve_pyvrp"]
+__all__ = ["supports", "solve_pyvrp", "zones_to_build"]
 
 #: The smallest non-zero cost per metre or per second becomes this many integer units.
 #: PyVRP's penalty manager works best with small integer costs: measured on Solomon, a
@@ -384,6 +386,8 @@ _PARAMS = pyvrp.SolveParams(penalty=pyvrp.PenaltyParams(max_penalty=_MAX_PENALTY
 
 #: Share of the search spent on fleet minimisation when vehicles carry a fixed cost.
 _FLEET_SHARE = 0.3
+#: Fleet minimisation only where that share has time for this many first plans.
+_FLEET_TRIES = 8
 
 
 #: Seconds kept back for starting the worker processes and bringing their plans back.
@@ -430,7 +434,75 @@ class _UntilStopped:
         return stop_requested() or bool(self.inner(best_cost))
 
 
-def _guided(data: pyvrp.ProblemData, stop: Any, seed: int) -> pyvrp.Result:
+class _Until:
+    """A PyVRP stopping criterion that ends the search at a ``time.perf_counter()``
+    instant, or when :data:`STOP` is set. PyVRP's ``MaxRuntime`` starts its clock at its
+    first call, after the initial plan is built: on a 5,000-order day that took 4.5 s, all
+    of it beyond the limit. This one counts it."""
+
+    def __init__(self, at: float) -> None:
+        self.at = at
+
+    def __call__(self, best_cost: float) -> bool:
+        return stop_requested() or time.perf_counter() >= self.at
+
+
+#: Seconds of neighbourhood and initial plan a search needs, per order squared (a
+#: 5,000-order day: 2.3 s of neighbourhood, then 2.2 s of initial plan, on one core).
+_BUILD_S_PER_ORDER2 = 1.8e-7
+
+
+#: A PyVRP day is searched in zones when building one search's neighbourhood and first
+#: plan would take more than this share of its time.
+_BUILD_SHARE = 0.3
+
+
+def build_seconds(problem: Problem, orders: np.ndarray) -> float:
+    """About how long one PyVRP search of ``orders`` takes to build its first plan."""
+    visits = orders.shape[0] + int(problem.has_store[orders].sum())  # pickups are visits too
+    return _BUILD_S_PER_ORDER2 * visits**2
+
+
+def zones_to_build(problem: Problem, orders: np.ndarray, seconds: float, workers: int) -> int:
+    """How many zones (of :mod:`.zones`) a PyVRP day needs so that each zone's search
+    builds its first plan in a small share of its time: 1 (the whole day) unless the time
+    limit is short for the day's size (5,000 orders at 5 s need 2)."""
+    whole = build_seconds(problem, orders)
+    for k in range(1, min(orders.shape[0], problem.n_vehicles) + 1):
+        budget = seconds if k == 1 else seconds * SECTOR_SHARE / -(-k // workers)
+        if whole / k**2 <= _BUILD_SHARE * budget:
+            return k
+    return max(1, min(orders.shape[0], problem.n_vehicles))
+
+
+def _run(
+    data: pyvrp.ProblemData,
+    stop: Any,
+    seed: int,
+    neighbours: Any,
+    initial: pyvrp.Solution | None = None,
+) -> tuple[pyvrp.Result, float]:
+    """PyVRP's iterated local search as :func:`pyvrp.solve` runs it, on neighbours
+    computed once for every run of a search (PyVRP computes them again each call); the
+    result and the seconds the initial plan took to build (0 when ``initial`` is given)."""
+    rng = pyvrp.RandomNumberGenerator(seed=seed)
+    ls = LocalSearch(data, rng, neighbours, PerturbationManager(_PARAMS.perturbation))
+    for operator in _PARAMS.operators:
+        if operator.supports(data):
+            ls.add_operator(operator(data))
+    penalties = pyvrp.PenaltyManager(_PARAMS.penalty.midpoint_penalties(data), _PARAMS.penalty)
+    t0 = time.perf_counter()
+    if initial is None:  # as pyvrp.solve: a random plan, improved once
+        random = pyvrp.Solution.make_random(data, rng)
+        initial = ls(random, penalties.max_cost_evaluator(), exhaustive=True)
+    built = time.perf_counter() - t0
+    search = pyvrp.IteratedLocalSearch(data, penalties, ls, initial, _PARAMS.ils)
+    return search.run(stop, collect_stats=False), built
+
+
+def _guided(
+    data: pyvrp.ProblemData, stop: Any, seed: int, neighbours: Any, end: float | None
+) -> pyvrp.Result:
     """A search whose routes are kept near the length a first, short search found.
 
     On the 400-order store day (free-flow, 60 s) PyVRP alone ended at 3,860-3,930 with
@@ -439,30 +511,26 @@ def _guided(data: pyvrp.ProblemData, stop: Any, seed: int) -> pyvrp.Result:
     searches (3,856): the cap steers it out of long all-day routes that wait between
     windows. A capped plan is a plan of the uncapped day, so the cheaper of the two
     searches' plans is kept.
+
+    The capped search builds its own initial plan; when the time left (``end``, a
+    ``time.perf_counter()`` instant; ``None`` for a fixed effort) is under three such
+    builds, the first search goes on instead, so that a big day keeps its time limit.
     """
-    first = pyvrp.solve(
-        data, stop=stop(_GUIDE_SHARE), seed=seed, collect_stats=False, params=_PARAMS
-    )
+    first, built = _run(data, stop(_GUIDE_SHARE, _GUIDE_SHARE), seed, neighbours)
     routes = first.best.routes()
-    if not first.is_feasible() or len(routes) < _GUIDE_MIN_ROUTES:
-        # too few routes for their mean to say how long one should be: search on from there
-        return pyvrp.solve(
-            data,
-            stop=stop(1 - _GUIDE_SHARE),
-            seed=seed,
-            collect_stats=False,
-            params=_PARAMS,
-            initial_solution=first.best,
-        )
+    short = end is not None and end - time.perf_counter() < 3 * built
+    if short or not first.is_feasible() or len(routes) < _GUIDE_MIN_ROUTES:
+        # too few routes for their mean to say how long one should be, or too little
+        # time to start again: search on from there
+        more, _ = _run(data, stop(1 - _GUIDE_SHARE, 1.0), seed, neighbours, first.best)
+        return more
     cap = int(_GUIDE_CAP * np.mean([r.distance() for r in routes]))
     capped = data.replace(
         vehicle_types=[
             t.replace(max_distance=min(t.max_distance, cap)) for t in data.vehicle_types()
         ]
     )
-    second = pyvrp.solve(
-        capped, stop=stop(1 - _GUIDE_SHARE), seed=seed, collect_stats=False, params=_PARAMS
-    )
+    second, _ = _run(capped, stop(1 - _GUIDE_SHARE, 1.0), seed, neighbours)
     if second.is_feasible() and second.cost() < first.cost():
         return second
     return first
@@ -476,7 +544,9 @@ def _search(
     minimise: bool,
     guide: bool = False,
 ) -> SearchResult:
-    """One PyVRP search of ``model`` (``None``: the model this worker was forked with).
+    """One PyVRP search of ``model`` (``None``: the model this worker was forked with),
+    ending ``seconds`` after it starts (building its neighbourhood and first plan
+    included), or after ``iterations``.
 
     With ``minimise`` and one vehicle type that has a fixed cost, the fleet is minimised
     first (PyVRP's ``minimise_fleet``) and the rest of the time goes to the running costs
@@ -484,26 +554,39 @@ def _search(
     the best-known fleet on R207 and RC201 where a search on the full fleet kept an extra
     vehicle. It runs beside a search on the full fleet with optional orders, and the
     cheaper feasible plan, fixed costs and the prizes of left-out orders counted, is kept.
+    Each fleet PyVRP tries builds a first plan again, so a day too big to try several in
+    its share of the time is not minimised.
     """
     m = model if model is not None else _FORKED
     assert m is not None, "a forked search needs the model set before forking"
-    data = m.data
+    t0 = time.perf_counter()
+    end = None if iterations is not None else t0 + seconds
 
-    def stop(share: float) -> pyvrp.stop.StoppingCriterion:
+    def stop(share: float, until: float) -> Any:
+        """Run for ``share`` of the iterations, or until ``until`` of the time."""
         if iterations is not None:
             return _UntilStopped(MaxIterations(max(1, int(iterations * share))))
-        return _UntilStopped(MaxRuntime(max(0.01, seconds * share)))
+        return _Until(t0 + seconds * until)
 
-    t0 = time.perf_counter()
     with warnings.catch_warnings():
         # PyVRP warns when its penalties saturate; an infeasible result is handled below
         warnings.simplefilter("ignore", PenaltyBoundWarning)
         warnings.simplefilter("ignore", ScalingWarning)
+        data = m.data
         types = data.vehicle_types()
         dropped_fixed = 0
-        minimised = minimise and m.required is not None and len(types) == 1
-        if minimised and types[0].fixed_cost > 0 and m.required is not None:
-            fleet = pyvrp.minimise_fleet(m.required, stop(_FLEET_SHARE), seed=seed, params=_PARAMS)
+        tries = seconds * _FLEET_SHARE / (_BUILD_S_PER_ORDER2 * max(1, data.num_locations) ** 2)
+        minimised = (
+            minimise
+            and m.required is not None
+            and len(types) == 1
+            and types[0].fixed_cost > 0
+            and (iterations is not None or tries >= _FLEET_TRIES)
+        )
+        if minimised and m.required is not None:
+            fleet = pyvrp.minimise_fleet(
+                m.required, stop(_FLEET_SHARE, _FLEET_SHARE), seed=seed, params=_PARAMS
+            )
             # on exactly the smallest fleet the fixed cost decides nothing and only blurs
             # PyVRP's penalties: search on the running costs, add it back to compare.
             # Every order stays required (a search with optional orders runs ~40% fewer
@@ -511,18 +594,12 @@ def _search(
             # is kept.
             data = m.required.replace(vehicle_types=[fleet.replace(fixed_cost=0)])
             dropped_fixed = types[0].fixed_cost
-            # the rest of the budget: the remaining time, or the remaining iterations
-            seconds = max(0.01, seconds - (time.perf_counter() - t0))
-            share = 1.0 if iterations is None else 1.0 - _FLEET_SHARE
-        else:
-            minimised = False
-            share = 1.0
+        neighbours = compute_neighbours(data, _PARAMS.neighbourhood)
         if guide and not minimised:
-            result = _guided(data, stop, seed)
+            result = _guided(data, stop, seed, neighbours, end)
         else:
-            result = pyvrp.solve(
-                data, stop=stop(share), seed=seed, collect_stats=False, params=_PARAMS
-            )
+            share = 1.0 - _FLEET_SHARE if minimised else 1.0
+            result, _ = _run(data, stop(share, 1.0), seed, neighbours)
     routes = [
         (
             int(route.vehicle_type()),

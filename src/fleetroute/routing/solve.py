@@ -28,7 +28,7 @@ from fleetroute.routing.ortools_solver import solve_ortools
 from fleetroute.routing.plan import Plan
 from fleetroute.routing.portfolio import BOTH, portfolio
 from fleetroute.routing.problem import Problem
-from fleetroute.routing.pyvrp_solver import solve_pyvrp, supports
+from fleetroute.routing.pyvrp_solver import build_seconds, solve_pyvrp, supports, zones_to_build
 from fleetroute.routing.schedule import Route
 from fleetroute.routing.screen import screen
 from fleetroute.routing.zones import n_zones, solve_in_zones
@@ -89,11 +89,18 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
     why_not = supports(p, orders)
     if opts.backend == "pyvrp" and why_not:
         raise InputError("--backend", f"PyVRP cannot solve this problem: {why_not}")
-    zones = 1 if _picks_pyvrp(p, orders, opts) else n_zones(p, orders, opts)
+    zones = _zones(p, orders, opts, workers)
     if zones > 1:
-        routes, backend, timings = solve_in_zones(p, orders, opts, workers, _search)
+        routes, backend, timings = solve_in_zones(p, orders, opts, workers, _search, zones)
         inputs["zones"] = zones
         search: dict[str, Any] = {"why": _why(p, orders, opts), "zones": zones}
+        if _picks_pyvrp(p, orders, opts):
+            search["why"] = "PyVRP models this day and plans cheaper in the same time"
+            search["zones_why"] = (
+                f"PyVRP's first plan of the whole day takes about "
+                f"{build_seconds(p, orders):.1f} s, too long for a {opts.time_limit_s:.1f} s "
+                "search: the day was searched in zones"
+            )
     else:
         routes, backend, timings, search = _search_day(p, orders, opts, workers)
     elapsed = time.perf_counter() - t0
@@ -115,6 +122,17 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
     unassigned.update(reasons)
     elapsed = time.perf_counter() - t0  # placing and explaining the left-out orders count
     return Plan(p, tuple(routes), unassigned, elapsed, inputs, timings=timings)
+
+
+def _zones(p: Problem, orders: np.ndarray, opts: SolveOptions, workers: int) -> int:
+    """How many zones the day is searched in (1: as a whole). OR-Tools days beyond
+    ``zone_orders``; PyVRP days only when the time limit is too short for the whole day's
+    first plan (see :func:`zones_to_build`)."""
+    if not _picks_pyvrp(p, orders, opts):
+        return n_zones(p, orders, opts)
+    if opts.zone_orders is None or opts.solution_limit is not None or opts.backend != "auto":
+        return 1
+    return zones_to_build(p, orders, opts.time_limit_s, workers)
 
 
 def _picks_pyvrp(p: Problem, orders: np.ndarray, opts: SolveOptions) -> bool:

@@ -25,7 +25,7 @@ from fleetroute.routing.options import SolveOptions, pool_context, worker_pool_k
 from fleetroute.routing.problem import Problem
 from fleetroute.routing.schedule import Route
 
-__all__ = ["n_zones", "sectors", "share_fleet", "solve_in_zones"]
+__all__ = ["SECTOR_SHARE", "n_zones", "sectors", "share_fleet", "solve_in_zones"]
 
 #: A search of one problem: ``(problem, orders, options, workers) -> (routes, backend,
 #: timings)``, ``routes`` None when it found no plan.
@@ -35,7 +35,7 @@ Search = Callable[
 ]
 
 #: Share of the time limit for the sectors; the rest is for the orders they left out.
-_SECTOR_SHARE = 0.85
+SECTOR_SHARE = 0.85
 
 
 def n_zones(p: Problem, orders: np.ndarray, opts: SolveOptions) -> int:
@@ -103,18 +103,24 @@ def _lift(routes: list[Route], vehicles: np.ndarray, orders: np.ndarray) -> list
 
 
 def solve_in_zones(
-    p: Problem, orders: np.ndarray, opts: SolveOptions, workers: int, search: Search
+    p: Problem,
+    orders: np.ndarray,
+    opts: SolveOptions,
+    workers: int,
+    search: Search,
+    k: int | None = None,
 ) -> tuple[list[Route] | None, str, dict[str, float]]:
-    """Search ``orders`` zone by zone (``workers`` zones at a time) and join the routes."""
+    """Search ``orders`` zone by zone (``workers`` zones at a time) and join the routes;
+    ``k`` zones, or :func:`n_zones` of them."""
     global _ZONES
-    k = n_zones(p, orders, opts)
+    k = k or n_zones(p, orders, opts)
     zones = sectors(p, orders, k)
     fleets = share_fleet(p, zones)
     t0 = time.perf_counter()
     problems = [p.with_vehicles(f).with_orders(z) for z, f in zip(zones, fleets, strict=True)]
     rounds = int(np.ceil(k / workers))
     each = dataclasses.replace(  # progress callbacks stay in this process
-        opts, time_limit_s=opts.time_limit_s * _SECTOR_SHARE / rounds, workers=1, on_solution=None
+        opts, time_limit_s=opts.time_limit_s * SECTOR_SHARE / rounds, workers=1, on_solution=None
     )
     timings: dict[str, float] = {"zones": time.perf_counter() - t0}
     _ZONES = problems
@@ -142,7 +148,7 @@ def solve_in_zones(
     if left.size and idle.size:
         rest = dataclasses.replace(
             opts,
-            time_limit_s=max(1.0, opts.time_limit_s * (1 - _SECTOR_SHARE)),
+            time_limit_s=max(1.0, opts.time_limit_s * (1 - SECTOR_SHARE)),
             workers=1,
             on_solution=None,
         )
