@@ -67,3 +67,35 @@ def test_route_slots_writes_slots_csv(example_routes, tmp_path):
     assert "N1: 1 of 2 windows: 10:00-12:00" in r.output
     bad = CliRunner().invoke(cli, [*args, "--windows", "12:00-10:00", "--out", str(out)])
     assert bad.exit_code == 2 and "ends before it starts" in bad.output
+
+
+def test_with_a_model_each_offered_window_says_how_sure_the_promise_is(tiny_city, tiny_model):
+    from days import day_orders, day_stores, day_vehicles
+    from fleetroute import LearnedEta
+    from fleetroute import plan as make_plan
+
+    eta = LearnedEta(tiny_model)
+    stores = day_stores(tiny_city)
+    current = make_plan(day_orders(tiny_city, 30, seed=4, store_share=0.3, window=(9, 17)),
+                        day_vehicles(tiny_city, 4), road_map=tiny_city, stores=stores,
+                        plan_date=PLAN_DATE, eta=eta, solution_limit=20, workers=1)  # fmt: skip
+    new = day_orders(tiny_city, 2, seed=99, store_share=0.5).assign(order_id=["N1", "N2"])
+    # a window before every shift, two-hour windows, and one as long as the shifts
+    table = slots(current, new, road_map=tiny_city, eta=eta,
+                  windows=[(5 * H, 6 * H), (12 * H, 14 * H), (8 * H, 20 * H)])  # fmt: skip
+    offered = table[table["feasible"]]
+    assert len(offered) >= 2 and table["feasible"].iloc[[0, 3]].eq(False).all()
+    assert table.loc[~table["feasible"], "p_on_time"].isna().all()
+    assert offered["p_on_time"].between(0, 1).all()
+    long = offered[offered["window_end"].str.endswith("20:00:00")]
+    assert (long["p_on_time"] > 0.99).all()  # hours of slack: the promise all but sure
+    # booking an offered window with the model keeps it on the stated vehicle
+    row = offered.iloc[0]
+    order = new[new["order_id"] == row["order_id"]].assign(
+        window_start=row["window_start"][11:16], window_end=row["window_end"][11:16]
+    )
+    booked = insert_order(current, order, road_map=tiny_city, eta=eta)
+    table = booked.routes_table()
+    assert set(table.loc[table["order_id"] == row["order_id"], "vehicle_id"]) == {row["vehicle_id"]}
+    without = slots(current, new, road_map=tiny_city, windows=[(8 * H, 20 * H)])
+    assert without["p_on_time"].isna().all()  # free-flow times: no chance to give

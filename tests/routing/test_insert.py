@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import numpy as np
 import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import PLAN_DATE
 from days import day_orders, day_problem, day_stores, day_vehicles
 from fleetroute import insert_order
 from fleetroute import plan as make_plan
-from fleetroute.routing import Plan, SolveOptions, solve
-from fleetroute.routing.insert import cheapest_insertion
+from fleetroute.routing import Plan, Problem, SolveOptions, solve
+from fleetroute.routing.insert import _tried, cheapest_insertion
 from spec_checks import assert_plan_valid
 
 FAST = SolveOptions(time_limit_s=5, solution_limit=30, workers=1)
@@ -154,3 +159,74 @@ def test_place_or_explain_places_what_fits_and_explains_what_does_not(tiny_city)
     )
     found, reason = place_or_explain(late, routes, 3)
     assert found is None and "late" in reason
+
+
+def _random_day(seed: int, n: int, bands: bool) -> Problem:
+    """``n`` orders (some shopped, some with soft windows) for 3 small vans, on made-up
+    distances; with ``bands``, three hour bands of which the first is the fastest."""
+    rng = np.random.default_rng(seed)
+    locs = n + 3
+    xy = rng.uniform(0, 8000, (locs, 2))
+    dist = np.rint(np.sqrt(((xy[:, None] - xy[None]) ** 2).sum(-1))).astype(np.int64)
+    slow = np.stack([dist // 8, dist // 6, dist // 5]).astype(np.int32)
+    ws = rng.integers(8 * 3600, 15 * 3600, n)
+    soft = rng.random(n) < 0.3
+    return Problem(
+        origin=datetime(2026, 3, 2),
+        loc_lat=xy[:, 0],
+        loc_lon=xy[:, 1],
+        travel_s=slow.min(axis=0) if bands else dist // 8,
+        distance_m=dist,
+        band_start_s=[0, 10 * 3600, 13 * 3600] if bands else [],
+        band_travel_s=slow if bands else None,
+        order_id=[f"o{i}" for i in range(n)],
+        order_loc=np.arange(n) + 3,
+        order_store=np.where(rng.random(n) < 0.2, rng.integers(0, 2, n), -1),
+        demand=rng.integers(1, 4, n),
+        items=rng.integers(1, 9, n),
+        window_start_s=ws,
+        window_end_s=ws + rng.integers(900, 3 * 3600, n),
+        dropoff_s=rng.integers(60, 600, n),
+        shop_s=rng.integers(60, 600, n),
+        priority=np.zeros(n),
+        late_cost_per_h=np.where(soft, 20.0, 0.0),
+        max_late_s=np.where(soft, 900, 0),
+        store_id=["S1", "S2"],
+        store_loc=[1, 2],
+        store_open_s=[7 * 3600, 9 * 3600],
+        store_close_s=[21 * 3600] * 2,
+        store_visit_s=[300, 120],
+        vehicle_id=["v1", "v2", "v3"],
+        start_loc=[0, 0, 0],
+        end_loc=[0, 0, 0],
+        capacity=[8, 8, 12],
+        shift_start_s=[7 * 3600, 9 * 3600, 7 * 3600],
+        shift_end_s=[17 * 3600, 20 * 3600, 19 * 3600],
+        fixed_cost=[10.0, 10.0, 15.0],
+        cost_per_hour=[20.0] * 3,
+        cost_per_km=[0.3] * 3,
+        max_stops=[10**6] * 3,
+    )
+
+
+@given(
+    seed=st.integers(min_value=0, max_value=100_000),
+    n=st.integers(min_value=4, max_value=30),
+    bands=st.booleans(),
+)
+@settings(max_examples=80, deadline=None)
+def test_the_bounds_never_rule_out_the_cheapest_insertion(seed, n, bands):
+    # a booking (insert_order, route slots) schedules only the positions that the bounds
+    # leave a chance: it must find the same cheapest insertion as scheduling every one
+    p = _random_day(seed, n, bands)
+    routes: list = []
+    for order in range(n - 4):  # routes built one order at a time, every position tried
+        found, _ = _tried(p, routes, order, -1, {}, bounded=False)
+        if found is not None:
+            routes = [r for r in routes if r.vehicle != found.route.vehicle] + [found.route]
+    for order in range(n - 4, n):
+        fast, _ = _tried(p, routes, order, -1, {}, bounded=True)
+        full, _ = _tried(p, routes, order, -1, {}, bounded=False)
+        assert (fast is None) == (full is None)
+        if full is not None and fast is not None:
+            assert fast.added_cost == pytest.approx(full.added_cost)

@@ -52,6 +52,7 @@ def _with_places(
     o = np.concatenate([np.repeat(new, total), np.tile(nodes[:n_old], m)])
     d = np.concatenate([np.tile(everything, m), np.repeat(new, n_old)])
     secs, metres = eta.leg_bands(rmap, o, d, band_starts=band_starts)
+    secs, metres = np.array(secs, dtype=np.float64), np.array(metres, dtype=np.float64)
     same = o == d
     secs[:, same] = 0.0
     metres[same] = 0.0
@@ -108,8 +109,21 @@ def insert_order(
         The same routes with the order added, or with the order in ``unassigned`` and the
         constraint that kept it out.
     """
-    from fleetroute.routing.insert import cheapest_insertion, why_left_out
+    bigger = with_new_order(plan, order, road_map=road_map, eta=eta, max_snap_m=max_snap_m)
+    return booked(plan, bigger)
 
+
+def with_new_order(
+    plan: Plan,
+    order: Mapping[str, Any] | pd.DataFrame,
+    *,
+    road_map: RoadMap | str | Path,
+    eta: EtaProvider | None = None,
+    max_snap_m: float = MAX_SNAP_M,
+) -> Problem:
+    """The plan's problem with one more order (the last index), its legs to and from the
+    plan's places and its service times predicted; not yet placed on any route. Its
+    excluded reason, if it cannot be planned at all, is in ``excluded``."""
     p = plan.problem
     rmap = road_map_of(road_map)
     eta = eta or FreeFlow()
@@ -150,7 +164,7 @@ def insert_order(
         int(o[f"demand_{name}"].iloc[0]) if f"demand_{name}" in o.columns else 0
         for name in p.dim_names
     ]
-    bigger = grown.replace(
+    return grown.replace(
         skill_names=tuple(names),
         order_skills=np.append(p.order_skills, sum(1 << names.index(x) for x in set(labels))),
         dim_demand=np.vstack([p.dim_demand, np.array([demand_of], dtype=np.int64)]),
@@ -171,10 +185,17 @@ def insert_order(
         order_rank=np.append(p.order_rank, -1),
         excluded=excluded,
     )
-    index = p.n_orders
+
+
+def booked(plan: Plan, bigger: Problem) -> Plan:
+    """``plan`` with the last order of ``bigger`` (:func:`with_new_order`) added where it
+    costs least, every other stop left as it is, or in ``unassigned`` with the reason."""
+    from fleetroute.routing.insert import cheapest_insertion, why_left_out
+
+    index = bigger.n_orders - 1
     unassigned = dict(plan.unassigned)
     routes = list(plan.routes)
-    reason = excluded.get(index) or screen(bigger, np.array([index])).get(index)
+    reason = bigger.excluded.get(index) or screen(bigger, np.array([index])).get(index)
     if reason is None:
         found = cheapest_insertion(bigger, routes, index)
         if found is None:

@@ -9,19 +9,26 @@ breaks, and booking an offered window reproduces the answer.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from fleetroute.api._common import road_map_of
-from fleetroute.api.dispatch import insert_order
+from fleetroute.api.dispatch import with_new_order
 from fleetroute.errors import InputError
 from fleetroute.eta_model.baseline import EtaProvider
+from fleetroute.eta_model.learned import LearnedEta
+from fleetroute.eta_model.model import EtaModel
 from fleetroute.io.readers import read_orders
 from fleetroute.io.tables import TableSource, read_raw
 from fleetroute.maps.roadmap import RoadMap
+from fleetroute.routing.insert import Insertion, place_or_explain
 from fleetroute.routing.plan import Plan
+from fleetroute.routing.problem import Problem, per_store
+from fleetroute.routing.schedule import PICKUP, Route, RouteSchedule, schedule
+from fleetroute.routing.screen import screen
 from fleetroute.times import format_time
 
 __all__ = ["slots", "default_windows", "SLOT_COLUMNS"]
@@ -71,27 +78,123 @@ def slots(
             raise InputError("--windows", f"{span} ends before it starts")
     raw = read_raw(new_orders, "new")
     read_orders(raw, origin=p.origin, name=str(raw.attrs["source"]))  # every cell checked once
-    base = plan.objective
-    rows = []
+    rows: list[dict[str, object]] = []
+    # the plan's routes as they are: the same on every problem that only adds the new order
+    known = {sched.route: sched for sched in plan.schedules}
+    placed: list[tuple[int, RouteSchedule, int]] = []  # (row, schedule, window end)
     for k in range(len(raw)):
         order = raw.iloc[[k]].copy()
         order_id = str(order["order_id"].iloc[0])
+        order["window_start"], order["window_end"] = "", ""
+        if "windows" in order.columns:
+            order["windows"] = ""
+        # the order's legs and service times once; each window is then only a new window
+        bigger = with_new_order(plan, order, road_map=rmap, eta=eta)
+        i = bigger.n_orders - 1
         for start, end in candidates:
-            order["window_start"] = format_time(start, p.origin)
-            order["window_end"] = format_time(end, p.origin)
-            if "windows" in order.columns:
-                order["windows"] = ""
-            booked = insert_order(plan, order, road_map=rmap, eta=eta)
-            i = booked.problem.n_orders - 1
-            on = [r.vehicle for r in booked.routes if i in r.orders]
+            trial = _with_window(bigger, i, start, end)
+            found, reason = _placed(trial, plan, i, known)
+            if found is not None:
+                placed.append((len(rows), schedule(trial, found.route), end))
             rows.append({
                 "order_id": order_id,
                 "window_start": format_time(start, p.origin),
                 "window_end": format_time(end, p.origin),
-                "feasible": bool(on),
-                "marginal_cost": round(booked.objective - base, 2) if on else np.nan,
-                "vehicle_id": p.vehicle_id[on[0]] if on else "",
+                "feasible": found is not None,
+                "marginal_cost": np.nan if found is None else round(found.added_cost, 2),
+                "vehicle_id": "" if found is None else p.vehicle_id[found.route.vehicle],
                 "p_on_time": np.nan,
-                "reason": "" if on else booked.unassigned.get(i, ""),
+                "reason": reason,
             })  # fmt: skip
-    return pd.DataFrame(rows, columns=list(SLOT_COLUMNS))
+    table = pd.DataFrame(rows, columns=list(SLOT_COLUMNS))
+    if placed and isinstance(eta, LearnedEta) and {0.5, 0.9} <= set(eta.model.travel_boosters_):
+        chances = _p_on_time(placed, eta.model, rmap, bigger)
+        table.loc[[row for row, _, _ in placed], "p_on_time"] = np.round(chances, 4)
+    return table
+
+
+def _placed(
+    trial: Problem, plan: Plan, order: int, known: dict[Route, RouteSchedule]
+) -> tuple[Insertion | None, str]:
+    """The cheapest insertion of ``order`` into the plan's routes, as
+    :func:`fleetroute.insert_order` books it, or why there is none."""
+    reason = trial.excluded.get(order) or screen(trial, np.array([order])).get(order)
+    if reason is not None:
+        return None, reason
+    return place_or_explain(trial, plan.routes, order, known)
+
+
+#: A normal's 0.9 quantile in standard deviations (as :func:`fleetroute.late_risk`).
+_Z90 = 1.2815515655446004
+
+
+def _p_on_time(
+    placed: list[tuple[int, RouteSchedule, int]], model: EtaModel, rmap: RoadMap, p: Problem
+) -> np.ndarray:
+    """The chance that each placed new order (the last stop it is in each schedule's
+    route) starts by its window's end, as :func:`fleetroute.late_risk` reckons it: its
+    route driven up to it on the model's median and on its 0.9 quantile of every leg (in
+    the band of its planned departure) and stop, the start taken as normal with the
+    median's start as mean and the gap to the 0.9 run as 1.2816 standard deviations."""
+    from scipy.stats import norm
+
+    order = p.n_orders - 1
+    # the rows up to the new order's drop-off in each schedule, flattened
+    spans = [int(np.flatnonzero(np.asarray(s.route.orders) == order)[-1]) + 1 for _, s, _ in placed]
+    loc = np.concatenate([s.loc[: r + 1] for (_, s, _), r in zip(placed, spans, strict=True)])
+    places, inverse = np.unique(loc, return_inverse=True)
+    nodes, _ = rmap.snap(p.loc_lat[places], p.loc_lon[places])
+    node = nodes[inverse]
+    bands = [p.origin + timedelta(seconds=int(b)) for b in p.band_start_s] or [p.origin]
+    first = np.cumsum([0, *[r + 1 for r in spans]])[:-1]  # each schedule's row 0 in ``loc``
+    legs = np.setdiff1d(np.arange(loc.shape[0]), first)  # rows entered by a leg
+    stops = [(s, j) for (_, s, _), r in zip(placed, spans, strict=True) for j in range(1, r + 1)]
+    orders = np.array([max(s.route.orders[j - 1], 0) for s, j in stops], dtype=np.int64)
+    shop = np.array([s.kind[j] == PICKUP for s, j in stops], dtype=bool)
+    departs = np.array([s.departure_s[j - 1] for s, j in stops], dtype=np.int64)
+    band = np.clip(np.searchsorted(p.band_start_s, departs, side="right") - 1, 0, None)
+    midday = p.origin + timedelta(seconds=int((p.shift_start_s.min() + p.shift_end_s.max()) // 2))
+    store = p.order_store[orders]
+    starts = []
+    for q in (0.5, 0.9):
+        eta = LearnedEta(model, quantile=q)
+        secs, _ = eta.leg_bands(rmap, node[legs - 1], node[legs], band_starts=bands)
+        travel = secs[np.minimum(band, secs.shape[0] - 1), np.arange(legs.shape[0])]
+        service = eta.service_s(
+            rmap,
+            is_shop=shop,
+            items=p.items[orders],
+            store_id=[p.store_id[x] if x >= 0 else "" for x in store.tolist()],
+            lat=p.loc_lat[loc[legs]],
+            lon=p.loc_lon[loc[legs]],
+            when=midday,
+        )
+        # rows that are not an order's stop (a reload, a break) keep the plan's own time
+        planned = np.array([s.service_s[j] for s, j in stops], dtype=np.float64)
+        own = np.array([s.route.orders[j - 1] >= 0 for s, j in stops], dtype=bool)
+        service = np.where(own, service, planned)
+        lo = np.array([s.window_start_s[j] for s, j in stops], dtype=np.float64)
+        # a store visit's fixed part, on arriving at the store from elsewhere (as scheduled)
+        moved = node[legs] != node[legs - 1]
+        visit = np.where(shop & moved, per_store(p.store_visit_s, store, 0), 0)
+        at, n = np.empty(len(placed)), 0
+        for w, ((_, s, _), r) in enumerate(zip(placed, spans, strict=True)):
+            t = float(s.departure_s[0])
+            for _ in range(r):
+                begin = max(t + travel[n], lo[n])
+                t, n = begin + service[n] + visit[n], n + 1
+            at[w] = begin  # the new order's drop-off is the span's last row
+        starts.append(at)
+    mid, slow = starts
+    ends = np.array([end for _, _, end in placed], dtype=np.float64)
+    sd = np.clip(slow - mid, 0.0, None) / _Z90
+    margin = ends - mid
+    return np.where(sd > 0, norm.cdf(margin / np.where(sd > 0, sd, 1.0)), (margin >= 0) * 1.0)
+
+
+def _with_window(p: Problem, order: int, start: int, end: int) -> Problem:
+    """``p`` with ``order``'s windows replaced by the one window ``start``-``end``, as
+    orders.csv's window_start and window_end give it."""
+    windows, first, last = p.order_windows.copy(), p.window_start_s.copy(), p.window_end_s.copy()
+    windows[order], first[order], last[order] = (start, end), start, end
+    return p.replace(order_windows=windows, window_start_s=first, window_end_s=last)

@@ -6,17 +6,32 @@ cheapest positions before it. Each candidate is scheduled with the same :func:`s
 the plan uses, so a candidate is feasible exactly when the plan would show it on time,
 within capacity, shift and stop limit. The same search, run on an order the solver left
 out, names the constraint that kept it out.
+
+A drop-off position is scheduled only if simple bounds leave it a chance: the earliest the
+vehicle can get there (every earlier stop as early as its window allows, every leg in its
+fastest band) must reach the order within its window and the next stop within the latest
+start the rest of the route allows. The bounds never rule out a feasible position, so the
+cheapest insertion is the same; when no position is feasible, every one is scheduled to
+name the constraint that is closest to being kept.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from fleetroute.routing.problem import Problem
-from fleetroute.routing.schedule import DROPOFF, PICKUP, Route, RouteSchedule, route_cost, schedule
+from fleetroute.routing.schedule import (
+    DROPOFF,
+    PICKUP,
+    RELOAD,
+    Route,
+    RouteSchedule,
+    route_cost,
+    schedule,
+)
 from fleetroute.times import format_clock
 
 __all__ = [
@@ -107,14 +122,88 @@ def _cost(p: Problem, sched: RouteSchedule | None, vehicle: int) -> float:
     return 0.0 if sched is None else route_cost(p, sched)
 
 
-def _candidates(p: Problem, sched: RouteSchedule, order: int) -> Iterator[Route]:
+@dataclass(frozen=True)
+class _Chances:
+    """Which insertions of an order into one route may keep it feasible (False: cannot),
+    by gap ``g`` (before the route's ``g``-th stop, 0 to n): ``drop[g]`` a drop-off there
+    after its pickup (or with none); for a store order, ``pickup[g]`` its pickup there
+    with the drop-off in a later gap, ``pair[g]`` pickup and drop-off together there."""
+
+    drop: np.ndarray
+    pickup: np.ndarray
+    pair: np.ndarray
+
+
+def _chances(p: Problem, sched: RouteSchedule, order: int) -> _Chances | None:
+    """The :class:`_Chances` of ``order`` in the route of ``sched``, or None (all may) for
+    a route that already breaks something or a problem with breaks.
+
+    Earliest departures run forward from the shift start with the fastest band of every
+    leg; latest starts run backward from the shift end within each stop's window (and a
+    soft window's allowance). An added stop only pushes the stops after it and can only
+    add store visits, so an insertion that misses these bounds misses the real schedule:
+    except that a pickup just before another pickup at its store takes over that stop's
+    visit, so the check from such a pickup to that stop is left out.
+    """
+    if p.has_breaks or _check(p, sched) != _FINE:
+        return None
+    n = len(sched.route.orders)
+    loc, fast = sched.loc, p.travel_s
+    leg = fast[loc[:-1], loc[1:]]
+    early = np.empty(n + 2, dtype=np.int64)  # earliest departure from each row
+    t = int(sched.window_start_s[0])
+    early[0] = t
+    for j in range(1, n + 2):
+        t = max(t + int(leg[j - 1]), int(sched.window_start_s[j])) + int(sched.service_s[j])
+        early[j] = t
+    hi = sched.window_end_s + sched.late_allowed_s
+    late = np.empty(n + 2, dtype=np.int64)  # latest start at each row
+    t = int(hi[-1])
+    late[-1] = t
+    for j in range(n, -1, -1):
+        t = min(int(hi[j]), t - int(leg[j]) - int(sched.service_s[j]))
+        late[j] = t
+    at, here, nxt = int(p.order_loc[order]), loc[:-1], loc[1:]
+    due = int(p.window_end_s[order] + p.max_late_s[order])
+    opens, drop_s = int(p.window_start_s[order]), int(p.dropoff_s[order])
+
+    def dropped(start: np.ndarray) -> np.ndarray:
+        """The drop-off, starting no earlier than ``start``, on time and leaving time to
+        reach the next stop."""
+        start = np.maximum(start, opens)
+        return (start <= due) & (start + drop_s + fast[at, nxt] <= late[1:])
+
+    drop = dropped(early[:-1] + fast[here, at])
+    kinds = sched.route.kinds
+    store = int(p.order_store[order])
+    if store < 0:
+        if PICKUP not in kinds and RELOAD not in kinds:  # all on board from the start
+            drop &= int(sched.load.max()) + int(p.demand[order]) <= int(
+                p.capacity[sched.route.vehicle]
+            )
+        return _Chances(drop, drop, drop)
+    shop = int(p.shop_s[order])
+    at_store = int(p.store_loc[store])
+    begin = np.maximum(early[:-1] + fast[here, at_store], int(p.store_open_s[store]))
+    open_in_time = begin <= int(p.store_close_s[store]) - shop
+    onward = (begin + shop + fast[at_store, nxt] <= late[1:]) | (nxt == at_store)
+    pair = open_in_time & dropped(begin + shop + fast[at_store, at])
+    return _Chances(drop, open_in_time & onward, pair)
+
+
+def _candidates(
+    p: Problem, sched: RouteSchedule, order: int, chances: _Chances | None = None
+) -> Iterator[Route]:
     """The route of ``sched`` with ``order`` added: drop-off anywhere, a store pickup at
-    its cheapest spots (by detour from the scheduled route)."""
+    its cheapest spots (by detour from the scheduled route); only where ``chances`` (if
+    given) leave it a chance."""
     route = sched.route
     kinds, orders = list(route.kinds), list(route.orders)
     n = len(orders)
+    yes = np.ones(n + 1, dtype=bool)
+    c = chances or _Chances(yes, yes, yes)
     if p.order_store[order] < 0:
-        for j in range(n + 1):
+        for j in np.flatnonzero(c.drop).tolist():
             yield Route(
                 route.vehicle,
                 (*kinds[:j], DROPOFF, *kinds[j:]),
@@ -127,7 +216,9 @@ def _candidates(p: Problem, sched: RouteSchedule, order: int) -> Iterator[Route]
     for i in np.argsort(detour, kind="stable")[:_PICKUP_POSITIONS].tolist():
         with_pickup_k = [*kinds[:i], PICKUP, *kinds[i:]]
         with_pickup_o = [*orders[:i], order, *orders[i:]]
-        for j in range(i + 1, n + 2):
+        # the drop-off right after the pickup, or later: after stop j - 2 (gap j - 1)
+        later = [j for j in range(i + 2, n + 2) if c.pickup[i] and c.drop[j - 1]]
+        for j in [i + 1] * bool(c.pair[i]) + later:
             yield Route(
                 route.vehicle,
                 (*with_pickup_k[:j], DROPOFF, *with_pickup_k[j:]),
@@ -159,10 +250,30 @@ def _keeps_locked_sequence(p: Problem, route: Route) -> bool:
 
 
 def _search(
-    p: Problem, routes: Sequence[Route], order: int, vehicle: int = -1
+    p: Problem,
+    routes: Sequence[Route],
+    order: int,
+    vehicle: int = -1,
+    known: Mapping[Route, RouteSchedule] | None = None,
 ) -> tuple[Insertion | None, tuple[_Check, Route] | None]:
     """The cheapest feasible insertion, and the least-broken infeasible one (on
-    ``vehicle`` only, if given)."""
+    ``vehicle`` only, if given): first where :func:`_chances` leaves a chance, then,
+    if none is feasible, at every position to find the least-broken one."""
+    best, _ = _tried(p, routes, order, vehicle, known or {}, bounded=True)
+    if best is not None:
+        return best, None
+    return _tried(p, routes, order, vehicle, known or {}, bounded=False)
+
+
+def _tried(
+    p: Problem,
+    routes: Sequence[Route],
+    order: int,
+    vehicle: int,
+    known: Mapping[Route, RouteSchedule],
+    *,
+    bounded: bool,
+) -> tuple[Insertion | None, tuple[_Check, Route] | None]:
     best: Insertion | None = None
     closest: tuple[_Check, Route] | None = None
     locked = int(p.order_vehicle[order])
@@ -171,11 +282,12 @@ def _search(
     for route in _routes_to_try(p, routes):
         if (only >= 0 and route.vehicle != only) or not skilled[route.vehicle]:
             continue
-        current = schedule(p, route)
+        current = known.get(route) or schedule(p, route)
         used = bool(route.orders)
         before = _cost(p, current if used else None, route.vehicle)  # idle: no fixed cost
         base = _check(p, current) if used else _FINE
-        for cand in _candidates(p, current, order):
+        chances = _chances(p, current, order) if bounded and used else None
+        for cand in _candidates(p, current, order, chances):
             if not _keeps_locked_sequence(p, cand):
                 continue
             sched = schedule(p, cand)
@@ -211,11 +323,15 @@ def why_left_out(p: Problem, routes: Sequence[Route], order: int) -> str:
 
 
 def place_or_explain(
-    p: Problem, routes: Sequence[Route], order: int
+    p: Problem,
+    routes: Sequence[Route],
+    order: int,
+    known: Mapping[Route, RouteSchedule] | None = None,
 ) -> tuple[Insertion | None, str]:
     """The cheapest feasible insertion of ``order`` into ``routes``, or ``None`` and the
-    plain-words reason of :func:`why_left_out`; one search for both."""
-    best, closest = _search(p, routes, order)
+    plain-words reason of :func:`why_left_out`; one search for both. ``known`` schedules
+    of the routes (on a problem that differs only in ``order``) are not computed again."""
+    best, closest = _search(p, routes, order, known=known)
     return (best, "") if best is not None else (None, _reason(p, order, closest))
 
 

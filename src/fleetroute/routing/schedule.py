@@ -8,6 +8,7 @@ is recomputed here, so the SPEC identities hold by construction:
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -184,29 +185,33 @@ def _forward(
     a row starts in the first one that has not closed when it arrives (late against the
     last one when all have)."""
     k = win.shape[0]
-    travel = np.zeros(k, dtype=np.int64)
-    arrival = np.empty(k, dtype=np.int64)
-    wait = np.zeros(k, dtype=np.int64)
-    departure = np.empty(k, dtype=np.int64)
-    used = np.zeros(k, dtype=np.int64)
+    # a loop over rows (each start depends on the last): Python numbers, not numpy scalars
+    locs, svc = loc.tolist(), service.tolist()
+    opens, closes = win[:, :, 0].tolist(), win[:, :, 1].tolist()
+    bands, static = problem.band_travel_s, problem.travel_s
+    band_starts = problem.band_start_s.tolist()
+    travel, arrival, wait, departure, used = [0] * k, [start_s] * k, [0] * k, [start_s] * k, [0] * k
     last = win.shape[1] - 1
-    arrival[0] = departure[0] = start_s
     t = start_s
     for i in range(1, k):
-        travel[i] = problem.leg_s(int(loc[i - 1]), int(loc[i]), t)
-        a = t + int(travel[i])
-        j = min(int(np.searchsorted(win[i, :, 1], a)), last) if last else 0
-        begin = max(a, int(win[i, j, 0]))
-        arrival[i] = a
-        wait[i] = begin - a
-        used[i] = j
-        t = begin + int(service[i])
+        if bands is None:
+            leg = int(static[locs[i - 1], locs[i]])
+        else:  # the band of the departure, as Problem.leg_s
+            band = max(0, bisect_right(band_starts, t) - 1)
+            leg = int(bands[band, locs[i - 1], locs[i]])
+        a = t + leg
+        j = min(bisect_left(closes[i], a), last) if last else 0
+        begin = max(a, opens[i][j])
+        travel[i], arrival[i], wait[i], used[i] = leg, a, begin - a, j
+        t = begin + svc[i]
         departure[i] = t
-    lo = win[np.arange(k), used, 0]
-    hi = win[np.arange(k), used, 1]
-    late = np.maximum(0, arrival + wait - hi)
+    travel_a, arrival_a, wait_a = np.array(travel), np.array(arrival), np.array(wait)
+    departure_a, used_a = np.array(departure), np.array(used)
+    lo = win[np.arange(k), used_a, 0]
+    hi = win[np.arange(k), used_a, 1]
+    late = np.maximum(0, arrival_a + wait_a - hi)
     late[0] = 0
-    return _Times(travel, arrival, wait, departure, late, lo, hi)
+    return _Times(travel_a, arrival_a, wait_a, departure_a, late, lo, hi)
 
 
 #: Tries at a later start per route with hour-dependent travel (each halves the step).
