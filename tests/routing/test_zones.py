@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from conftest import PLAN_DATE
 from days import day_orders, day_stores, day_vehicles
 from fleetroute import build_problem, plan
-from fleetroute.routing.zones import sectors, share_fleet
+from fleetroute.routing.pyvrp_solver import build_seconds, zones_to_build
+from fleetroute.routing.zones import SECTOR_SHARE, sectors, share_fleet
 from spec_checks import assert_plan_valid
 
 
@@ -71,3 +72,16 @@ def test_a_zoned_day_is_one_valid_plan_with_every_order(tiny_city):
     whole = plan(orders, vehicles, zone_orders=None, **kwargs)
     assert "zones" not in whole.inputs
     assert set(table["order_id"]) == set(assert_plan_valid(whole)["order_id"])
+
+
+def test_a_pyvrp_day_is_zoned_only_when_its_first_plan_would_not_fit_the_time(tiny_city):
+    # 5,000 orders (a third shopped): PyVRP builds its first plan in about 8 s on one core
+    p = _problem(tiny_city, 60, 500)
+    many = p.with_orders(np.resize(np.arange(p.n_orders), 5000))
+    orders = np.arange(many.n_orders)
+    assert zones_to_build(many, orders, 120.0, 2) == 1
+    assert zones_to_build(many, orders, 5.0, 2) >= 2
+    assert zones_to_build(many, orders[:400], 1.0, 2) == 1  # an ordinary day never is
+    k = zones_to_build(many, orders, 5.0, 2)
+    # each zone's build then fits its share of the time, one round of zones per core
+    assert build_seconds(many, orders[: -(-5000 // k)]) <= 0.3 * 5.0 * SECTOR_SHARE

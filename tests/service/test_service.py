@@ -330,6 +330,19 @@ def test_dispatch_operations_on_a_stored_plan(server):
         rows = [s for i, s in enumerate(rows) if i != shopped]
         found = c.post(f"/v1/plans/{job}/check", json={"routes": rows}).json()["violations"]
         assert any(v["violation"] == "pickup_missing" for v in found)
+        # windows at checkout: an offered one books on the vehicle it named
+        ask = {"orders": [{"order_id": "N9", "lat": 52.383, "lon": 4.905}],
+               "windows": ["04:00-06:00", "14:00-16:00"]}  # fmt: skip
+        r = c.post(f"/v1/plans/{job}/slots", json=ask)
+        assert r.status_code == 200, r.text
+        no, yes = r.json()["slots"]
+        assert (no["feasible"], yes["feasible"]) == (False, True)
+        assert no["reason"] and no["marginal_cost"] is None and yes["marginal_cost"] > 0
+        booking = {**ask["orders"][0], "window_start": "14:00", "window_end": "16:00"}
+        placed = c.post(f"/v1/plans/{job}/orders", json={"orders": [booking]}).json()
+        assert placed["orders"][0]["vehicle_id"] == yes["vehicle_id"]
+        r = c.post(f"/v1/plans/{job}/slots", json={**ask, "windows": ["14:00"]})
+        assert r.status_code == 422 and "windows[0]" in r.text
         # bad input and other keys' plans
         assert c.post(f"/v1/plans/{job}/orders", json={"orders": [{"order_id": "x"}]}
                       ).status_code == 422  # fmt: skip

@@ -340,11 +340,14 @@ def slots_cmd(
     for order_id, rows in table.groupby("order_id", sort=False):
         offered = rows[rows["feasible"]]
         spans = ", ".join(
-            f"{str(start)[11:16]}-{str(end)[11:16]} (+{float(cost):.2f})"
-            for start, end, cost in zip(
+            f"{str(start)[11:16]}-{str(end)[11:16]} (+{float(cost):.2f}"
+            + ("" if pd.isna(sure) else f", {float(sure):.0%} on time")
+            + ")"
+            for start, end, cost, sure in zip(
                 offered["window_start"],
                 offered["window_end"],
                 offered["marginal_cost"],
+                offered["p_on_time"],
                 strict=True,
             )
         )

@@ -312,6 +312,14 @@ def create_app(config: ServiceConfig) -> Any:
         its violations and, with an ETA model, each stop's chance of starting late."""
         return await operate("check", job, who, request)
 
+    @app.post("/v1/plans/{job}/slots")
+    async def slots(job: str, request: Request, who: str = Depends(tenant)) -> Any:
+        """Which delivery windows new orders (``{"orders": [rows]}``) can still get in a
+        done plan, for ``windows`` (``["HH:MM-HH:MM", ...]``, default two-hour windows
+        across the shifts): SPEC's slots.csv rows under ``slots``. The plan is not changed;
+        book a window with ``POST /v1/plans/{id}/orders``."""
+        return await operate("slots", job, who, request)
+
     @app.post("/v1/eta")
     async def eta(request: Request, who: str = Depends(tenant)) -> Any:
         """The ETA model's predictions for legs (``trips``: trips.csv rows) and stops

@@ -10,7 +10,7 @@ import os
 import signal
 import tempfile
 import time
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from fleetroute import api
 from fleetroute.errors import FleetrouteError
 from fleetroute.service.store import JobStore
 from fleetroute.service.vroom import VroomError, vroom_solution, vroom_tables
+from fleetroute.times import parse_time_s
 
 __all__ = ["start_worker", "run_job", "solve_vroom", "table_of", "rows_table"]
 
@@ -216,6 +217,8 @@ def dispatch(operation: str, job: str, tenant: str, body: dict[str, Any]) -> dic
         road = inputs["road_map"]
         if operation == "check":
             return _check(current, request, inputs, eta, body)
+        if operation == "slots":
+            return _slots(current, road, eta, body)
         if operation == "insert":
             new = [dict(row) for row in body.get("orders") or []]
             if not new:
@@ -268,6 +271,37 @@ def _check(
         risk = api.late_risk(routes, orders, vehicles, model=eta.model, **inputs)
         out["risk"] = risk.to_dict("records")
     return out
+
+
+def _slots(current: api.Plan, road: Any, eta: Any, body: dict[str, Any]) -> dict[str, Any]:
+    """Which windows each new order (``orders``: orders.csv rows) can still get: SPEC's
+    slots.csv rows, for ``windows`` (``["HH:MM-HH:MM", ...]``, default two-hour windows
+    across the shifts)."""
+    new = body.get("orders") or []
+    if not isinstance(new, list) or not new:
+        raise DispatchError(422, "orders: give at least one new order")
+    windows = None
+    if body.get("windows") is not None:
+        given = body["windows"]
+        if not isinstance(given, list) or not given:
+            raise DispatchError(422, "windows: give a list of HH:MM-HH:MM windows")
+        windows = [_window(text, k) for k, text in enumerate(given)]
+    table = api.slots(current, rows_table([dict(row) for row in new], "orders"),
+                      road_map=road, eta=eta, windows=windows)  # fmt: skip
+    table = table.astype(object).where(table.notna(), None)
+    return {"slots": table.to_dict("records")}
+
+
+def _window(text: Any, k: int) -> tuple[int, int]:
+    """``HH:MM-HH:MM`` as seconds of the plan's day (422 naming the entry if it is not)."""
+    parts = str(text).split("-")
+    try:
+        if len(parts) != 2:
+            raise ValueError(f"'{text}' is not HH:MM-HH:MM")
+        start, end = (parse_time_s(part, datetime(2000, 1, 1)) for part in parts)
+    except ValueError as exc:
+        raise DispatchError(422, f"windows[{k}]: {exc}") from None
+    return start, end
 
 
 def _eta(body: dict[str, Any]) -> dict[str, Any]:
