@@ -455,6 +455,8 @@ _BUILD_S_PER_ORDER2 = 1.8e-7
 #: A PyVRP day is searched in zones when building one search's neighbourhood and first
 #: plan would take more than this share of its time.
 _BUILD_SHARE = 0.3
+#: Zones are never smaller than this (each zone's search has its own fixed costs).
+_ZONE_ORDERS_AT_LEAST = 200
 
 
 def build_seconds(problem: Problem, orders: np.ndarray) -> float:
@@ -468,11 +470,12 @@ def zones_to_build(problem: Problem, orders: np.ndarray, seconds: float, workers
     builds its first plan in a small share of its time: 1 (the whole day) unless the time
     limit is short for the day's size (5,000 orders at 5 s need 2)."""
     whole = build_seconds(problem, orders)
-    for k in range(1, min(orders.shape[0], problem.n_vehicles) + 1):
+    most = max(1, min(orders.shape[0] // _ZONE_ORDERS_AT_LEAST, problem.n_vehicles))
+    for k in range(1, most + 1):
         budget = seconds if k == 1 else seconds * SECTOR_SHARE / -(-k // workers)
         if whole / k**2 <= _BUILD_SHARE * budget:
             return k
-    return max(1, min(orders.shape[0], problem.n_vehicles))
+    return most
 
 
 def _run(

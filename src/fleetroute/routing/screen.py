@@ -1,7 +1,7 @@
 """Check each order on its own before solving, and say in plain words why one cannot be served.
 
-Vectorized over orders x vehicles: an order is screened out when no single vehicle could
-serve it even with an otherwise empty route.
+Vectorized over orders x kinds of vehicle: an order is screened out when no single vehicle
+could serve it even with an otherwise empty route.
 """
 
 from __future__ import annotations
@@ -29,10 +29,13 @@ def screen(problem: Problem, orders: np.ndarray | None = None) -> dict[int, str]
     dict
         Order index -> reason, only for orders that cannot be served.
     """
-    p = problem
-    idx = p.plannable if orders is None else np.asarray(orders, dtype=np.int64)
+    idx = problem.plannable if orders is None else np.asarray(orders, dtype=np.int64)
     if idx.size == 0:
         return {}
+    # one vehicle of each kind: interchangeable vehicles serve the same orders (20,000
+    # orders against 2,000 identical vans took 10.5 s against every van)
+    _, first = np.unique(problem.vehicle_kinds(), return_index=True)
+    p = problem.with_vehicles(np.sort(first)) if first.size < problem.n_vehicles else problem
     reasons: dict[int, str] = {}
     demand = p.demand[idx]
     cap = int(p.capacity.max())
