@@ -89,6 +89,14 @@ def test_with_a_model_each_offered_window_says_how_sure_the_promise_is(tiny_city
     assert offered["p_on_time"].between(0, 1).all()
     long = offered[offered["window_end"].str.endswith("20:00:00")]
     assert (long["p_on_time"] > 0.99).all()  # hours of slack: the promise all but sure
+    # each order's chances are its own: asked alone, the first order gets the same ones
+    # (half-hour windows: some promises are far from sure)
+    halves = [(t, t + H // 2) for t in range(9 * H, 17 * H, H // 2)]
+    together = slots(current, new, road_map=tiny_city, eta=eta, windows=halves)
+    alone = slots(current, new.iloc[[0]], road_map=tiny_city, eta=eta, windows=halves)
+    assert alone["p_on_time"].lt(0.99).any()
+    both = together[together["order_id"] == "N1"].reset_index(drop=True)
+    pd.testing.assert_series_equal(alone["p_on_time"], both["p_on_time"])
     # booking an offered window with the model keeps it on the stated vehicle
     row = offered.iloc[0]
     order = new[new["order_id"] == row["order_id"]].assign(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -81,7 +82,7 @@ def slots(
     rows: list[dict[str, object]] = []
     # the plan's routes as they are: the same on every problem that only adds the new order
     known = {sched.route: sched for sched in plan.schedules}
-    placed: list[tuple[int, RouteSchedule, int]] = []  # (row, schedule, window end)
+    chances = isinstance(eta, LearnedEta) and {0.5, 0.9} <= set(eta.model.travel_boosters_)
     for k in range(len(raw)):
         order = raw.iloc[[k]].copy()
         order_id = str(order["order_id"].iloc[0])
@@ -91,6 +92,7 @@ def slots(
         # the order's legs and service times once; each window is then only a new window
         bigger = with_new_order(plan, order, road_map=rmap, eta=eta)
         i = bigger.n_orders - 1
+        placed: list[tuple[int, RouteSchedule, int]] = []  # (row, schedule, window end)
         for start, end in candidates:
             trial = _with_window(bigger, i, start, end)
             found, reason = _placed(trial, plan, i, known)
@@ -106,11 +108,11 @@ def slots(
                 "p_on_time": np.nan,
                 "reason": reason,
             })  # fmt: skip
-    table = pd.DataFrame(rows, columns=list(SLOT_COLUMNS))
-    if placed and isinstance(eta, LearnedEta) and {0.5, 0.9} <= set(eta.model.travel_boosters_):
-        chances = _p_on_time(placed, eta.model, rmap, bigger)
-        table.loc[[row for row, _, _ in placed], "p_on_time"] = np.round(chances, 4)
-    return table
+        if placed and chances:  # this order's problem: its place and service times
+            sure = _p_on_time(placed, cast(LearnedEta, eta).model, rmap, bigger)
+            for (row, _, _), chance in zip(placed, sure, strict=True):
+                rows[row]["p_on_time"] = round(float(chance), 4)
+    return pd.DataFrame(rows, columns=list(SLOT_COLUMNS))
 
 
 def _placed(
