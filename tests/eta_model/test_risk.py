@@ -50,3 +50,26 @@ def test_a_model_without_an_upper_quantile_is_refused(tiny_city, tiny_model, tmp
     median_only.travel_boosters_ = {0.5: tiny_model.travel_boosters_[0.5]}
     with pytest.raises(InputError, match="0.9 quantile"):
         late_risk("r.csv", "o.csv", road_map=tiny_city, model=median_only)
+
+
+def test_legs_in_their_own_band_are_the_bands_predictions(tiny_city, tiny_model):
+    """``route slots`` reckons each leg of a route in the band it departs in, with its path
+    found once for both quantiles: the seconds must be those of that band's matrix."""
+    from datetime import datetime, timedelta
+
+    import numpy as np
+
+    from fleetroute.eta_model.learned import LearnedEta
+
+    rng = np.random.default_rng(4)
+    o = rng.integers(0, tiny_city.n_nodes, 40)
+    d = rng.integers(0, tiny_city.n_nodes, 40)
+    starts = [datetime(2026, 3, 2, 7) + timedelta(hours=2 * b) for b in range(6)]
+    band = rng.integers(0, len(starts), 40)
+    got = LearnedEta(tiny_model).legs_in_band(
+        tiny_city, o, d, band_starts=starts, band=band, quantiles=(0.5, 0.9)
+    )
+    for q in (0.5, 0.9):
+        every, _ = LearnedEta(tiny_model, quantile=q).leg_bands(tiny_city, o, d, band_starts=starts)
+        assert np.allclose(got[q], every[band, np.arange(40)])
+    assert (got[0.9] >= got[0.5]).mean() > 0.9

@@ -230,3 +230,4 @@ def test_the_bounds_never_rule_out_the_cheapest_insertion(seed, n, bands):
         assert (fast is None) == (full is None)
         if full is not None and fast is not None:
             assert fast.added_cost == pytest.approx(full.added_cost)
+            assert fast.route == full.route

@@ -42,6 +42,25 @@ def test_replace_leaves_the_original_as_it_was():
     assert (fewer.capacity == p.capacity // 2).all() and (p.capacity == 40).all()
 
 
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 4), st.integers(0, 20 * 3600), st.integers(0, 4 * 3600))
+def test_with_window_is_replace_with_that_one_window(order, start, length):
+    """A booking tries each candidate window with ``with_window``, which checks only the
+    windows again: the problem must be the one ``replace`` would build, read-only, and the
+    original unchanged."""
+    p = _banded(5, 0)
+    windows, first, last = p.order_windows.copy(), p.window_start_s.copy(), p.window_end_s.copy()
+    windows[order], first[order], last[order] = (start, start + length), start, start + length
+    slow = p.replace(order_windows=windows, window_start_s=first, window_end_s=last)
+    fast = p.with_window(order, start, start + length)
+    for name in ("order_windows", "window_start_s", "window_end_s", "travel_s", "demand"):
+        assert np.array_equal(getattr(fast, name), getattr(slow, name))
+    assert not fast.window_end_s.flags.writeable
+    assert np.array_equal(p.order_windows, _banded(5, 0).order_windows)
+    with pytest.raises(ValueError, match="window ends before it starts"):
+        p.with_window(order, start + 1, start)
+
+
 def test_with_orders_and_with_vehicles_keep_locks_on_the_kept_vehicles():
     p = _banded(6, 1, vehicles=3).replace(order_vehicle=[0, 1, 2, -1, 2, 1], order_rank=[-1] * 6)
     sub = p.with_orders([4, 1]).with_vehicles([2, 1])

@@ -49,10 +49,15 @@ def _with_places(
     total = n_old + m
     band_starts = [p.origin + timedelta(seconds=int(b)) for b in p.band_start_s] or [p.origin]
     # legs from each new place to every place, and from every old place into each new one
+    # in two calls, so that each is a few searches from (or, reversed, into) the new places
+    # rather than one from every old place
     o = np.concatenate([np.repeat(new, total), np.tile(nodes[:n_old], m)])
     d = np.concatenate([np.tile(everything, m), np.repeat(new, n_old)])
-    secs, metres = eta.leg_bands(rmap, o, d, band_starts=band_starts)
-    secs, metres = np.array(secs, dtype=np.float64), np.array(metres, dtype=np.float64)
+    split = m * total
+    out_s, out_m = eta.leg_bands(rmap, o[:split], d[:split], band_starts=band_starts)
+    in_s, in_m = eta.leg_bands(rmap, o[split:], d[split:], band_starts=band_starts)
+    secs = np.concatenate([np.asarray(out_s), np.asarray(in_s)], axis=1).astype(np.float64)
+    metres = np.concatenate([np.asarray(out_m), np.asarray(in_m)]).astype(np.float64)
     same = o == d
     secs[:, same] = 0.0
     metres[same] = 0.0

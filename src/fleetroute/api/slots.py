@@ -94,7 +94,7 @@ def slots(
         i = bigger.n_orders - 1
         placed: list[tuple[int, RouteSchedule, int]] = []  # (row, schedule, window end)
         for start, end in candidates:
-            trial = _with_window(bigger, i, start, end)
+            trial = bigger.with_window(i, start, end)
             found, reason = _placed(trial, plan, i, known)
             if found is not None:
                 placed.append((len(rows), schedule(trial, found.route), end))
@@ -158,10 +158,17 @@ def _p_on_time(
     midday = p.origin + timedelta(seconds=int((p.shift_start_s.min() + p.shift_end_s.max()) // 2))
     store = p.order_store[orders]
     starts = []
+    in_band = LearnedEta(model, quantile=0.5).legs_in_band(
+        rmap,
+        node[legs - 1],
+        node[legs],
+        band_starts=bands,
+        band=np.minimum(band, len(bands) - 1),
+        quantiles=(0.5, 0.9),
+    )
     for q in (0.5, 0.9):
         eta = LearnedEta(model, quantile=q)
-        secs, _ = eta.leg_bands(rmap, node[legs - 1], node[legs], band_starts=bands)
-        travel = secs[np.minimum(band, secs.shape[0] - 1), np.arange(legs.shape[0])]
+        travel = in_band[q]
         service = eta.service_s(
             rmap,
             is_shop=shop,
@@ -192,11 +199,3 @@ def _p_on_time(
     sd = np.clip(slow - mid, 0.0, None) / _Z90
     margin = ends - mid
     return np.where(sd > 0, norm.cdf(margin / np.where(sd > 0, sd, 1.0)), (margin >= 0) * 1.0)
-
-
-def _with_window(p: Problem, order: int, start: int, end: int) -> Problem:
-    """``p`` with ``order``'s windows replaced by the one window ``start``-``end``, as
-    orders.csv's window_start and window_end give it."""
-    windows, first, last = p.order_windows.copy(), p.window_start_s.copy(), p.window_end_s.copy()
-    windows[order], first[order], last[order] = (start, end), start, end
-    return p.replace(order_windows=windows, window_start_s=first, window_end_s=last)

@@ -90,6 +90,26 @@ class LearnedEta:
             bands[b] = self.model.predict_travel(features, self.quantile)
         return bands, features["length_m"].to_numpy()
 
+    def legs_in_band(
+        self,
+        road_map: RoadMap,
+        origins: npt.NDArray[np.int64],
+        dests: npt.NDArray[np.int64],
+        *,
+        band_starts: list[datetime],
+        band: npt.NDArray[np.int64],
+        quantiles: tuple[float, ...],
+    ) -> dict[float, FloatArray]:
+        """Predicted seconds of each leg departing in its own band (``band[i]``, an index
+        of ``band_starts``), for each of ``quantiles``: what :meth:`leg_bands` gives for
+        that band, with the legs' paths found once for every quantile."""
+        width = timedelta(hours=self.band_h)
+        middles = [when + width / 2 for when in band_starts]
+        features = travel_features(road_map, origins, dests, hour=0.0, weekday=0)
+        features["hour"] = np.array([m.hour + m.minute / 60.0 for m in middles])[band]
+        features["weekday"] = np.array([m.weekday() for m in middles])[band]
+        return {q: self.model.predict_travel(features, q) for q in quantiles}
+
     def service_s(
         self,
         road_map: RoadMap,

@@ -10,14 +10,17 @@ out, names the constraint that kept it out.
 A drop-off position is scheduled only if simple bounds leave it a chance: the earliest the
 vehicle can get there (every earlier stop as early as its window allows, every leg in its
 fastest band) must reach the order within its window and the next stop within the latest
-start the rest of the route allows. The bounds never rule out a feasible position, so the
-cheapest insertion is the same; when no position is feasible, every one is scheduled to
-name the constraint that is closest to being kept.
+start the rest of the route allows. The positions left are scheduled in the order of a lower
+bound of what they add (the new legs in their fastest band, the order's own service time,
+and the extra metres), and the search stops when that bound passes the cheapest insertion
+found. Neither bound rules out the cheapest feasible position, so the insertion is the same
+as scheduling every one; when no position is feasible, every one is scheduled to name the
+constraint that is closest to being kept.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -193,36 +196,56 @@ def _chances(p: Problem, sched: RouteSchedule, order: int) -> _Chances | None:
 
 def _candidates(
     p: Problem, sched: RouteSchedule, order: int, chances: _Chances | None = None
-) -> Iterator[Route]:
+) -> Iterator[tuple[Route, int, int]]:
     """The route of ``sched`` with ``order`` added: drop-off anywhere, a store pickup at
     its cheapest spots (by detour from the scheduled route); only where ``chances`` (if
-    given) leave it a chance."""
+    given) leave it a chance. Each comes with the seconds (in the fastest band) and metres
+    its new legs add to the route's."""
     route = sched.route
     kinds, orders = list(route.kinds), list(route.orders)
     n = len(orders)
     yes = np.ones(n + 1, dtype=bool)
     c = chances or _Chances(yes, yes, yes)
+    loc, fast, metres = sched.loc, p.travel_s, p.distance_m
+    here, nxt = loc[:-1], loc[1:]  # gap g: from row g to row g + 1
+    at = int(p.order_loc[order])
+    drop_s = (fast[here, at] + fast[at, nxt] - fast[here, nxt]).tolist()
+    drop_m = (metres[here, at] + metres[at, nxt] - metres[here, nxt]).tolist()
     if p.order_store[order] < 0:
         for j in np.flatnonzero(c.drop).tolist():
-            yield Route(
-                route.vehicle,
-                (*kinds[:j], DROPOFF, *kinds[j:]),
-                (*orders[:j], order, *orders[j:]),
+            yield (
+                Route(
+                    route.vehicle,
+                    (*kinds[:j], DROPOFF, *kinds[j:]),
+                    (*orders[:j], order, *orders[j:]),
+                ),
+                drop_s[j],
+                drop_m[j],
             )
         return
     store = int(p.store_loc[p.order_store[order]])
-    loc = sched.loc
-    detour = p.distance_m[loc[:-1], store] + p.distance_m[store, loc[1:]] - sched.distance_m[1:]
-    for i in np.argsort(detour, kind="stable")[:_PICKUP_POSITIONS].tolist():
+    pick_s = (fast[here, store] + fast[store, nxt] - fast[here, nxt]).tolist()
+    pick_m = metres[here, store] + metres[store, nxt] - metres[here, nxt]
+    pair_s = (fast[here, store] + fast[store, at] + fast[at, nxt] - fast[here, nxt]).tolist()
+    pair_m = (
+        metres[here, store] + metres[store, at] + metres[at, nxt] - metres[here, nxt]
+    ).tolist()
+    detour = pick_m.tolist()
+    for i in np.argsort(pick_m, kind="stable")[:_PICKUP_POSITIONS].tolist():
         with_pickup_k = [*kinds[:i], PICKUP, *kinds[i:]]
         with_pickup_o = [*orders[:i], order, *orders[i:]]
         # the drop-off right after the pickup, or later: after stop j - 2 (gap j - 1)
         later = [j for j in range(i + 2, n + 2) if c.pickup[i] and c.drop[j - 1]]
         for j in [i + 1] * bool(c.pair[i]) + later:
-            yield Route(
-                route.vehicle,
-                (*with_pickup_k[:j], DROPOFF, *with_pickup_k[j:]),
-                (*with_pickup_o[:j], order, *with_pickup_o[j:]),
+            pair = j == i + 1
+            yield (
+                Route(
+                    route.vehicle,
+                    (*with_pickup_k[:j], DROPOFF, *with_pickup_k[j:]),
+                    (*with_pickup_o[:j], order, *with_pickup_o[j:]),
+                ),
+                pair_s[i] if pair else pick_s[i] + drop_s[j - 1],
+                pair_m[i] if pair else detour[i] + drop_m[j - 1],
             )
 
 
@@ -274,12 +297,20 @@ def _tried(
     *,
     bounded: bool,
 ) -> tuple[Insertion | None, tuple[_Check, Route] | None]:
-    best: Insertion | None = None
+    """Every candidate (``bounded``: only where :func:`_chances` leaves a chance, and in
+    the order of a lower bound of its added cost, stopping once the bound passes the
+    cheapest found), scheduled and checked against its route as it was.
+
+    The cheapest feasible one wins; among equal costs, the first in route and candidate
+    order, so that both ways find the same insertion."""
+    best: tuple[float, int, int, Route] | None = None  # (added, route, candidate, route)
     closest: tuple[_Check, Route] | None = None
     locked = int(p.order_vehicle[order])
     only = vehicle if vehicle >= 0 else locked
     skilled = p.skilled(np.array([order]))[0]
-    for route in _routes_to_try(p, routes):
+    # (lower bound, route index, candidate index, candidate, cost before, check before)
+    queue: list[tuple[float, int, int, Route, float, _Check]] = []
+    for r, route in enumerate(_routes_to_try(p, routes)):
         if (only >= 0 and route.vehicle != only) or not skilled[route.vehicle]:
             continue
         current = known.get(route) or schedule(p, route)
@@ -287,18 +318,64 @@ def _tried(
         before = _cost(p, current if used else None, route.vehicle)  # idle: no fixed cost
         base = _check(p, current) if used else _FINE
         chances = _chances(p, current, order) if bounded and used else None
-        for cand in _candidates(p, current, order, chances):
+        floor = _floor(p, current, order, used) if bounded else None
+        for c, (cand, extra_s, extra_m) in enumerate(_candidates(p, current, order, chances)):
             if not _keeps_locked_sequence(p, cand):
                 continue
-            sched = schedule(p, cand)
-            check = _check(p, sched)
-            if check.no_worse_than(base):
-                added = _cost(p, sched, cand.vehicle) - before
-                if best is None or added < best.added_cost:
-                    best = Insertion(cand, added)
-            elif closest is None or check.size < closest[0].size:
-                closest = (check, cand)
-    return best, closest
+            lower = -np.inf if floor is None else floor(extra_s, extra_m) - before
+            queue.append((lower, r, c, cand, before, base))
+    if bounded:
+        queue.sort(key=lambda q: (q[0], q[1], q[2]))
+    for lower, r, c, cand, before, base in queue:
+        if best is not None and lower > best[0] + _COST_TOL:
+            break  # sorted: no candidate left can be cheaper
+        sched = schedule(p, cand)
+        check = _check(p, sched)
+        if check.no_worse_than(base):
+            key = (_cost(p, sched, cand.vehicle) - before, r, c, cand)
+            if best is None or key[:3] < best[:3]:
+                best = key
+        elif closest is None or check.size < closest[0].size:
+            closest = (check, cand)
+    return (None if best is None else Insertion(best[3], best[0])), closest
+
+
+#: Slack for rounding when a candidate's lower bound is compared with a found cost.
+_COST_TOL = 1e-6
+
+
+def _floor(
+    p: Problem, sched: RouteSchedule, order: int, used: bool
+) -> Callable[[int, int], float] | None:
+    """A lower bound of the cost of the route of ``sched`` with ``order`` added, from the
+    seconds (fastest band) and metres its new legs add: the route takes at least its legs
+    in their fastest band and every stop's own service (store visits and waiting only add),
+    and soft lateness only adds. ``None`` where no such bound holds (breaks move with the
+    stops around them; a negative cost rate)."""
+    v = sched.route.vehicle
+    per_km, per_h = float(p.cost_per_km[v]), float(p.cost_per_hour[v])
+    if p.has_breaks or per_km < 0 or per_h < 0:
+        return None
+    loc = sched.loc
+    legs_s = int(p.travel_s[loc[:-1], loc[1:]].sum())
+    legs_m = int(p.distance_m[loc[:-1], loc[1:]].sum())
+    own = 0  # every stop's service without store visits: the order's, and the route's
+    for kind, o in zip(sched.route.kinds, sched.route.orders, strict=True):
+        if kind == PICKUP:
+            own += int(p.shop_s[o])
+        elif kind == DROPOFF:
+            own += int(p.dropoff_s[o])
+        elif kind == RELOAD:
+            own += max(0, int(p.reload_s[v]))
+    own += int(p.dropoff_s[order]) + (int(p.shop_s[order]) if p.order_store[order] >= 0 else 0)
+    fixed = float(p.fixed_cost[v])
+
+    def floor(extra_s: int, extra_m: int) -> float:
+        return (
+            fixed + per_km * (legs_m + extra_m) / 1000.0 + per_h * (legs_s + extra_s + own) / 3600.0
+        )
+
+    return floor
 
 
 def cheapest_insertion(

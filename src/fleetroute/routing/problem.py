@@ -553,6 +553,31 @@ class Problem:
             **{name: getattr(self, name)[idx] for name in _VEHICLE_FIELDS},
         )
 
+    def with_window(self, order: int, start: int, end: int) -> Problem:
+        """A new problem with ``order``'s windows replaced by the one window ``start`` to
+        ``end`` (seconds from the origin), as orders.csv's window_start and window_end give
+        it. Only the windows are checked again: this is the problem a booking tries once
+        per candidate window."""
+        if not 0 <= order < self.n_orders:
+            raise ValueError("order refers to an order that does not exist")
+        windows, first, last = (
+            self.order_windows.copy(),
+            self.window_start_s.copy(),
+            self.window_end_s.copy(),
+        )
+        windows[order], first[order], last[order] = (start, end), start, end
+        new = object.__new__(Problem)
+        new.__dict__.update(self.__dict__)
+        for name, value in (
+            ("order_windows", windows),
+            ("window_start_s", first),
+            ("window_end_s", last),
+        ):
+            value.setflags(write=False)
+            object.__setattr__(new, name, value)
+        new._validate_windows()
+        return new
+
     def replace(self, **changes: Any) -> Problem:
         """Return a new problem with some fields changed (and validated again)."""
         return dataclasses.replace(self, **changes)

@@ -397,8 +397,10 @@ def schedule(problem: Problem, route: Route) -> RouteSchedule:
     from_depot = (~is_pickup) & (stores < 0) & ~marker
     trip = np.cumsum(is_reload)  # a reload starts the next trip
     load = _loads(np.where(marker, 0, p.demand[orders]), is_pickup, from_depot, trip)
-    dim_load = _loads(
-        np.where(marker[:, None], 0, p.dim_demand[orders]), is_pickup, from_depot, trip
+    dim_load = (
+        _loads(np.where(marker[:, None], 0, p.dim_demand[orders]), is_pickup, from_depot, trip)
+        if p.dim_names
+        else np.zeros((loc.shape[0], 0), dtype=np.int64)
     )
 
     kinds = ("start", *route.kinds, "end")
