@@ -177,28 +177,42 @@ class _Times(NamedTuple):
         return self.arrival + self.wait
 
 
-def _forward(
-    problem: Problem, start_s: int, loc: IntArray, win: IntArray, service: IntArray
-) -> _Times:
+class _Rows:
+    """One route's rows as the forward pass reads them, built once per schedule: each
+    leg's seconds in every band, each row's service and windows, as Python numbers (a
+    loop over rows is faster on them than on numpy scalars)."""
+
+    __slots__ = ("win", "legs", "band_starts", "svc", "opens", "closes", "last", "rows")
+
+    def __init__(self, problem: Problem, loc: IntArray, win: IntArray, service: IntArray):
+        bands = problem.band_travel_s
+        self.win = win
+        self.rows = win.shape[0]
+        here, there = loc[:-1], loc[1:]
+        if bands is None:
+            self.legs: list[list[int]] = [[0, *problem.travel_s[here, there].tolist()]]
+        else:  # the leg into row i in band b: legs[b][i]
+            self.legs = [[0, *band] for band in bands[:, here, there].tolist()]
+        self.band_starts: list[int] = problem.band_start_s.tolist() if bands is not None else []
+        self.svc: list[int] = service.tolist()
+        self.opens: list[list[int]] = win[:, :, 0].tolist()
+        self.closes: list[list[int]] = win[:, :, 1].tolist()
+        self.last = win.shape[1] - 1
+
+
+def _forward(rows: _Rows, start_s: int) -> _Times:
     """Earliest-start pass from a start time: travel, arrival, wait, departure, late, and
-    the window each row used. ``win`` is ``(rows, k, 2)``: each row's windows in time order;
-    a row starts in the first one that has not closed when it arrives (late against the
-    last one when all have)."""
-    k = win.shape[0]
-    # a loop over rows (each start depends on the last): Python numbers, not numpy scalars
-    locs, svc = loc.tolist(), service.tolist()
-    opens, closes = win[:, :, 0].tolist(), win[:, :, 1].tolist()
-    bands, static = problem.band_travel_s, problem.travel_s
-    band_starts = problem.band_start_s.tolist()
+    the window each row used. Each row's windows are in time order; a row starts in the
+    first one that has not closed when it arrives (late against the last one when all
+    have)."""
+    k, last, svc, opens, closes = rows.rows, rows.last, rows.svc, rows.opens, rows.closes
+    legs, band_starts = rows.legs, rows.band_starts
     travel, arrival, wait, departure, used = [0] * k, [start_s] * k, [0] * k, [start_s] * k, [0] * k
-    last = win.shape[1] - 1
     t = start_s
     for i in range(1, k):
-        if bands is None:
-            leg = int(static[locs[i - 1], locs[i]])
-        else:  # the band of the departure, as Problem.leg_s
-            band = max(0, bisect_right(band_starts, t) - 1)
-            leg = int(bands[band, locs[i - 1], locs[i]])
+        # in the band of the departure, as Problem.leg_s
+        band = max(0, bisect_right(band_starts, t) - 1) if band_starts else 0
+        leg = legs[band][i]
         a = t + leg
         j = min(bisect_left(closes[i], a), last) if last else 0
         begin = max(a, opens[i][j])
@@ -207,8 +221,9 @@ def _forward(
         departure[i] = t
     travel_a, arrival_a, wait_a = np.array(travel), np.array(arrival), np.array(wait)
     departure_a, used_a = np.array(departure), np.array(used)
-    lo = win[np.arange(k), used_a, 0]
-    hi = win[np.arange(k), used_a, 1]
+    at = np.arange(k)
+    lo = rows.win[at, used_a, 0]
+    hi = rows.win[at, used_a, 1]
     late = np.maximum(0, arrival_a + wait_a - hi)
     late[0] = 0
     return _Times(travel_a, arrival_a, wait_a, departure_a, late, lo, hi)
@@ -218,9 +233,7 @@ def _forward(
 _START_TRIES = 12
 
 
-def _latest_start(
-    problem: Problem, start_s: int, loc: IntArray, win: IntArray, service: IntArray
-) -> _Times:
+def _latest_start(rows: _Rows, start_s: int) -> _Times:
     """The forward pass from the start that leaves as late as possible without making any
     stop later or the route longer.
 
@@ -231,28 +244,26 @@ def _latest_start(
     windows, a stop may also move into a later one of its windows (:func:`_later_window`),
     after which the start is pushed again.
     """
-    best = _pushed(problem, _forward(problem, start_s, loc, win, service), loc, win, service)
-    for _ in range(_WINDOW_ROUNDS if win.shape[1] > 1 else 0):
-        moved = _later_window(problem, best, loc, win, service)
+    best = _pushed(rows, _forward(rows, start_s))
+    for _ in range(_WINDOW_ROUNDS if rows.last > 0 else 0):
+        moved = _later_window(rows, best)
         if moved is None:
             break
-        best = _pushed(problem, moved, loc, win, service)
+        best = _pushed(rows, moved)
     return best
 
 
-def _pushed(
-    problem: Problem, best: _Times, loc: IntArray, win: IntArray, service: IntArray
-) -> _Times:
+def _pushed(rows: _Rows, best: _Times) -> _Times:
     """``best`` with its start pushed later by the waiting that saves (see above)."""
     step = 0
-    for _ in range(_START_TRIES if problem.band_travel_s is not None else 1):
+    for _ in range(_START_TRIES if rows.band_starts else 1):
         if step <= 0:
             cum_wait = np.cumsum(best.wait)
             room = cum_wait[1:] + np.maximum(0, best.hi[1:] - best.begin[1:])
             step = int(min(cum_wait[-1], room.min())) if room.size else 0
             if step <= 0:
                 break
-        later = _forward(problem, int(best.departure[0]) + step, loc, win, service)
+        later = _forward(rows, int(best.departure[0]) + step)
         if (later.late <= best.late).all() and later.duration <= best.duration:
             best, step = later, 0  # accepted: look for more waiting to save from here
         else:
@@ -260,15 +271,7 @@ def _pushed(
     return best
 
 
-def _within_route_limit(
-    problem: Problem,
-    best: _Times,
-    loc: IntArray,
-    win: IntArray,
-    service: IntArray,
-    allowed: IntArray,
-    limit: int,
-) -> _Times:
+def _within_route_limit(rows: _Rows, best: _Times, allowed: IntArray, limit: int) -> _Times:
     """A route longer than ``limit`` (``max_route_s``) started later, trading soft windows'
     allowed lateness for less waiting, until it fits (or no later start helps): the route
     limit is hard, a soft window's lateness only costs."""
@@ -279,7 +282,7 @@ def _within_route_limit(
         step = min(excess, int(cum_wait[-1]), int(room.min()) if room.size else 0)
         if excess <= 0 or step <= 0:
             break
-        later = _forward(problem, int(best.departure[0]) + step, loc, win, service)
+        later = _forward(rows, int(best.departure[0]) + step)
         over = np.maximum(0, later.late - allowed) <= np.maximum(0, best.late - allowed)
         if not (later.duration < best.duration and over.all()):
             break
@@ -291,21 +294,20 @@ def _within_route_limit(
 _WINDOW_ROUNDS = 6
 
 
-def _later_window(
-    problem: Problem, best: _Times, loc: IntArray, win: IntArray, service: IntArray
-) -> _Times | None:
+def _later_window(rows: _Rows, best: _Times) -> _Times | None:
     """The shortest schedule, no later anywhere than ``best``, whose later start brings one
     stop to the opening of one of its later windows or to the end of its own (``None``: no
     such start is shorter)."""
-    rows, slots = np.nonzero(win[:, :, 0] > best.hi[:, None])  # windows after the one used
+    win = rows.win
+    at, slots = np.nonzero(win[:, :, 0] > best.hi[:, None])  # windows after the one used
     # the starts that bring a stop to a later window's opening, or to its own window's end
     # (the stops after it then arrive after their windows close and take later ones)
     shifts = np.unique(
-        np.concatenate([win[rows, slots, 0] - best.arrival[rows], best.hi[1:] - best.begin[1:]])
+        np.concatenate([win[at, slots, 0] - best.arrival[at], best.hi[1:] - best.begin[1:]])
     )
     found, duration = None, best.duration
     for shift in shifts[shifts > 0].tolist():
-        cand = _forward(problem, int(best.departure[0]) + shift, loc, win, service)
+        cand = _forward(rows, int(best.departure[0]) + shift)
         if (cand.late <= best.late).all() and cand.duration < duration:
             found, duration = cand, cand.duration
     return found
@@ -387,11 +389,10 @@ def schedule(problem: Problem, route: Route) -> RouteSchedule:
     late_allowed = np.where(is_drop, p.max_late_s[drop_orders], 0)
     late_rate = np.where(is_drop, p.late_cost_per_h[drop_orders] / 3600.0, 0.0)
 
-    times = _latest_start(p, shift[0], loc, win, service)
+    rows = _Rows(p, loc, win, service)
+    times = _latest_start(rows, shift[0])
     if times.duration > p.max_route_s[v]:
-        times = _within_route_limit(
-            p, times, loc, win, service, late_allowed, int(p.max_route_s[v])
-        )
+        times = _within_route_limit(rows, times, late_allowed, int(p.max_route_s[v]))
     travel, arrival, wait, departure, late, lo, hi = times
 
     from_depot = (~is_pickup) & (stores < 0) & ~marker
