@@ -27,7 +27,7 @@ default quantile:
   (promises kept, true cost per order), and its cost against planning all the booked
   orders at once with their chosen windows (60 s).
 
-Writes benchmarks/results/slots.json and slots.md.
+Writes benchmarks/results/slots.json (the latency and stream parts; a part skipped is not written).
 """
 
 from __future__ import annotations
