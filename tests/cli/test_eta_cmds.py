@@ -134,6 +134,15 @@ def test_evaluate_writes_the_spec_metrics(loop):
         doc["service"]["mae_s"] > 0 and doc["baseline"]["travel"]["mae_s"] > doc["travel"]["mae_s"]
     )
     assert "MAE" in r.output
+    # P90 coverage per two-hour band, the bands the rows fall in, adding up to the whole
+    bands = doc["p90_coverage_by_band"]["travel"]
+    assert len(bands) == 12 and "08-10" in bands
+    seen = [c for c in bands.values() if c is not None]
+    assert seen and all(0 <= c <= 1 for c in seen)
+    assert "P90 coverage by 2-hour band" in r.output
+    manifest = json.loads((loop / "model" / "manifest.json").read_text())
+    assert set(manifest["calibration"]["travel"]) == {"0.9"}  # 0.65 is left as learned
+    assert len(manifest["calibration"]["service"]["0.9"]) == 12
     assert plot.stat().st_size > 10_000 and plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

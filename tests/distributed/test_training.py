@@ -48,6 +48,10 @@ def test_distributed_training_gives_a_usable_bundle_like_single_machine(
     assert set(manifest) == set(json.loads((single / "manifest.json").read_text()))
     assert manifest["stores"] == list(tiny_model.stores_)
     assert manifest["training_period"] == list(tiny_model.training_period_)
+    # calibrated as on one machine: the P90 per two-hour band, from the validation rows
+    for target in ("travel", "service"):
+        assert set(manifest["calibration"][target]) == {"0.9"}
+        assert len(manifest["calibration"][target]["0.9"]) == 12
 
     loaded = EtaModel.load(tmp_path / "bundle", road_map=tiny_city)
     held_out = fleetroute.evaluate_eta(

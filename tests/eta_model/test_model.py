@@ -7,6 +7,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import fleetroute
 from fleetroute import ModelBundleError, NotFittedError
@@ -110,6 +112,9 @@ def test_training_and_serving_build_the_same_features(tiny_city, tiny_history):
         (lambda m, d: m.update(params=[]), "params is a list, not an object"),
         (lambda m, d: (d / m["files"]["service"]["0.5"]).unlink(), "service_q50.txt is missing"),
         (lambda m, d: (d / m["files"]["travel"]["0.9"]).write_text("tree\n"), "travel_q90.txt"),
+        (lambda m, d: m["calibration"]["travel"].update({"0.9": [0.1] * 5}), "list of 12 shifts"),
+        (lambda m, d: m["calibration"].update(speed={}), "'speed' is not travel or service"),
+        (lambda m, d: m.update(calibration=[]), "calibration is a list, not an object"),
     ],
     ids=[
         "schema-text",
@@ -122,6 +127,9 @@ def test_training_and_serving_build_the_same_features(tiny_city, tiny_history):
         "params-list",
         "deleted-file",
         "damaged-file",
+        "calibration-short",
+        "calibration-target",
+        "calibration-list",
     ],  # fmt: skip
 )
 def test_a_malformed_bundle_is_one_clear_error_and_prints_nothing(
@@ -139,3 +147,50 @@ def test_a_malformed_bundle_is_one_clear_error_and_prints_nothing(
     # LightGBM writes its own "[Fatal]" line to the process's stderr: none may get out
     printed = capfd.readouterr()
     assert printed.out == "" and printed.err == "", printed
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    q=st.sampled_from([0.8, 0.9, 0.95]),
+    scale=st.floats(0.05, 2.0),
+)
+def test_calibration_shifts_cover_each_band_as_promised(seed, q, scale):
+    """Split-conformal per band: on fresh rows from the same law, each band's shifted
+    prediction covers about ``q`` of them, whatever the band's own spread; a thin band
+    takes the whole day's shift."""
+    from fleetroute.eta_model.model import CALIBRATION_MIN_ROWS, band_of, calibration_shifts
+
+    rng = np.random.default_rng(seed)
+    hours = rng.uniform(6, 20, 60_000)
+    spread = scale * (1 + band_of(hours) % 3)  # bands differ threefold in spread
+    shifts = calibration_shifts(rng.normal(0, spread), hours, q)
+    fresh = rng.normal(0, spread)
+    covered = fresh <= np.asarray(shifts)[band_of(hours)]
+    for b in np.unique(band_of(hours)):
+        rows = band_of(hours) == b
+        if rows.sum() >= CALIBRATION_MIN_ROWS:
+            assert abs(covered[rows].mean() - q) < 0.04  # ~5 standard errors
+    thin = calibration_shifts(np.ones(10), np.full(10, 9.0), q)
+    assert thin == [1.0] * 12
+
+
+def test_a_bundle_without_calibration_still_loads_and_predicts_as_learned(
+    tiny_model, tiny_city, tmp_path
+):
+    """Bundles saved before calibration have no shifts: their P90 is the booster's own."""
+    folder = tiny_model.save(tmp_path / "m")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["calibration"]["travel"]["0.9"]  # this model is calibrated
+    manifest.pop("calibration")
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    old = EtaModel.load(folder, road_map=tiny_city)
+    rng = np.random.default_rng(1)
+    o, d = rng.integers(0, tiny_city.n_nodes, (2, 30))
+    f = travel_features(tiny_city, o, d, hour=np.full(30, 8.5), weekday=0)
+    raw = np.exp(tiny_model.travel_boosters_[0.9].predict(f[list(TRAVEL_FEATURES)]))
+    assert np.allclose(old.predict_travel(f, 0.9), f["freeflow_s"].to_numpy() * raw)
+    shift = tiny_model.calibration_["travel"][0.9][4]  # 08-10
+    calibrated = tiny_model.predict_travel(f, 0.9)
+    assert np.allclose(calibrated, old.predict_travel(f, 0.9) * np.exp(shift))
+    assert np.allclose(tiny_model.predict_travel(f, 0.5), old.predict_travel(f, 0.5))

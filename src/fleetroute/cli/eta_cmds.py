@@ -232,6 +232,15 @@ def eta_evaluate_cmd(
     click.echo("travel MAE by departure hour (model / free-flow):")
     for hour, row in result["by_hour"].items():
         click.echo(f"  {hour}:00 {row['model']['mae_s']:>7.0f} / {row['baseline']['mae_s']:>7.0f}")
+    bands = result.get("p90_coverage_by_band")
+    if bands:
+        click.echo("P90 coverage by 2-hour band (travel / service):")
+        for band, travel in bands["travel"].items():
+            service = bands["service"][band]
+            if travel is None and service is None:
+                continue
+            cells = [f"{x:>6.1%}" if x is not None else f"{'-':>6}" for x in (travel, service)]
+            click.echo(f"  {band} {cells[0]} / {cells[1]}")
     if plot_path is not None:
         click.echo(f"wrote {plot_path}")
     if json_path is not None:

@@ -31,9 +31,11 @@ from fleetroute.errors import InputError
 from fleetroute.eta_model.features import SERVICE_FEATURES, TRAVEL_FEATURES
 from fleetroute.eta_model.metrics import add_sums
 from fleetroute.eta_model.model import (
+    CALIBRATED_FROM,
     DEFAULT_QUANTILES,
     EtaModel,
     _times,
+    calibration_shifts,
     stop_features,
     trip_features,
 )
@@ -207,6 +209,33 @@ def _boosters(
     return boosters
 
 
+def _residuals(
+    part: pd.DataFrame, booster: Any, features: list[str]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """The hours and residuals (target - prediction) of a validation partition."""
+    if not len(part):
+        return np.zeros(0), np.zeros(0)
+    residual = part["_y"].to_numpy() - booster.predict(part[features], num_threads=0)
+    return part["hour"].to_numpy(dtype=np.float64), np.asarray(residual, dtype=np.float64)
+
+
+def _calibration(
+    client: Any, boosters: dict[float, Any], valid: list[Any], features: Sequence[str]
+) -> dict[float, list[float]]:
+    """Each upper quantile's calibration shifts, from every validation partition's
+    residuals (as :meth:`EtaModel.fit` calibrates)."""
+    out = {}
+    for q, booster in boosters.items():
+        if q >= CALIBRATED_FROM:
+            shared = share(client, booster)
+            names = list(features)
+            got = client.gather([client.submit(_residuals, v, shared, names) for v in valid])
+            hours = np.concatenate([h for h, _ in got])
+            residual = np.concatenate([r for _, r in got])
+            out[q] = calibration_shifts(residual, hours, q)
+    return out
+
+
 def train_distributed(
     road_map: RoadMap,
     trips: str | Path,
@@ -292,6 +321,10 @@ def train_distributed(
         model.service_boosters_ = _boosters(
             client, frame(s_train, s_cols), s_val, SERVICE_FEATURES, ["store"], model, max_rounds
         )
+        model.calibration_ = {
+            "travel": _calibration(client, model.travel_boosters_, t_val, TRAVEL_FEATURES),
+            "service": _calibration(client, model.service_boosters_, s_val, SERVICE_FEATURES),
+        }
         model.stores_ = stores
         model.map_fingerprint_ = road_map.fingerprint
         shared = share(client, model)

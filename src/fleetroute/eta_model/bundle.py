@@ -53,6 +53,37 @@ def _quantile(value: Any, where: str, field: str) -> float:
     return q
 
 
+#: Calibration bands a day (two hours each).
+_BANDS = 12
+
+
+def _calibration(manifest: dict[str, Any], where: str) -> dict[str, dict[float, list[float]]]:
+    """The upper quantiles' calibration shifts, per target and quantile, one number per
+    two-hour band (a bundle made before calibration has none: nothing is shifted)."""
+    if "calibration" not in manifest:
+        return {}
+    table = _typed(manifest, "calibration", dict, where)
+    out: dict[str, dict[float, list[float]]] = {}
+    for target in table:
+        if target not in ("travel", "service"):
+            raise ModelBundleError(f"{where}: calibration: {target!r} is not travel or service")
+        named = _typed(table, target, dict, f"{where}: calibration")
+        out[target] = {}
+        for key, values in named.items():
+            field = f"calibration.{target}"
+            q = _quantile(key, where, field)
+            ok = isinstance(values, list) and len(values) == _BANDS
+            if not ok or not all(
+                isinstance(v, int | float) and not isinstance(v, bool) and abs(v) < 50
+                for v in values
+            ):
+                raise ModelBundleError(
+                    f"{where}: {field}.{key} is not a list of {_BANDS} shifts (numbers)"
+                )
+            out[target][q] = [float(v) for v in values]
+    return out
+
+
 def read_manifest(folder: Path) -> dict[str, Any]:
     """The bundle's manifest, every field the loader reads checked for presence and type,
     its quantiles parsed and its model files found.
@@ -94,6 +125,7 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     if len(period) != 2:
         raise ModelBundleError(f"{where}: training_period has {len(period)} dates, not 2")
     _typed(manifest, "metrics", dict, where)
+    manifest["calibration"] = _calibration(manifest, where)
     files = _typed(manifest, "files", dict, where)
     for target in ("travel", "service"):
         named = _typed(files, target, dict, f"{where}: files")

@@ -5,6 +5,13 @@ free-flow time); service models predict ``log(seconds)`` of a stop. Each target 
 booster per quantile (LightGBM's ``quantile`` objective; 0.5 is the median), trained with
 early stopping on a time-based split: the latest ``validation_share`` of the history
 validates, the rest trains.
+
+Upper quantiles (0.8 and above: P90 and late risk) are then calibrated on those validation
+rows, split-conformal, per two-hour band of the day: each band's prediction is shifted (in
+log space) by the quantile of the validation residuals that makes that share of the band's
+rows fall at or below it. The residuals are the city's own, so a model trained in a city
+unlike ours still promises what it says. The median and the planning quantile are left as
+LightGBM learned them.
 """
 
 from __future__ import annotations
@@ -48,6 +55,21 @@ __all__ = [
     "stop_features",
     "SCHEMA_VERSION",
 ]
+
+
+def _covered_by_band(
+    actual_s: npt.ArrayLike, p90_s: npt.ArrayLike, hour: Any
+) -> dict[str, dict[str, float]]:
+    """Rows at or below the P90, and rows, per calibration band (every band, so that
+    partitions' sums add up)."""
+    band = band_of(np.asarray(hour, dtype=np.float64))
+    within = np.asarray(actual_s, dtype=np.float64) <= np.asarray(p90_s, dtype=np.float64)
+    n = np.bincount(band, minlength=24 // CALIBRATION_BAND_H)
+    covered = np.bincount(band, weights=within, minlength=24 // CALIBRATION_BAND_H)
+    return {
+        name: {"covered": float(covered[b]), "n": float(n[b])}
+        for b, name in enumerate(band_names())
+    }
 
 
 @dataclass(frozen=True)
@@ -132,6 +154,51 @@ PLAN_QUANTILE = 0.65
 #: The quantiles a model learns by default: the median, the planning quantile, and P90
 #: (late risk and calibration).
 DEFAULT_QUANTILES = (0.5, PLAN_QUANTILE, 0.9)
+
+#: Quantiles at or above this are calibrated on the validation rows.
+CALIBRATED_FROM = 0.8
+#: Hours per calibration band (12 bands a day, by the hour the leg departs or the stop
+#: begins).
+CALIBRATION_BAND_H = 2
+#: A band with fewer validation rows than this takes the whole day's shift.
+CALIBRATION_MIN_ROWS = 200
+
+
+def band_of(hour: npt.ArrayLike) -> npt.NDArray[np.int64]:
+    """The calibration band (0 to 11) of each hour of the day."""
+    h = np.asarray(hour, dtype=np.float64)
+    return (np.floor(h).astype(np.int64) // CALIBRATION_BAND_H) % (24 // CALIBRATION_BAND_H)
+
+
+def band_names() -> list[str]:
+    """The bands' names, ``"00-02"`` to ``"22-24"``."""
+    step = CALIBRATION_BAND_H
+    return [f"{h:02d}-{h + step:02d}" for h in range(0, 24, step)]
+
+
+def calibration_shifts(
+    residual: npt.NDArray[np.float64], hour: npt.ArrayLike, q: float
+) -> list[float]:
+    """Split-conformal shifts (log space), one per band: the ``q`` quantile of the
+    residuals (log actual - log predicted) of the band's rows, with the finite-sample
+    correction (the ``ceil((n + 1) q)``-th smallest); the whole day's for a band with fewer
+    than :data:`CALIBRATION_MIN_ROWS` rows; 0 when there are none at all."""
+
+    def shift(r: npt.NDArray[np.float64]) -> float:
+        n = r.size
+        k = min(n, int(np.ceil((n + 1) * q)))
+        return float(np.partition(r, k - 1)[k - 1])
+
+    r = np.asarray(residual, dtype=np.float64)
+    if r.size == 0:
+        return [0.0] * (24 // CALIBRATION_BAND_H)
+    whole = shift(r)
+    band = band_of(hour)
+    out = []
+    for b in range(24 // CALIBRATION_BAND_H):
+        mine = r[band == b]
+        out.append(round(shift(mine), 6) if mine.size >= CALIBRATION_MIN_ROWS else round(whole, 6))
+    return out
 
 
 class EtaModel:
@@ -227,6 +294,12 @@ class EtaModel:
         self.service_boosters_, s_valid = self._fit_target(
             history.service, y_service, history.service_when, ["store"]
         )
+        self.calibration_ = {
+            "travel": self._calibrated(self.travel_boosters_, history.travel, y_travel, t_valid),
+            "service": self._calibrated(
+                self.service_boosters_, history.service, y_service, s_valid
+            ),
+        }
         self.stores_ = history.stores
         self.map_fingerprint_ = road_map.fingerprint
         self.training_period_ = (
@@ -235,6 +308,30 @@ class EtaModel:
         )
         self.metrics_ = self.evaluate(history, travel_rows=t_valid, service_rows=s_valid)
         return self
+
+    @staticmethod
+    def _calibrated(
+        boosters: dict[float, Any],
+        X: pd.DataFrame,
+        y: npt.NDArray[np.float64],
+        valid: npt.NDArray[np.bool_],
+    ) -> dict[float, list[float]]:
+        """Each upper quantile's shifts per band (:func:`calibration_shifts`), from the
+        validation rows."""
+        rows = X[valid]
+        out = {}
+        for q, booster in boosters.items():
+            if q >= CALIBRATED_FROM:
+                residual = y[valid] - booster.predict(rows, num_threads=0)
+                out[q] = calibration_shifts(residual, rows["hour"].to_numpy(), q)
+        return out
+
+    def _shift(self, target: str, q: float, features: pd.DataFrame) -> Any:
+        """The calibration shift (log space) of each row, or 0 (not calibrated)."""
+        table = getattr(self, "calibration_", {}).get(target, {}).get(q)
+        if table is None:
+            return 0.0
+        return np.asarray(table, dtype=np.float64)[band_of(features["hour"].to_numpy())]
 
     # -- prediction -------------------------------------------------------------------
     def _check(self) -> None:
@@ -255,7 +352,8 @@ class EtaModel:
         booster = self._quantile(self.travel_boosters_, quantile)
         if len(features) == 0:
             return np.zeros(0, dtype=np.float64)
-        ratio = np.exp(booster.predict(features[list(TRAVEL_FEATURES)], num_threads=0))
+        log_ratio = booster.predict(features[list(TRAVEL_FEATURES)], num_threads=0)
+        ratio = np.exp(log_ratio + self._shift("travel", quantile, features))
         return np.asarray(features["freeflow_s"].to_numpy() * ratio, dtype=np.float64)
 
     def predict_service(
@@ -266,7 +364,8 @@ class EtaModel:
         booster = self._quantile(self.service_boosters_, quantile)
         if len(features) == 0:
             return np.zeros(0, dtype=np.float64)
-        return np.asarray(np.exp(booster.predict(features[list(SERVICE_FEATURES)], num_threads=0)))
+        log_s = booster.predict(features[list(SERVICE_FEATURES)], num_threads=0)
+        return np.asarray(np.exp(log_s + self._shift("service", quantile, features)))
 
     def evaluation_sums(
         self,
@@ -284,9 +383,17 @@ class EtaModel:
         base_service = FreeFlow.default_service_s(
             service["is_shop"].to_numpy(), service["items"].to_numpy()
         )
-        return {
+        sums: dict[str, Any] = {
             "travel": error_sums(travel_actual_s, self.predict_travel(travel), tp90),
             "service": error_sums(service_actual_s, self.predict_service(service), sp90),
+        }
+        if tp90 is not None and sp90 is not None:
+            sums["p90_by_band"] = {
+                "travel": _covered_by_band(travel_actual_s, tp90, travel["hour"]),
+                "service": _covered_by_band(service_actual_s, sp90, service["hour"]),
+            }
+        return {
+            **sums,
             "baseline": {
                 "travel": error_sums(travel_actual_s, travel["freeflow_s"].to_numpy(), None),
                 "service": error_sums(service_actual_s, base_service, None),
@@ -296,12 +403,25 @@ class EtaModel:
     @staticmethod
     def metrics_of(sums: dict[str, Any]) -> dict[str, Any]:
         """The metrics (as :meth:`evaluate` returns them) of :meth:`evaluation_sums`."""
-        return {
+        out = {
             "travel": from_sums(sums["travel"]),
             "service": from_sums(sums["service"]),
             "baseline": {k: from_sums(v) for k, v in sums["baseline"].items()},
             "rows": {"travel": int(sums["travel"]["n"]), "service": int(sums["service"]["n"])},
         }
+        if "p90_by_band" in sums:  # the share of each band's rows at or below the P90
+            out["p90_coverage_by_band"] = {
+                target: {
+                    band: round(c["covered"] / c["n"], 4) if c["n"] else None
+                    for band, c in bands.items()
+                }
+                for target, bands in sums["p90_by_band"].items()
+            }
+            out["rows_by_band"] = {
+                target: {band: int(c["n"]) for band, c in bands.items()}
+                for target, bands in sums["p90_by_band"].items()
+            }
+        return out
 
     def evaluate(
         self,
@@ -349,6 +469,10 @@ class EtaModel:
             "stores": list(self.stores_),
             "training_period": list(self.training_period_),
             "metrics": self.metrics_,
+            "calibration": {
+                target: {f"{q:g}": shifts for q, shifts in table.items()}
+                for target, table in getattr(self, "calibration_", {}).items()
+            },
             "params": {
                 k: getattr(self, k)
                 for k in (
@@ -405,4 +529,5 @@ class EtaModel:
         model.map_fingerprint_ = manifest["map_fingerprint"]
         model.training_period_ = tuple(manifest["training_period"])
         model.metrics_ = manifest["metrics"]
+        model.calibration_ = manifest["calibration"]
         return model
