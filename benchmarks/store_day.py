@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 import fleetroute
+from fleetroute.errors import ModelBundleError
 from fleetroute.eta_model.learned import LearnedEta
 from fleetroute.eta_model.model import EtaModel
 from fleetroute.simulator.world import simulate_history, simulate_orders
@@ -49,7 +50,11 @@ def city_and_model(quantiles: tuple[float, ...] = (0.5, 0.9)) -> tuple[Any, EtaM
     extra = "".join(f"_{q:g}" for q in quantiles if q not in (0.5, 0.9))
     bundle = CACHE / f"store_day_model{extra}"
     stores_csv = CACHE / "store_day_stores.csv"
-    if not (bundle / "manifest.json").exists() or not stores_csv.exists():
+    try:  # a cached bundle of an older fleetroute (other features, schema) is trained again
+        cached = EtaModel.load(bundle, road_map=road_map) if stores_csv.exists() else None
+    except ModelBundleError:
+        cached = None
+    if cached is None:
         with tempfile.TemporaryDirectory() as tmp:
             hist = simulate_history(
                 road_map, Path(tmp), days=35, trips_per_day=3000, stops_per_day=2000, seed=21
@@ -59,7 +64,8 @@ def city_and_model(quantiles: tuple[float, ...] = (0.5, 0.9)) -> tuple[Any, EtaM
             )
             model.save(bundle)
             pd.read_csv(hist["stores"]).head(3).to_csv(stores_csv, index=False)
-    return road_map, EtaModel.load(bundle, road_map=road_map), pd.read_csv(stores_csv)
+            cached = model
+    return road_map, cached, pd.read_csv(stores_csv)
 
 
 def day(road_map: Any, stores: pd.DataFrame, n_orders: int, n_vans: int) -> tuple[Any, Any]:

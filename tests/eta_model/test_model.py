@@ -115,6 +115,9 @@ def test_training_and_serving_build_the_same_features(tiny_city, tiny_history):
         (lambda m, d: m["calibration"]["travel"].update({"0.9": [0.1] * 5}), "list of 12 shifts"),
         (lambda m, d: m["calibration"].update(speed={}), "'speed' is not travel or service"),
         (lambda m, d: m.update(calibration=[]), "calibration is a list, not an object"),
+        (lambda m, d: m["features"]["service"].pop(), "trained on other features"),
+        (lambda m, d: m["files"].pop("places"), "places is missing"),
+        (lambda m, d: (d / m["files"]["places"]).write_text("x"), "not a place history"),
     ],
     ids=[
         "schema-text",
@@ -130,6 +133,9 @@ def test_training_and_serving_build_the_same_features(tiny_city, tiny_history):
         "calibration-short",
         "calibration-target",
         "calibration-list",
+        "old-features",
+        "no-places",
+        "damaged-places",
     ],  # fmt: skip
 )
 def test_a_malformed_bundle_is_one_clear_error_and_prints_nothing(
@@ -194,3 +200,19 @@ def test_a_bundle_without_calibration_still_loads_and_predicts_as_learned(
     calibrated = tiny_model.predict_travel(f, 0.9)
     assert np.allclose(calibrated, old.predict_travel(f, 0.9) * np.exp(shift))
     assert np.allclose(tiny_model.predict_travel(f, 0.5), old.predict_travel(f, 0.5))
+
+
+def test_every_weekday_weighs_the_same_in_the_calibration():
+    """Validation weeks that hold two weekends (the latest 8.4 days of 8 weeks) must not
+    calibrate every weekday as if it were a weekend."""
+    from fleetroute.eta_model.model import calibration_shifts
+
+    rng = np.random.default_rng(5)
+    days = np.repeat(np.arange(7), [2000] * 5 + [6000] * 2)  # weekends three times over
+    residual = rng.normal(0, 0.1, days.size) + np.where(days >= 5, 0.3, 0.0)
+    hours = np.full(days.size, 11.0)
+    balanced = np.concatenate([residual[days == d][:2000] for d in range(7)])
+    want = np.quantile(balanced, 0.9)
+    weighted = calibration_shifts(residual, hours, 0.9, days)[5]
+    plain = calibration_shifts(residual, hours, 0.9)[5]
+    assert abs(weighted - want) < 0.02 < abs(plain - want)

@@ -127,6 +127,11 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     _typed(manifest, "metrics", dict, where)
     manifest["calibration"] = _calibration(manifest, where)
     files = _typed(manifest, "files", dict, where)
+    places = _typed(files, "places", str, f"{where}: files")
+    if Path(places).name != places:
+        raise ModelBundleError(f"{where}: files.places: {places!r} is not a file name")
+    if not (folder / places).is_file():
+        raise ModelBundleError(f"{folder}: {places} is missing (files.places names it)")
     for target in ("travel", "service"):
         named = _typed(files, target, dict, f"{where}: files")
         parsed = {}

@@ -34,9 +34,11 @@ TRAVEL_FEATURES = (
     "d_lon",
     "d_centre_m",
 )
-# No raw lat/lon for stops: measured, they let the shop model overfit store locations
-# (the store id already carries them): service MAE 1.14x the noise floor with, 1.01x without.
-SERVICE_FEATURES = ("is_shop", "items", "store", "hour", "weekday", "centre_m")
+# A drop-off's own coordinates (missing for shop stops: measured, a store's coordinates let
+# the shop model overfit store locations, which the store id already carries; service MAE
+# 1.14x the noise floor with them, 1.01x without). With them the model learns where
+# drop-offs take long wherever that is, not only by distance from the map's centre.
+SERVICE_FEATURES = ("is_shop", "items", "store", "hour", "weekday", "centre_m", "d_lat", "d_lon")
 
 
 def _centre_m(road_map: RoadMap, lat: npt.ArrayLike, lon: npt.ArrayLike) -> npt.NDArray[np.float64]:
@@ -110,16 +112,21 @@ def service_features(
     (a missing value to LightGBM)."""
     n_items = np.asarray(items, dtype=np.float64)
     h, w = _when(hour, weekday, n_items.shape[0])
+    shop = np.asarray(is_shop, dtype=np.int64)
+    lat_a = np.broadcast_to(np.asarray(lat, dtype=np.float64), n_items.shape)
+    lon_a = np.broadcast_to(np.asarray(lon, dtype=np.float64), n_items.shape)
     return pd.DataFrame(
         {
-            "is_shop": np.asarray(is_shop, dtype=np.int64),
+            "is_shop": shop,
             "items": n_items,
             "store": np.where(
                 np.asarray(store_code) >= 0, np.asarray(store_code, dtype=np.float64), np.nan
             ),
             "hour": h,
             "weekday": w,
-            "centre_m": _centre_m(road_map, lat, lon),
+            "centre_m": _centre_m(road_map, lat_a, lon_a),
+            "d_lat": np.where(shop == 1, np.nan, lat_a),
+            "d_lon": np.where(shop == 1, np.nan, lon_a),
         },
         columns=list(SERVICE_FEATURES),
     )

@@ -23,6 +23,17 @@ drawn once), busier around noon and 18:00 (``shop_busy``); a drop-off takes
 ``dropoff_base_s + dropoff_per_item_s x items`` plus ``dropoff_centre_s`` in the centre
 (parking, stairs); both times noise with log-sd ``service_noise``.
 Weekday factors (Monday first): ``weekday_factor``.
+
+Worlds unlike the one the model was designed on (all off by default):
+
+* ``centre_shift``: the slow centre moved off the map's geometric centre, by these shares
+  of its half-extent (north, east): a business district elsewhere;
+* ``districts``: that many districts (centres drawn with ``district_seed``, radius
+  ``district_radius`` of the half-extent), each with its own extra drop-off seconds (up to
+  ``district_dropoff_s``) and parking seconds at the destination (up to
+  ``district_parking_s``): blocks of flats, streets without parking;
+* ``address_sd``: every address's drop-off takes its own persistent factor, log-normal with
+  this log-sd (a building that always takes long).
 """
 
 from __future__ import annotations
@@ -71,6 +82,13 @@ class TrueWorld:
     shop_busy: float = 0.35
     service_noise: float = 0.2
     store_seed: int = 99
+    centre_shift: tuple[float, float] = (0.0, 0.0)
+    districts: int = 0
+    district_radius: float = 0.15
+    district_dropoff_s: float = 0.0
+    district_parking_s: float = 0.0
+    district_seed: int = 7
+    address_sd: float = 0.0
 
     # -- geometry ---------------------------------------------------------------------
     def centre_of(self, road_map: RoadMap) -> tuple[float, float, float]:
@@ -81,6 +99,33 @@ class TrueWorld:
         """1.0 where a point lies in the slow centre, else 0.0."""
         lat0, lon0, radius = self.centre_of(road_map)
         return (haversine_m(lat, lon, lat0, lon0) <= radius).astype(np.float64)
+
+    def district_extra(
+        self, road_map: RoadMap, lat: npt.ArrayLike, lon: npt.ArrayLike
+    ) -> tuple[FloatArray, FloatArray]:
+        """Extra drop-off and parking seconds of each point from the districts it lies in."""
+        lat_a, lon_a = np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64)
+        drop, park = np.zeros(lat_a.shape), np.zeros(lat_a.shape)
+        for d_lat, d_lon, radius, d_drop, d_park in _districts(self, road_map):
+            inside = haversine_m(lat_a, lon_a, d_lat, d_lon) <= radius
+            drop += d_drop * inside
+            park += d_park * inside
+        return drop, park
+
+    def address_factor(self, lat: npt.ArrayLike, lon: npt.ArrayLike) -> FloatArray:
+        """Each address's persistent drop-off factor (1 without ``address_sd``): log-normal,
+        drawn from the address's own coordinates (to the metre), so it is the same every
+        day."""
+        lat_a, lon_a = np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64)
+        if self.address_sd <= 0:
+            return np.ones(lat_a.shape)
+        from scipy.special import ndtri
+
+        key = (np.round(lat_a * 1e5).astype(np.int64) * 73_856_093) ^ (
+            np.round(lon_a * 1e5).astype(np.int64) * 19_349_663
+        )
+        u = (np.abs(key) % 1_000_003 + 0.5) / 1_000_003
+        return np.asarray(np.exp(self.address_sd * ndtri(u)), dtype=np.float64)
 
     # -- expectations ---------------------------------------------------------------
     def leg_sums(
@@ -114,6 +159,8 @@ class TrueWorld:
         d = np.asarray(d_node, dtype=np.int64)
         dest_centre = self.in_centre(road_map, road_map.lat[d], road_map.lon[d])
         park = self.parking_s + self.parking_centre_s * dest_centre
+        if self.districts:
+            park = park + self.district_extra(road_map, road_map.lat[d], road_map.lon[d])[1]
         return (
             art + local + self.centre_extra * sums[:, 3] + self.intersection_s * sums[:, 4] + park
         )
@@ -148,6 +195,9 @@ class TrueWorld:
         drop = (
             self.dropoff_base_s + self.dropoff_per_item_s * n_items + self.dropoff_centre_s * centre
         )
+        if self.districts:
+            drop = drop + self.district_extra(road_map, lat, lon)[0]
+        drop = drop * self.address_factor(lat, lon)
         return np.where(kinds == "shop", shop, drop)
 
 
@@ -156,8 +206,10 @@ def _geometry(world: TrueWorld, road_map: RoadMap) -> tuple[tuple[float, float, 
     """The slow centre ``(lat, lon, radius_m)`` and the per-edge values that
     :meth:`TrueWorld.leg_sums` adds up; computed once per world and map."""
     lat0, lon0 = road_map.centre
-    half = haversine_m(road_map.lat, road_map.lon, lat0, lon0)
-    radius = world.centre_radius * float(np.quantile(half, 0.95))
+    half_extent = _half_extent(road_map)
+    radius = world.centre_radius * half_extent
+    north, east = world.centre_shift
+    lat0, lon0 = _moved(lat0, lon0, north * half_extent, east * half_extent)
     t = road_map.edge_travel_s
     hw = (
         road_map.edge_highway
@@ -172,6 +224,41 @@ def _geometry(world: TrueWorld, road_map: RoadMap) -> tuple[tuple[float, float, 
         [road_map.edge_length_m, t * art, t * (1 - art), t * centre, np.ones(road_map.n_edges)]
     )
     return (lat0, lon0, radius), values
+
+
+def _half_extent(road_map: RoadMap) -> float:
+    """Metres from the map's centre within which 95% of its nodes lie."""
+    lat0, lon0 = road_map.centre
+    return float(np.quantile(haversine_m(road_map.lat, road_map.lon, lat0, lon0), 0.95))
+
+
+def _moved(lat: float, lon: float, north_m: float, east_m: float) -> tuple[float, float]:
+    """A point moved by metres north and east."""
+    return (
+        lat + north_m / 111_320.0,
+        lon + east_m / (111_320.0 * float(np.cos(np.radians(lat)))),
+    )
+
+
+@lru_cache(maxsize=4)
+def _districts(
+    world: TrueWorld, road_map: RoadMap
+) -> tuple[tuple[float, float, float, float, float], ...]:
+    """Each district's centre (a map node), radius in metres, extra drop-off and parking
+    seconds; drawn once per world and map."""
+    rng = np.random.default_rng(world.district_seed)
+    nodes = rng.choice(road_map.n_nodes, world.districts, replace=False)
+    radius = world.district_radius * _half_extent(road_map)
+    return tuple(
+        (
+            float(road_map.lat[n]),
+            float(road_map.lon[n]),
+            radius,
+            float(rng.uniform(0, world.district_dropoff_s)),
+            float(rng.uniform(0, world.district_parking_s)),
+        )
+        for n in nodes.tolist()
+    )
 
 
 def _places(road_map: RoadMap, rng: np.random.Generator, n: int) -> tuple[FloatArray, FloatArray]:
@@ -209,17 +296,21 @@ def simulate_history(
     start: date = date(2026, 1, 5),
     seed: int = 0,
     world: TrueWorld | None = None,
+    places_seed: int | None = None,
 ) -> dict[str, Path]:
     """Write trips.csv, stops.csv and stores.csv of ``days`` days of simulated history.
 
-    Returns the paths written. The same seed gives the same files.
+    Returns the paths written. The same seed gives the same files. The customers' addresses
+    and the stores are drawn with ``places_seed`` when given (so that two histories of one
+    city share them), else with ``seed``.
     """
     w = world or TrueWorld()
     rng = np.random.default_rng(seed)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    c_lat, c_lon = _places(road_map, rng, n_customers)
-    s_lat, s_lon = _places(road_map, rng, n_stores)
+    where = rng if places_seed is None else np.random.default_rng(places_seed)
+    c_lat, c_lon = _places(road_map, where, n_customers)
+    s_lat, s_lon = _places(road_map, where, n_stores)
     store_ids = [f"S{k + 1}" for k in range(n_stores)]
     place_lat = np.concatenate([c_lat, s_lat])
     place_lon = np.concatenate([c_lon, s_lon])
