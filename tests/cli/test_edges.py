@@ -231,6 +231,16 @@ def test_a_day_with_nothing_plannable_writes_routes_csv_with_its_header(tmp_path
     assert "largest vehicle holds 0" in (out / "unassigned.csv").read_text()
 
 
+def test_nothing_plannable_with_extra_order_columns_keeps_them_in_the_header(tmp_path):
+    """Found by the fuzz test in CI: with no stop at all, the extra columns' row index was
+    an empty float array, and writing routes.csv crashed (exit 1)."""
+    out, _ = _plan_files(
+        tmp_path, "order_id,lat,lon,items,weight,note\no0,52.375,4.875,,,x\n",
+        "vehicle_id,depot_lat,depot_lon,capacity\nv1,52.375,4.875,0\n")  # fmt: skip
+    routes = pd.read_csv(out / "routes.csv")
+    assert len(routes) == 0 and {"weight", "note"} <= set(routes.columns)
+
+
 def test_a_window_opening_after_every_shift_ends_is_a_reason_not_a_crash(tmp_path):
     """Found by the fuzz benchmark: an open window end was filled with the fleet's last
     hour, before its start."""

@@ -33,6 +33,8 @@ TRAVEL_FEATURES = (
     "d_lat",
     "d_lon",
     "d_centre_m",
+    "m_lat",
+    "m_lon",
 )
 # A drop-off's own coordinates (missing for shop stops: measured, a store's coordinates let
 # the shop model overfit store locations, which the store id already carries; service MAE
@@ -92,6 +94,9 @@ def travel_features(
             "d_lat": road_map.lat[d],
             "d_lon": road_map.lon[d],
             "d_centre_m": _centre_m(road_map, road_map.lat[d], road_map.lon[d]),
+            # the middle of the leg (as the crow flies): where it passes through
+            "m_lat": (road_map.lat[o] + road_map.lat[d]) / 2,
+            "m_lon": (road_map.lon[o] + road_map.lon[d]) / 2,
         },
         columns=list(TRAVEL_FEATURES),
     )

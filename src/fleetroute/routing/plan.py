@@ -166,7 +166,7 @@ class Plan:
             extra = self.order_extra.rename(
                 columns={c: f"order_{c}" for c in self.order_extra.columns if c in out.columns}
             )
-            idx = out["_order"].to_numpy()
+            idx = out["_order"].to_numpy(dtype=np.int64)  # int even with no stop at all
             for col in extra.columns:
                 values = extra[col].to_numpy()
                 out[col] = np.where(idx >= 0, values[np.maximum(idx, 0)], "")
