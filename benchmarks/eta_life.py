@@ -54,7 +54,13 @@ def _concat(paths: list[dict[str, Path]], out: Path) -> dict[str, Path]:
     joined = {}
     for kind in ("trips", "stops"):
         joined[kind] = out / f"{kind}.csv"
-        pd.concat([pd.read_csv(p[kind]) for p in paths]).to_csv(joined[kind], index=False)
+        column = "trip_id" if kind == "trips" else "stop_id"
+        parts = []
+        for k, p in enumerate(paths):  # each history numbers its rows from 0: made unique
+            part = pd.read_csv(p[kind])
+            part[column] = f"p{k}-" + part[column]
+            parts.append(part)
+        pd.concat(parts).to_csv(joined[kind], index=False)
     joined["stores"] = paths[0]["stores"]
     return joined
 
@@ -104,6 +110,7 @@ def cold_start(road_map: Any, root: Path, args: argparse.Namespace) -> dict:
     rows: dict[str, Any] = {}
     if not args.skip_plans:
         rows["free-flow"] = {"plan": _plan(road_map, stores, None, args.seconds)}
+        print("free-flow", json.dumps(rows["free-flow"]), flush=True)
     for weeks in (1, 2, 4, 8):
         model = fleetroute.train_eta(road_map, train["trips"], train["stops"],
                                      last_days=7 * weeks)  # fmt: skip
