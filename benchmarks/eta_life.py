@@ -40,8 +40,8 @@ from fleetroute.eta_model.model import EtaModel, history_features
 from fleetroute.io.readers import read_stops, read_trips
 from fleetroute.simulator.world import TrueWorld, simulate_history, simulate_orders
 from fleetroute.suite import replayed, vans
+from store_day import eta_city
 
-CACHE = Path(__file__).parent / ".cache"
 RESULTS = Path(__file__).parent / "results"
 START = date(2026, 1, 5)  # a Monday
 #: The slower season of the drift part.
@@ -165,10 +165,7 @@ def main() -> None:
     ap.add_argument("--skip-plans", action="store_true")
     ap.add_argument("--json", type=Path, default=RESULTS / "eta_life.json")
     args = ap.parse_args()
-    city = CACHE / "city_eta_21.graphml"
-    if not city.exists():
-        fleetroute.maps.write_synthetic_city(city, 10_000, seed=21, center=(48.14, 11.58))
-    road_map = fleetroute.maps.load(city)
+    road_map = eta_city()
     with tempfile.TemporaryDirectory() as tmp:
         out = {"cold_start": cold_start(road_map, Path(tmp), args)}
         out["drift"] = drift(road_map, Path(tmp))

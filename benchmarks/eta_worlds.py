@@ -39,8 +39,8 @@ import fleetroute
 from fleetroute.eta_model.model import EtaModel, history_features
 from fleetroute.io.readers import read_stops, read_trips
 from fleetroute.simulator.world import TrueWorld, simulate_history
+from store_day import eta_city
 
-CACHE = Path(__file__).parent / ".cache"
 RESULTS = Path(__file__).parent / "results"
 
 #: The worlds: ``base`` is the one the model was designed on; the others change its rules.
@@ -138,10 +138,7 @@ def main() -> None:
     ap.add_argument("--worlds", nargs="*", default=list(WORLDS))
     ap.add_argument("--json", type=Path, default=RESULTS / "eta_worlds.json")
     args = ap.parse_args()
-    city = CACHE / "city_eta_21.graphml"
-    if not city.exists():
-        fleetroute.maps.write_synthetic_city(city, 10_000, seed=21, center=(48.14, 11.58))
-    road_map = fleetroute.maps.load(city)
+    road_map = eta_city()
     out: dict[str, Any] = {"weeks": args.weeks, "worlds": {}}
     for name in args.worlds:
         world = dataclasses.replace(TrueWorld(), **WORLDS[name])

@@ -40,13 +40,18 @@ PLAN_DATE = date(2026, 3, 3)
 PLANS = ("ff-auto", "ff-pyvrp", "ff-ortools", "q50-auto", "q90-auto", "q50-ortools")
 
 
-def city_and_model(quantiles: tuple[float, ...] = (0.5, 0.9)) -> tuple[Any, EtaModel, pd.DataFrame]:
-    """The 10k-node city (seed 21), its stores and a model of those quantiles trained on its
-    history (cached)."""
+def eta_city() -> Any:
+    """The 10k-node city (seed 21) the ETA benchmarks share, made once and cached."""
     city = CACHE / "city_eta_21.graphml"
     if not city.exists():
         fleetroute.maps.write_synthetic_city(city, 10_000, seed=21, center=(48.14, 11.58))
-    road_map = fleetroute.maps.load(city)
+    return fleetroute.maps.load(city)
+
+
+def city_and_model(quantiles: tuple[float, ...] = (0.5, 0.9)) -> tuple[Any, EtaModel, pd.DataFrame]:
+    """The 10k-node city (seed 21), its stores and a model of those quantiles trained on its
+    history (cached)."""
+    road_map = eta_city()
     extra = "".join(f"_{q:g}" for q in quantiles if q not in (0.5, 0.9))
     bundle = CACHE / f"store_day_model{extra}"
     stores_csv = CACHE / "store_day_stores.csv"
