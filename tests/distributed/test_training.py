@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -54,6 +55,16 @@ def test_distributed_training_gives_a_usable_bundle_like_single_machine(
         assert len(manifest["calibration"][target]["0.9"]) == 12
 
     loaded = EtaModel.load(tmp_path / "bundle", road_map=tiny_city)
+    # the place history is learned on Dask too: every drop-off address of the history
+    stops = pd.read_csv(tiny_history["stops"]).query("kind == 'dropoff'")
+    places = loaded.places_.columns(stops["lat"].to_numpy(), stops["lon"].to_numpy())
+    assert np.isfinite(places["address_log_s"]).all() and places["address_n"].min() >= 1
+    assert (
+        places["address_n"].sum()
+        == tiny_model.places_.columns(stops["lat"].to_numpy(), stops["lon"].to_numpy())[
+            "address_n"
+        ].sum()
+    )
     held_out = fleetroute.evaluate_eta(
         loaded, tiny_city, tiny_history["test_trips"], tiny_history["test_stops"]
     )

@@ -33,13 +33,14 @@ from fleetroute.eta_model.metrics import add_sums
 from fleetroute.eta_model.model import (
     CALIBRATED_FROM,
     DEFAULT_QUANTILES,
+    UNPLACED,
     EtaModel,
     _times,
     calibration_shifts,
     stop_features,
     trip_features,
 )
-from fleetroute.eta_model.places import PLACE_FEATURES, PlaceHistory
+from fleetroute.eta_model.places import FOLDS, PLACE_FEATURES, PlaceHistory, fold_of
 from fleetroute.io.readers import read_stops, read_trips
 from fleetroute.maps.roadmap import RoadMap
 
@@ -106,8 +107,6 @@ def _store_ids(stops: pd.DataFrame) -> set[str]:
 def _stop_features(stops: pd.DataFrame, road_map: RoadMap, stores: tuple[str, ...]) -> pd.DataFrame:
     x = stop_features(road_map, stops, stores)
     actual = stops["duration_s"].to_numpy(dtype=np.float64)
-    # place histories are not learned on Dask yet: their columns stay missing
-    x = x.assign(**{name: np.nan for name in PLACE_FEATURES})
     return x.assign(
         _y=np.log(np.maximum(actual, 1.0)),
         _actual=actual,
@@ -179,6 +178,44 @@ def _pinball(
     return out
 
 
+# -- place histories (as EtaModel.fit builds them, from additive sums) ---------------------
+def _left(part: pd.DataFrame, plain: Any) -> pd.DataFrame:
+    """The partition with ``_left``: what the place-blind median model leaves unexplained."""
+    left = part["_y"].to_numpy() - plain.predict(part[list(UNPLACED)], num_threads=0)
+    return part.assign(_left=left)
+
+
+def _fold_histories(part: pd.DataFrame) -> list[PlaceHistory]:
+    """The partition's drop-offs' place sums, one per fold."""
+    fold = fold_of(part["_when"].to_numpy())
+    lat, lon, left = part["d_lat"].to_numpy(), part["d_lon"].to_numpy(), part["_left"].to_numpy()
+    return [PlaceHistory.of(lat[fold == f], lon[fold == f], left[fold == f]) for f in range(FOLDS)]
+
+
+def _placed(part: pd.DataFrame, histories: list[PlaceHistory]) -> pd.DataFrame:
+    """The partition with its place features: a training partition's rows (``histories``
+    one per fold) from the other folds' sums, a validation partition's (one history) from
+    all the training rows'."""
+    lat, lon = part["d_lat"].to_numpy(), part["d_lon"].to_numpy()
+    out = {name: np.full(len(part), np.nan) for name in PLACE_FEATURES}
+    if len(histories) == 1:
+        out = histories[0].columns(lat, lon)
+    else:
+        fold = fold_of(part["_when"].to_numpy())
+        for f in range(FOLDS):
+            mine = fold == f
+            for name, values in histories[f].columns(lat[mine], lon[mine]).items():
+                out[name][mine] = values
+    return part.assign(**out)
+
+
+def _total(histories: Sequence[PlaceHistory]) -> PlaceHistory:
+    total = PlaceHistory.of([], [], [])
+    for h in histories:
+        total = total.plus(h)
+    return total
+
+
 def _boosters(
     client: Any,
     train: Any,
@@ -187,15 +224,16 @@ def _boosters(
     categorical: list[str],
     model: EtaModel,
     max_rounds: int,
+    quantiles: Sequence[float] | None = None,
 ) -> dict[float, Any]:
-    """One booster per quantile, each cut back to its best validation round (to the
-    nearest ``ROUND_STEP``)."""
+    """One booster per quantile (the model's, or ``quantiles``), each cut back to its best
+    validation round (to the nearest ``ROUND_STEP``)."""
     import lightgbm as lgb
     from lightgbm.dask import DaskLGBMRegressor
 
     names = list(features)
     boosters = {}
-    for q in sorted(set(model.quantiles) | {0.5}):
+    for q in quantiles or sorted(set(model.quantiles) | {0.5}):
         reg = DaskLGBMRegressor(
             client=client, objective="quantile", alpha=q, n_estimators=max_rounds,
             learning_rate=model.learning_rate, num_leaves=model.num_leaves,
@@ -329,6 +367,19 @@ def train_distributed(
         model.travel_boosters_ = _boosters(
             client, frame(t_train, t_cols), t_val, TRAVEL_FEATURES, [], model, max_rounds
         )
+        # place histories: a place-blind median model's residuals, summed per place
+        plain = _boosters(client, frame(s_train, [*UNPLACED, "_y"]), s_val, UNPLACED, ["store"],
+                          model, max_rounds, quantiles=[0.5])[0.5]  # fmt: skip
+        plain_shared = share(client, plain)
+        s_train = [client.submit(_left, p, plain_shared) for p in s_train]
+        s_val = [client.submit(_left, p, plain_shared) for p in s_val]
+        by_fold = client.gather([client.submit(_fold_histories, p) for p in s_train])
+        folds = [_total([h[f] for h in by_fold]) for f in range(FOLDS)]
+        known = _total(folds)
+        others = share(client, [_total(folds[:f] + folds[f + 1 :]) for f in range(FOLDS)])
+        known_shared = share(client, [known])
+        s_train = [client.submit(_placed, p, others) for p in s_train]
+        s_val = [client.submit(_placed, p, known_shared) for p in s_val]
         model.service_boosters_ = _boosters(
             client, frame(s_train, s_cols), s_val, _SERVICE_COLUMNS, ["store"], model, max_rounds
         )
@@ -336,7 +387,7 @@ def train_distributed(
             "travel": _calibration(client, model.travel_boosters_, t_val, TRAVEL_FEATURES),
             "service": _calibration(client, model.service_boosters_, s_val, _SERVICE_COLUMNS),
         }
-        model.places_ = PlaceHistory.of([], [], [])
+        model.places_ = known  # the validation rows' metrics read only the training rows'
         model.stores_ = stores
         model.map_fingerprint_ = road_map.fingerprint
         shared = share(client, model)
@@ -348,6 +399,8 @@ def train_distributed(
         for more in sums[1:]:
             total = add_sums(total, more)
         model.metrics_ = EtaModel.metrics_of(total)
+        valid_places = client.gather([client.submit(_fold_histories, p) for p in s_val])
+        model.places_ = known.plus(_total([h for folds_of in valid_places for h in folds_of]))
         spans = client.gather(
             [client.submit(_span, p, t_since) for p in t_parts]
             + [client.submit(_span, p, s_since) for p in s_parts]

@@ -162,7 +162,7 @@ _SERVICE_COLUMNS = [*SERVICE_FEATURES, *PLACE_FEATURES]
 #: where (with coordinates its trees fit the places' effects and leave them out of the
 #: residuals: an address's summed residuals then matched its true effect at correlation
 #: 0.80, without them at 0.97).
-_UNPLACED = ("is_shop", "items", "store", "hour", "weekday")
+UNPLACED = ("is_shop", "items", "store", "hour", "weekday")
 #: The place history's file in a bundle.
 PLACES_FILE = "places.npz"
 
@@ -349,7 +349,7 @@ class EtaModel:
         # a median model that does not know where it is): training rows out of fold,
         # validation rows from the training rows
         s_valid = self._validation_rows(history.service_when)
-        unplaced = history.service[list(_UNPLACED)]
+        unplaced = history.service[list(UNPLACED)]
         plain = self._booster(unplaced, y_service, s_valid, 0.5, ["store"])
         left = y_service - plain.predict(unplaced, num_threads=0)
         lat, lon = history.service["d_lat"].to_numpy(), history.service["d_lon"].to_numpy()
