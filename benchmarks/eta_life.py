@@ -34,7 +34,6 @@ import numpy as np
 import pandas as pd
 
 import fleetroute
-import fleetroute.api
 from fleetroute.eta_model.learned import LearnedEta
 from fleetroute.eta_model.model import EtaModel, history_features
 from fleetroute.io.readers import read_stops, read_trips
@@ -134,7 +133,7 @@ def drift(road_map: Any, root: Path) -> dict:
                              seed=34, world=slow, **PER_DAY)  # fmt: skip
     model = fleetroute.train_eta(road_map, train["trips"], train["stops"])
     actuals = _concat([calm, season], root / "d_actuals")
-    report = fleetroute.api.monitor_eta(model, road_map, actuals["trips"], actuals["stops"])
+    report = fleetroute.monitor_eta(model, road_map, actuals["trips"], actuals["stops"])
     days = report["by_day"]
     flagged = days.loc[days["drift"], "day"].tolist()
     first_slow = str(after + timedelta(days=2))
