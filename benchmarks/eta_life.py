@@ -30,7 +30,6 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 import fleetroute
@@ -69,14 +68,9 @@ def _errors(road_map: Any, world: TrueWorld, model: EtaModel, test: dict[str, Pa
     trips, stops = read_trips(test["trips"]), read_stops(test["stops"])
     h = history_features(road_map, trips, stops, stores=model.stores_)
     m = model.evaluate(h)
-    o, _ = road_map.snap(trips["origin_lat"], trips["origin_lon"])
-    d, _ = road_map.snap(trips["dest_lat"], trips["dest_lon"])
-    floor_t = np.mean(np.abs(world.expected_travel_s(road_map, o, d, h.travel_when)
-                             - trips["duration_s"]))  # fmt: skip
-    expected_s = world.expected_service_s(road_map, stops["kind"], stops["items"],
-                                          stops["store_id"], stops["lat"], stops["lon"],
-                                          h.service_when)  # fmt: skip
-    floor_s = np.mean(np.abs(expected_s - stops["duration_s"]))
+    floor_t, floor_s = world.noise_floor(
+        road_map, pd.read_csv(test["trips"]), pd.read_csv(test["stops"])
+    )
     return {
         "travel_over_floor": round(m["travel"]["mae_s"] / floor_t, 3),
         "service_over_floor": round(m["service"]["mae_s"] / floor_s, 3),

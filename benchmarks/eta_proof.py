@@ -25,7 +25,6 @@ import pandas as pd
 import fleetroute
 from fleetroute.eta_model.features import travel_features
 from fleetroute.eta_model.learned import LearnedEta
-from fleetroute.io.readers import read_stops, read_trips
 from fleetroute.simulator.world import TrueWorld, replay, simulate_history, simulate_orders
 from fleetroute.suite import vans
 
@@ -73,24 +72,9 @@ def main() -> None:
         out["train_trips"] = days * per_day
         out["train_stops"] = days * (per_day * 2 // 3)
         metrics = fleetroute.evaluate_eta(model, road_map, test["trips"], test["stops"])
-        trips, stops = read_trips(test["trips"]), read_stops(test["stops"])
-        when_t = pd.DatetimeIndex(pd.to_datetime(pd.read_csv(test["trips"])["departure_time"]))
-        o, _ = road_map.snap(trips["origin_lat"], trips["origin_lon"])
-        d, _ = road_map.snap(trips["dest_lat"], trips["dest_lon"])
-        floor_t = np.mean(
-            np.abs(world.expected_travel_s(road_map, o, d, when_t) - trips["duration_s"])
+        floor_t, floor_s = world.noise_floor(
+            road_map, pd.read_csv(test["trips"]), pd.read_csv(test["stops"])
         )
-        when_s = pd.DatetimeIndex(pd.to_datetime(pd.read_csv(test["stops"])["arrival_time"]))
-        exp_s = world.expected_service_s(
-            road_map,
-            stops["kind"],
-            stops["items"],
-            stops["store_id"],
-            stops["lat"],
-            stops["lon"],
-            when_s,
-        )
-        floor_s = np.mean(np.abs(exp_s - stops["duration_s"]))
         out["travel"] = {
             **metrics["travel"],
             "noise_floor_mae_s": round(float(floor_t), 1),

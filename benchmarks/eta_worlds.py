@@ -32,7 +32,6 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 import fleetroute
@@ -89,23 +88,6 @@ def _history(road_map: Any, root: Path, world: TrueWorld, weeks: int) -> tuple[A
     return train, test
 
 
-def _floors(road_map: Any, world: TrueWorld, test: dict[str, Path]) -> tuple[float, float]:
-    """The noise floor: MAE of the world's own expected travel and service times."""
-    trips, stops = read_trips(test["trips"]), read_stops(test["stops"])
-    when_t = pd.DatetimeIndex(pd.to_datetime(pd.read_csv(test["trips"])["departure_time"]))
-    o, _ = road_map.snap(trips["origin_lat"], trips["origin_lon"])
-    d, _ = road_map.snap(trips["dest_lat"], trips["dest_lon"])
-    expected_t = world.expected_travel_s(road_map, o, d, when_t)
-    when_s = pd.DatetimeIndex(pd.to_datetime(pd.read_csv(test["stops"])["arrival_time"]))
-    expected_s = world.expected_service_s(road_map, stops["kind"], stops["items"],
-                                          stops["store_id"], stops["lat"], stops["lon"],
-                                          when_s)  # fmt: skip
-    return (
-        float(np.mean(np.abs(expected_t - trips["duration_s"]))),
-        float(np.mean(np.abs(expected_s - stops["duration_s"]))),
-    )
-
-
 def _coverage(model: EtaModel, h: Any) -> dict[str, Any]:
     m = model.evaluate(h)
     return {
@@ -155,7 +137,9 @@ def main() -> None:
                 read_stops(test["stops"]),
                 stores=model.stores_,
             )
-            floor_t, floor_s = _floors(road_map, world, test)
+            floor_t, floor_s = world.noise_floor(
+                road_map, pd.read_csv(test["trips"]), pd.read_csv(test["stops"])
+            )
         raw = copy.copy(model)
         raw.calibration_ = {}
         row = {

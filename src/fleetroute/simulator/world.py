@@ -165,6 +165,31 @@ class TrueWorld:
             art + local + self.centre_extra * sums[:, 3] + self.intersection_s * sums[:, 4] + park
         )
 
+    def noise_floor(
+        self, road_map: RoadMap, trips: pd.DataFrame, stops: pd.DataFrame
+    ) -> tuple[float, float]:
+        """The MAE of this world's own expected travel and service seconds on a history it
+        wrote (trips.csv and stops.csv as read by ``pd.read_csv``): the error no model of
+        its noisy durations can beat."""
+        o, _ = road_map.snap(trips["origin_lat"], trips["origin_lon"])
+        d, _ = road_map.snap(trips["dest_lat"], trips["dest_lon"])
+        when_t = pd.DatetimeIndex(pd.to_datetime(trips["departure_time"]))
+        when_s = pd.DatetimeIndex(pd.to_datetime(stops["arrival_time"]))
+        travel = self.expected_travel_s(road_map, o, d, when_t)
+        service = self.expected_service_s(
+            road_map,
+            stops["kind"],
+            stops["items"],
+            stops["store_id"].fillna(""),
+            stops["lat"],
+            stops["lon"],
+            when_s,
+        )
+        return (
+            float(np.mean(np.abs(travel - trips["duration_s"].to_numpy()))),
+            float(np.mean(np.abs(service - stops["duration_s"].to_numpy()))),
+        )
+
     def _stores(self, store_ids: list[str]) -> dict[str, tuple[float, float]]:
         rng = np.random.default_rng(self.store_seed)
         return {
