@@ -40,7 +40,16 @@ from fleetroute.eta_model.model import (
     stop_features,
     trip_features,
 )
-from fleetroute.eta_model.places import FOLDS, PLACE_FEATURES, PlaceHistory, fold_of
+from fleetroute.eta_model.places import (
+    FOLDS,
+    PLACE_FEATURES,
+    PlaceHistory,
+    by_fold,
+    combined,
+    encode_out_of_fold,
+    fold_of,
+    leave_one_out,
+)
 from fleetroute.io.readers import read_stops, read_trips
 from fleetroute.maps.roadmap import RoadMap
 
@@ -187,33 +196,20 @@ def _left(part: pd.DataFrame, plain: Any) -> pd.DataFrame:
 
 def _fold_histories(part: pd.DataFrame) -> list[PlaceHistory]:
     """The partition's drop-offs' place sums, one per fold."""
-    fold = fold_of(part["_when"].to_numpy())
-    lat, lon, left = part["d_lat"].to_numpy(), part["d_lon"].to_numpy(), part["_left"].to_numpy()
-    return [PlaceHistory.of(lat[fold == f], lon[fold == f], left[fold == f]) for f in range(FOLDS)]
+    return by_fold(part["d_lat"].to_numpy(), part["d_lon"].to_numpy(), part["_left"].to_numpy(),
+                   fold_of(part["_when"].to_numpy()))  # fmt: skip
 
 
-def _placed(part: pd.DataFrame, histories: list[PlaceHistory]) -> pd.DataFrame:
-    """The partition with its place features: a training partition's rows (``histories``
-    one per fold) from the other folds' sums, a validation partition's (one history) from
-    all the training rows'."""
+def _placed(part: pd.DataFrame, others: list[PlaceHistory]) -> pd.DataFrame:
+    """A training partition with its place features, out of fold (``others``: one history
+    per fold, :func:`leave_one_out`)."""
     lat, lon = part["d_lat"].to_numpy(), part["d_lon"].to_numpy()
-    out = {name: np.full(len(part), np.nan) for name in PLACE_FEATURES}
-    if len(histories) == 1:
-        out = histories[0].columns(lat, lon)
-    else:
-        fold = fold_of(part["_when"].to_numpy())
-        for f in range(FOLDS):
-            mine = fold == f
-            for name, values in histories[f].columns(lat[mine], lon[mine]).items():
-                out[name][mine] = values
-    return part.assign(**out)
+    return part.assign(**encode_out_of_fold(others, lat, lon, fold_of(part["_when"].to_numpy())))
 
 
-def _total(histories: Sequence[PlaceHistory]) -> PlaceHistory:
-    total = PlaceHistory.of([], [], [])
-    for h in histories:
-        total = total.plus(h)
-    return total
+def _placed_from(part: pd.DataFrame, known: PlaceHistory) -> pd.DataFrame:
+    """A validation partition with its place features, from every training row."""
+    return part.assign(**known.columns(part["d_lat"].to_numpy(), part["d_lon"].to_numpy()))
 
 
 def _boosters(
@@ -373,13 +369,12 @@ def train_distributed(
         plain_shared = share(client, plain)
         s_train = [client.submit(_left, p, plain_shared) for p in s_train]
         s_val = [client.submit(_left, p, plain_shared) for p in s_val]
-        by_fold = client.gather([client.submit(_fold_histories, p) for p in s_train])
-        folds = [_total([h[f] for h in by_fold]) for f in range(FOLDS)]
-        known = _total(folds)
-        others = share(client, [_total(folds[:f] + folds[f + 1 :]) for f in range(FOLDS)])
-        known_shared = share(client, [known])
+        parts = client.gather([client.submit(_fold_histories, p) for p in s_train])
+        folds = [combined([h[f] for h in parts]) for f in range(FOLDS)]
+        known = combined(folds)
+        others, known_shared = share(client, leave_one_out(folds)), share(client, known)
         s_train = [client.submit(_placed, p, others) for p in s_train]
-        s_val = [client.submit(_placed, p, known_shared) for p in s_val]
+        s_val = [client.submit(_placed_from, p, known_shared) for p in s_val]
         model.service_boosters_ = _boosters(
             client, frame(s_train, s_cols), s_val, _SERVICE_COLUMNS, ["store"], model, max_rounds
         )
@@ -400,7 +395,7 @@ def train_distributed(
             total = add_sums(total, more)
         model.metrics_ = EtaModel.metrics_of(total)
         valid_places = client.gather([client.submit(_fold_histories, p) for p in s_val])
-        model.places_ = known.plus(_total([h for folds_of in valid_places for h in folds_of]))
+        model.places_ = known.plus(combined([h for folds_of in valid_places for h in folds_of]))
         spans = client.gather(
             [client.submit(_span, p, t_since) for p in t_parts]
             + [client.submit(_span, p, s_since) for p in s_parts]

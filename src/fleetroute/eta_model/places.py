@@ -15,13 +15,24 @@ The sums behind a table add up, so partitions of a history can be counted apart.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["PLACE_FEATURES", "PlaceHistory", "FOLDS", "fold_of"]
+__all__ = [
+    "PLACE_FEATURES",
+    "PlaceHistory",
+    "FOLDS",
+    "fold_of",
+    "by_fold",
+    "leave_one_out",
+    "encode_out_of_fold",
+    "out_of_fold",
+    "combined",
+]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -160,18 +171,44 @@ class PlaceHistory:
         return cls(parts["address"], parts["cell"])
 
 
+def combined(histories: Sequence[PlaceHistory]) -> PlaceHistory:
+    """All the histories together (none: an empty one)."""
+    out = PlaceHistory.of([], [], [])
+    for h in histories:
+        out = out.plus(h)
+    return out
+
+
+def by_fold(
+    lat: npt.ArrayLike, lon: npt.ArrayLike, log_s: npt.ArrayLike, fold: IntArray
+) -> list[PlaceHistory]:
+    """The rows' place history, one per fold (what partitions of a history sum apart)."""
+    la, lo = np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64)
+    y = np.asarray(log_s, dtype=np.float64)
+    return [PlaceHistory.of(la[fold == f], lo[fold == f], y[fold == f]) for f in range(FOLDS)]
+
+
+def leave_one_out(folds: Sequence[PlaceHistory]) -> list[PlaceHistory]:
+    """For each fold, the history of all the other folds."""
+    return [combined([h for g, h in enumerate(folds) if g != f]) for f in range(len(folds))]
+
+
+def encode_out_of_fold(
+    others: Sequence[PlaceHistory], lat: npt.ArrayLike, lon: npt.ArrayLike, fold: IntArray
+) -> dict[str, FloatArray]:
+    """:data:`PLACE_FEATURES` of training rows, each from ``others[its fold]`` (see
+    :func:`leave_one_out`)."""
+    la, lo = np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64)
+    out = {name: np.full(la.shape, np.nan) for name in PLACE_FEATURES}
+    for f, history in enumerate(others):
+        mine = fold == f
+        for name, values in history.columns(la[mine], lo[mine]).items():
+            out[name][mine] = values
+    return out
+
+
 def out_of_fold(
     lat: npt.ArrayLike, lon: npt.ArrayLike, log_s: npt.ArrayLike, fold: IntArray
 ) -> dict[str, FloatArray]:
     """:data:`PLACE_FEATURES` of training rows, each from the rows of the other folds."""
-    la, lo = np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64)
-    y = np.asarray(log_s, dtype=np.float64)
-    out = {name: np.full(la.shape, np.nan) for name in PLACE_FEATURES}
-    for f in range(FOLDS):
-        mine = fold == f
-        if not mine.any():
-            continue
-        others = PlaceHistory.of(la[~mine], lo[~mine], y[~mine])
-        for name, values in others.columns(la[mine], lo[mine]).items():
-            out[name][mine] = values
-    return out
+    return encode_out_of_fold(leave_one_out(by_fold(lat, lon, log_s, fold)), lat, lon, fold)
