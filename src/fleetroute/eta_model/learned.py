@@ -80,15 +80,24 @@ class LearnedEta:
         band_starts: list[datetime],
     ) -> tuple[FloatArray, FloatArray]:
         """Predicted seconds of each leg for a departure in the middle of each band."""
-        width = timedelta(hours=self.band_h)
+        hours, weekdays = self._middles(band_starts)
         features = travel_features(road_map, origins, dests, hour=0.0, weekday=0)
         bands = np.empty((len(band_starts), len(features)), dtype=np.float64)
-        for b, when in enumerate(band_starts):
-            middle = when + width / 2
-            features["hour"] = middle.hour + middle.minute / 60.0
-            features["weekday"] = middle.weekday()
+        for b in range(len(band_starts)):
+            features["hour"], features["weekday"] = hours[b], weekdays[b]
             bands[b] = self.model.predict_travel(features, self.quantile)
         return bands, features["length_m"].to_numpy()
+
+    def _middles(
+        self, band_starts: list[datetime]
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+        """The hour of the day (fractional) and weekday of each band's middle: the
+        departure a band's legs are predicted for."""
+        middles = [when + timedelta(hours=self.band_h) / 2 for when in band_starts]
+        return (
+            np.array([m.hour + m.minute / 60.0 for m in middles], dtype=np.float64),
+            np.array([m.weekday() for m in middles], dtype=np.int64),
+        )
 
     def legs_in_band(
         self,
@@ -103,11 +112,9 @@ class LearnedEta:
         """Predicted seconds of each leg departing in its own band (``band[i]``, an index
         of ``band_starts``), for each of ``quantiles``: what :meth:`leg_bands` gives for
         that band, with the legs' paths found once for every quantile."""
-        width = timedelta(hours=self.band_h)
-        middles = [when + width / 2 for when in band_starts]
+        hours, weekdays = self._middles(band_starts)
         features = travel_features(road_map, origins, dests, hour=0.0, weekday=0)
-        features["hour"] = np.array([m.hour + m.minute / 60.0 for m in middles])[band]
-        features["weekday"] = np.array([m.weekday() for m in middles])[band]
+        features["hour"], features["weekday"] = hours[band], weekdays[band]
         return {q: self.model.predict_travel(features, q) for q in quantiles}
 
     def service_s(
