@@ -87,6 +87,7 @@ def main() -> None:
         row["replan_orders"] = again.problem.n_orders
         row["replan_assigned"] = again.summary()["assigned"]
         row["replan_backend"] = again.inputs["backend"]
+        row["replan_cost"] = again.summary()["objective"]
         rows.append(row)
         print(pd.DataFrame([row]).round(3).to_string(index=False), flush=True)
     RESULTS.mkdir(exist_ok=True)

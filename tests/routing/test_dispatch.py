@@ -36,8 +36,8 @@ def test_locked_orders_ride_their_vehicle_in_the_locked_sequence(tiny_city):
     assert drops.loc["o5", "vehicle_id"] == "v0"
     seq = drops.loc[["o3", "o1", "o7"], "seq"].tolist()
     assert seq == sorted(seq)
-    # PyVRP has no locks: the strong search plans the day without them and OR-Tools makes
-    # that plan obey them, beside OR-Tools alone; the better plan is kept
+    # PyVRP has no locked sequences: the strong search plans the day without the locks and
+    # OR-Tools makes that plan obey them, beside OR-Tools alone; the better plan is kept
     search = result.inputs["search"]
     assert set(search["portfolio"]) == {"pyvrp+ortools", "ortools"}
     kept = search["portfolio"][result.inputs["backend"]]
@@ -63,6 +63,8 @@ def test_replan_mid_day_keeps_what_is_done_and_carried(tiny_city):
         first, now=now.to_pydatetime(), road_map=tiny_city, solution_limit=20, workers=1
     )
     after = assert_plan_valid(second)
+    # orders on board are locked to their vehicle, which PyVRP expresses
+    assert second.inputs["backend"] == "pyvrp"
     done = set(
         stops.loc[
             (stops["kind"] == "dropoff") & (stops["departure"] <= str(now.isoformat())), "order_id"

@@ -1,5 +1,6 @@
-"""Every day gets the strong search: store-heavy days, learned (hour-banded) travel and days
-the fleet cannot fully serve go to PyVRP; locked days are repaired for OR-Tools."""
+"""Every day gets the strong search: store-heavy days, learned (hour-banded) travel, days
+the fleet cannot fully serve and orders locked to vehicles go to PyVRP; days with locked
+sequences are repaired for OR-Tools."""
 
 from __future__ import annotations
 
@@ -133,3 +134,45 @@ def test_repaired_routes_obey_every_lock_and_locked_sequence(case):
                 assert o in picks and stops.index((PICKUP, o)) < stops.index((DROPOFF, o))
         ranks = [int(p.order_rank[o]) for o in drops if p.order_rank[o] >= 0]
         assert ranks == sorted(ranks)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 1000),
+    owner=st.lists(st.integers(-1, 2), min_size=12, max_size=12),
+    twin=st.integers(0, 11),
+)
+def test_orders_locked_to_vehicles_are_planned_by_pyvrp_on_their_vehicle(seed, owner, twin):
+    """Locks without a sequence are PyVRP routing profiles: every locked order rides its
+    vehicle, and an unlocked order at the same place as a locked one is still planned
+    (it does not inherit the lock)."""
+    p = _banded(12, seed, vehicles=3)
+    loc = p.order_loc.copy()
+    loc[(twin + 1) % 12] = loc[twin]  # two orders at one place
+    p = p.replace(order_loc=loc, order_vehicle=owner)
+    plan = solve(p, FAST)
+    assert_plan_valid(plan)
+    assert plan.inputs["backend"] == "pyvrp"
+    on = {o: r.vehicle for r in plan.routes for o in r.orders if o >= 0}
+    for i, k in enumerate(owner):
+        if k >= 0 and i in on:
+            assert on[i] == k
+    # vehicles are alike and windows wide: nothing is left out
+    assert not plan.unassigned
+
+
+def test_an_order_beside_a_locked_one_may_ride_another_vehicle():
+    """Order 0 is locked to v0, which has room for it alone; order 1 at the same address
+    is free and must go on v1."""
+    p = _banded(2, 3, vehicles=2)
+    p = p.replace(
+        order_loc=[p.order_loc[0]] * 2,
+        order_store=[-1, -1],
+        demand=[1, 1],
+        capacity=[1, 5],
+        order_vehicle=[0, -1],
+    )
+    plan = solve(p, FAST)
+    assert plan.inputs["backend"] == "pyvrp"
+    on = {o: r.vehicle for r in plan.routes for o in r.orders if o >= 0}
+    assert on == {0: 0, 1: 1}

@@ -1,4 +1,4 @@
-"""Days PyVRP cannot express whole (locks, breaks, stop limits on store routes): two
+"""Days PyVRP cannot express whole (locked sequences, breaks, stop limits on store routes): two
 searches side by side, the better plan kept.
 
 - **PyVRP, then OR-Tools**: PyVRP plans the day without the rules it cannot express

@@ -13,19 +13,22 @@ shifts; for a store, from its opening to the end of the pickup's order window, o
 per such span), so every promised time holds when the plan is driven with the band of
 each real departure.
 
-Skills become routing profiles: one duration matrix per skill set of the fleet, in which
-the legs into and out of a customer whose order needs a skill that set lacks are too long
-for any window. Extra capacity dimensions are more load dimensions, route limits are
-``shift_duration`` and ``max_distance``, a vehicle that reloads gets a reload depot at its
-start (its service is ``reload_s``), and a store visit's fixed time is added to every
-leg into the store's rows from another place (legs between orders shopped in one visit
-stay free).
+Skills and dispatch locks become routing profiles (PyVRP's way of restricting clients to
+vehicles): one duration matrix per skill set of the fleet and, on a day with locks, per
+vehicle that has locked orders, in which the legs into and out of a customer the profile's
+vehicles may not serve (a skill they lack, an order locked to another vehicle) are too
+long for any window. A locked order has its own row, so that an order at the same place
+that is not locked stays open to every vehicle. Extra capacity dimensions are more load
+dimensions, route limits are ``shift_duration`` and ``max_distance``, a vehicle that
+reloads gets a reload depot at its start (its service is ``reload_s``), and a store
+visit's fixed time is added to every leg into the store's rows from another place (legs
+between orders shopped in one visit stay free).
 
 An order with several windows is a group of clients, one per window, of which one is
 visited (PyVRP's client groups).
 
-What PyVRP cannot express (orders locked to vehicles, breaks, a stop limit on routes with
-store pickups, soft windows, several windows on a store order) is decided by
+What PyVRP cannot express (a locked sequence of drop-offs, breaks, a stop limit on routes
+with store pickups, soft windows, several windows on a store order) is decided by
 :func:`supports`; :func:`fleetroute.routing.solve.solve`
 then searches the day without those rules here and lets OR-Tools make the plan obey
 them, starting from PyVRP's routes.
@@ -66,8 +69,13 @@ _UNIT = 10
 def supports(problem: Problem, orders: np.ndarray) -> str | None:
     """``None`` when PyVRP can solve ``problem`` exactly as posed, else why it cannot."""
     p = problem
-    if p.has_locks:
-        return "orders are locked to vehicles"
+    if bool((p.order_rank[orders] >= 0).any()):
+        return "locked drop-offs keep their planned sequence"
+    if _profile_bytes(p, orders) > PROFILE_BYTES:
+        return (
+            f"orders are locked to {_locked_vehicles(p, orders).size} vehicles, too many "
+            "routing profiles to hold in memory"
+        )
     if bool((p.max_late_s[orders] > 0).any()):
         return "some windows are soft (lateness at a cost)"
     several = np.array([p.windows_of(i).shape[0] > 1 for i in orders.tolist()], dtype=bool)
@@ -79,6 +87,25 @@ def supports(problem: Problem, orders: np.ndarray) -> str | None:
     if stops_bind and bool(p.has_store[orders].any()):
         return "a stop limit applies to routes with store pickups"
     return None
+
+
+#: Most memory PyVRP's copies of the profiles' matrices may take (durations and distances,
+#: 8 bytes an entry). A 500-order replan with locks on 25 vans needs about 0.1 GB.
+PROFILE_BYTES = 2 * 1024**3
+
+
+def _locked_vehicles(p: Problem, orders: np.ndarray) -> np.ndarray:
+    """The vehicles some of ``orders`` are locked to."""
+    owners = p.order_vehicle[orders]
+    return np.unique(owners[owners >= 0])
+
+
+def _profile_bytes(p: Problem, orders: np.ndarray) -> int:
+    """About how much memory PyVRP's matrices take, one pair per routing profile."""
+    skill_sets = np.unique(p.vehicle_skills).size if p.has_skills else 1
+    profiles = skill_sets * (_locked_vehicles(p, orders).size + 1)
+    rows = orders.shape[0] + p.n_vehicles + int(p.has_store[orders].sum())
+    return 2 * 8 * profiles * rows * rows
 
 
 @dataclass(frozen=True)
@@ -142,32 +169,38 @@ def _prizes(
     return np.minimum(np.round(prize), _PRIZE_CAP).astype(np.int64)
 
 
-#: Seconds into or out of a customer on a profile whose vehicles lack its skills: past any
+#: Seconds into or out of a customer on a profile whose vehicles may not serve it: past any
 #: window, so a route through it is never feasible.
 _FORBIDDEN_S = 10 * 86_400
 
 
 def _profiles(
-    p: Problem, orders: np.ndarray, cust_row: np.ndarray, masks: np.ndarray, travel: np.ndarray
-) -> list[np.ndarray]:
-    """One duration matrix per distinct skill set of the fleet (``masks``): ``travel``,
-    with the legs into and out of each customer whose order needs a skill that set lacks
-    made too long for any window (PyVRP's access restrictions, as routing profiles)."""
-    if not p.has_skills:
-        return [travel]
+    p: Problem, orders: np.ndarray, cust_row: np.ndarray, travel: np.ndarray
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """The duration matrices of the routing profiles and each vehicle's profile.
+
+    Vehicles share a profile when they have the same skills and the same locked orders
+    (only a vehicle with locked orders has its own). A profile's matrix is ``travel`` with
+    the legs into and out of each customer its vehicles may not serve made too long for
+    any window: an order that needs a skill they lack, or one locked to another vehicle."""
+    skills = p.vehicle_skills if p.has_skills else np.zeros(p.n_vehicles, dtype=np.int64)
+    owners = p.order_vehicle[orders]
+    has_locked = np.isin(np.arange(p.n_vehicles), owners[owners >= 0])
+    owner = np.where(has_locked, np.arange(p.n_vehicles), -1)
+    keys, profile = np.unique(np.column_stack([skills, owner]), axis=0, return_inverse=True)
+    horizon = int(p.shift_end_s.max()) + _FORBIDDEN_S
     out = []
-    for mask in masks.tolist():
-        barred = cust_row[(p.order_skills[orders] & ~mask) != 0]
+    for mask, k in keys.tolist():
+        barred = cust_row[((p.order_skills[orders] & ~mask) != 0) | ((owners >= 0) & (owners != k))]
         if barred.size == 0:
             out.append(travel)
             continue
         matrix = travel.copy()
-        horizon = int(p.shift_end_s.max()) + _FORBIDDEN_S
         matrix[barred, :] = horizon
         matrix[:, barred] = horizon
         matrix[barred, barred] = 0
         out.append(np.ascontiguousarray(matrix))
-    return out
+    return out, profile.ravel()
 
 
 def _model(p: Problem, orders: np.ndarray, *, with_required: bool = False) -> _Model:
@@ -189,10 +222,15 @@ def _model(p: Problem, orders: np.ndarray, *, with_required: bool = False) -> _M
         np.column_stack([stores, leave_by]), axis=0, return_inverse=True
     )
     pickup_row = used.shape[0] + pickup_group.ravel()
-    locs = np.concatenate([used, p.store_loc[groups[:, 0]]]).astype(np.int64)
+    # then one row per locked order: barred from other vehicles' profiles, it must not
+    # share a row with an order at its place that is not locked
+    locked = np.flatnonzero(p.order_vehicle[orders] >= 0)
+    own_loc = p.order_loc[orders[locked]].astype(np.int64)
+    cust_row[locked] = used.shape[0] + groups.shape[0] + np.arange(locked.shape[0])
+    locs = np.concatenate([used, p.store_loc[groups[:, 0]], own_loc]).astype(np.int64)
     lo, hi = p.departure_spans(starts=start_loc, ends=end_loc)
-    depart_lo = np.concatenate([lo[used], p.store_open_s[groups[:, 0]]])
-    depart_hi = np.concatenate([hi[used], groups[:, 1]])
+    depart_lo = np.concatenate([lo[used], p.store_open_s[groups[:, 0]], lo[own_loc]])
+    depart_hi = np.concatenate([hi[used], groups[:, 1], hi[own_loc]])
     locations = [
         pyvrp.Location(float(p.loc_lon[loc]), float(p.loc_lat[loc])) for loc in locs.tolist()
     ]
@@ -203,17 +241,14 @@ def _model(p: Problem, orders: np.ndarray, *, with_required: bool = False) -> _M
     distance = np.ascontiguousarray(p.distance_m[np.ix_(locs, locs)])
     # a store visit's fixed part is paid on arriving at the store from another place
     visit = np.zeros(locs.shape[0], dtype=np.int64)
-    visit[used.shape[0] :] = p.store_visit_s[groups[:, 0]]
+    visit[used.shape[0] : used.shape[0] + groups.shape[0]] = p.store_visit_s[groups[:, 0]]
     travel += np.where(locs[:, None] != locs[None, :], visit[None, :], 0)
 
     total = int(p.demand[orders].sum()) + 1
     capacity = np.minimum(p.capacity, total)
     dim_total = p.dim_demand[orders].sum(axis=0) + 1
     dim_capacity = np.minimum(p.dim_capacity, dim_total[None, :])
-    # one profile per skill set of the fleet, when some order needs a skill
-    skills = p.vehicle_skills if p.has_skills else np.zeros(p.n_vehicles, dtype=np.int64)
-    masks, profile = np.unique(skills, return_inverse=True)
-    durations = _profiles(p, orders, cust_row, masks, travel)
+    durations, profile = _profiles(p, orders, cust_row, travel)
     stops = np.minimum(p.max_stops, orders.shape[0] + 1)
     scale = _scale(p)
     per_m = p.cost_per_km * scale / 1000.0
@@ -468,7 +503,10 @@ def build_seconds(problem: Problem, orders: np.ndarray) -> float:
 def zones_to_build(problem: Problem, orders: np.ndarray, seconds: float, workers: int) -> int:
     """How many zones (of :mod:`.zones`) a PyVRP day needs so that each zone's search
     builds its first plan in a small share of its time: 1 (the whole day) unless the time
-    limit is short for the day's size (5,000 orders at 5 s need 2)."""
+    limit is short for the day's size (5,000 orders at 5 s need 2). A day with locked
+    orders is searched whole: zones share the fleet out without regard to locks."""
+    if problem.has_locks:
+        return 1
     whole = build_seconds(problem, orders)
     most = max(1, min(orders.shape[0] // _ZONE_ORDERS_AT_LEAST, problem.n_vehicles))
     for k in range(1, most + 1):

@@ -1,13 +1,13 @@
 """Make routes planned without some rules obey them: the bridge from PyVRP to OR-Tools.
 
-PyVRP cannot express dispatch locks, drivers' breaks, stop limits on routes with store
-pickups, soft windows or several windows on a store order. ``auto`` searches such a day
-without those rules (:func:`relaxed`, which makes the windows stricter, not looser), then
-hands the routes to OR-Tools as its starting plan, after :func:`repair` has made them obey
-the locks and stop limits (breaks are OR-Tools' to place): routes go to the vehicles their
-locked orders ride, orders on the wrong vehicle or out of their locked sequence leave the
-plan (OR-Tools inserts them again), and drop-offs past a stop limit leave too.
-"""
+PyVRP cannot express locked sequences of drop-offs, drivers' breaks, stop limits on routes
+with store pickups, soft windows or several windows on a store order. ``auto`` searches
+such a day without those rules (:func:`relaxed`, which makes the windows stricter, not
+looser), then hands the routes to OR-Tools as its starting plan, after :func:`repair` has
+made them obey the locks and stop limits (breaks are OR-Tools' to place): routes go to the
+vehicles their locked orders ride, orders on the wrong vehicle or out of their locked
+sequence leave the plan (OR-Tools inserts them again), and drop-offs past a stop limit
+leave too. """
 
 from __future__ import annotations
 

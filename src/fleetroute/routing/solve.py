@@ -4,8 +4,9 @@ Two backends read the same Problem and matrices: PyVRP (:mod:`.pyvrp_solver`) an
 (:mod:`.ortools_solver`). ``auto`` uses PyVRP wherever it can model the day, because it
 plans cheaper in the same time (benchmarks/results/store_day.md, vrplib.md): store
 pickups at any volume, hour-dependent travel (each place's slowest band), days the fleet
-cannot fully serve (optional orders with prizes). OR-Tools plans what only it models
-here: dispatch locks, drivers' breaks and stop limits on routes with store pickups.
+cannot fully serve (optional orders with prizes), orders locked to vehicles (routing
+profiles). OR-Tools plans what only it models here: locked sequences of drop-offs,
+drivers' breaks and stop limits on routes with store pickups.
 """
 
 from __future__ import annotations
