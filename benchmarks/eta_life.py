@@ -66,7 +66,7 @@ def _concat(paths: list[dict[str, Path]], out: Path) -> dict[str, Path]:
 def _errors(road_map: Any, world: TrueWorld, model: EtaModel, test: dict[str, Path]) -> dict:
     """MAE over the noise floor and P90 coverage of ``model`` on ``test``."""
     trips, stops = read_trips(test["trips"]), read_stops(test["stops"])
-    h = history_features(road_map, trips, stops, stores=model.stores_)
+    h = history_features(road_map, trips, stops, stores=model.stores_, areas=model.areas_)
     m = model.evaluate(h)
     floor_t, floor_s = world.noise_floor(
         road_map, pd.read_csv(test["trips"]), pd.read_csv(test["stops"])

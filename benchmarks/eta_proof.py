@@ -91,7 +91,12 @@ def main() -> None:
         rng = np.random.default_rng(0)
         nodes = rng.choice(road_map.n_nodes, 2000, replace=False)
         features = travel_features(
-            road_map, np.repeat(nodes, 2000), np.tile(nodes, 2000), hour=8.0, weekday=1
+            road_map,
+            np.repeat(nodes, 2000),
+            np.tile(nodes, 2000),
+            hour=8.0,
+            weekday=1,
+            area_s=model.area_edges(road_map),
         )
         t0 = time.perf_counter()
         model.predict_travel(features)

@@ -136,6 +136,7 @@ def main() -> None:
                 read_trips(test["trips"]),
                 read_stops(test["stops"]),
                 stores=model.stores_,
+                areas=model.areas_,
             )
             floor_t, floor_s = world.noise_floor(
                 road_map, pd.read_csv(test["trips"]), pd.read_csv(test["stops"])

@@ -55,6 +55,9 @@ def test_distributed_training_gives_a_usable_bundle_like_single_machine(
         assert len(manifest["calibration"][target]["0.9"]) == 12
 
     loaded = EtaModel.load(tmp_path / "bundle", road_map=tiny_city)
+    # the area slowness is fitted on the partitions' trips (all of them: fewer than a
+    # sample), as on one machine
+    np.testing.assert_allclose(loaded.areas_.slowness, tiny_model.areas_.slowness, atol=1e-6)
     # the place history is learned on Dask too: every drop-off address of the history
     stops = pd.read_csv(tiny_history["stops"]).query("kind == 'dropoff'")
     places = loaded.places_.columns(stops["lat"].to_numpy(), stops["lon"].to_numpy())

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import fleetroute
 from fleetroute import ModelBundleError, NotFittedError
 from fleetroute.eta_model.features import TRAVEL_FEATURES, travel_features
-from fleetroute.eta_model.model import EtaModel, history_features
+from fleetroute.eta_model.model import EtaModel, fit_areas, history_features
 from fleetroute.io.readers import read_stops, read_trips
 
 
@@ -39,8 +39,13 @@ def test_rush_hour_legs_are_predicted_slower_than_midday(tiny_model, tiny_city):
     rng = np.random.default_rng(0)
     o, d = rng.choice(tiny_city.n_nodes, 200), rng.choice(tiny_city.n_nodes, 200)
     o, d = o[o != d], d[o != d]
-    rush = tiny_model.predict_travel(travel_features(tiny_city, o, d, hour=17.5, weekday=1))
-    quiet = tiny_model.predict_travel(travel_features(tiny_city, o, d, hour=13.0, weekday=6))
+    area = tiny_model.area_edges(tiny_city)
+    rush = tiny_model.predict_travel(
+        travel_features(tiny_city, o, d, hour=17.5, weekday=1, area_s=area)
+    )
+    quiet = tiny_model.predict_travel(
+        travel_features(tiny_city, o, d, hour=13.0, weekday=6, area_s=area)
+    )
     assert np.median(rush / quiet) > 1.1
 
 
@@ -52,7 +57,14 @@ def test_bundle_round_trip_predicts_the_same(tiny_model, tiny_city, tmp_path):
     assert {"lightgbm", "numpy", "python"} <= set(manifest["versions"])
     assert all(f.endswith(".txt") for f in manifest["files"]["travel"].values())
     loaded = EtaModel.load(tmp_path / "m", road_map=tiny_city)
-    features = travel_features(tiny_city, [1, 2, 3], [40, 50, 60], hour=8.0, weekday=0)
+    features = travel_features(
+        tiny_city,
+        [1, 2, 3],
+        [40, 50, 60],
+        hour=8.0,
+        weekday=0,
+        area_s=tiny_model.area_edges(tiny_city),
+    )
     np.testing.assert_allclose(
         loaded.predict_travel(features, 0.9), tiny_model.predict_travel(features, 0.9)
     )
@@ -90,12 +102,19 @@ def test_training_and_serving_build_the_same_features(tiny_city, tiny_history):
     """history_features (training) and travel_features (planning) agree for the same legs."""
     trips = read_trips(tiny_history["trips"]).head(30)
     stops = read_stops(tiny_history["stops"]).head(30)
-    h = history_features(tiny_city, trips, stops)
+    areas = fit_areas(tiny_city, trips)
+    h = history_features(tiny_city, trips, stops, areas=areas)
     o, _ = tiny_city.snap(trips["origin_lat"], trips["origin_lon"])
     d, _ = tiny_city.snap(trips["dest_lat"], trips["dest_lon"])
     direct = travel_features(
-        tiny_city, o, d, hour=h.travel["hour"].to_numpy(), weekday=h.travel["weekday"].to_numpy()
+        tiny_city,
+        o,
+        d,
+        hour=h.travel["hour"].to_numpy(),
+        weekday=h.travel["weekday"].to_numpy(),
+        area_s=areas.edge_seconds(tiny_city),
     )
+    assert h.travel["area_ratio"].notna().all()
     pd.testing.assert_frame_equal(h.travel, direct)
 
 
@@ -118,6 +137,8 @@ def test_training_and_serving_build_the_same_features(tiny_city, tiny_history):
         (lambda m, d: m["features"]["service"].pop(), "trained on other features"),
         (lambda m, d: m["files"].pop("places"), "places is missing"),
         (lambda m, d: (d / m["files"]["places"]).write_text("x"), "not a place history"),
+        (lambda m, d: (d / m["files"]["areas"]).write_text("x"), "not an area slowness"),
+        (lambda m, d: (d / m["files"]["areas"]).unlink(), "areas.npz is missing"),
     ],
     ids=[
         "schema-text",
@@ -136,6 +157,8 @@ def test_training_and_serving_build_the_same_features(tiny_city, tiny_history):
         "old-features",
         "no-places",
         "damaged-places",
+        "damaged-areas",
+        "deleted-areas",
     ],  # fmt: skip
 )
 def test_a_malformed_bundle_is_one_clear_error_and_prints_nothing(
@@ -193,7 +216,9 @@ def test_a_bundle_without_calibration_still_loads_and_predicts_as_learned(
     old = EtaModel.load(folder, road_map=tiny_city)
     rng = np.random.default_rng(1)
     o, d = rng.integers(0, tiny_city.n_nodes, (2, 30))
-    f = travel_features(tiny_city, o, d, hour=np.full(30, 8.5), weekday=0)
+    f = travel_features(
+        tiny_city, o, d, hour=np.full(30, 8.5), weekday=0, area_s=tiny_model.area_edges(tiny_city)
+    )
     raw = np.exp(tiny_model.travel_boosters_[0.9].predict(f[list(TRAVEL_FEATURES)]))
     assert np.allclose(old.predict_travel(f, 0.9), f["freeflow_s"].to_numpy() * raw)
     shift = tiny_model.calibration_["travel"][0.9][4]  # 08-10

@@ -61,7 +61,7 @@ def train_eta(
 
     Returns the fitted :class:`~fleetroute.eta_model.EtaModel`; save it with ``.save(dir)``.
     """
-    from fleetroute.eta_model.model import EtaModel, history_features
+    from fleetroute.eta_model.model import EtaModel, fit_areas, history_features
 
     rmap = road_map_of(road_map)
     if distributed or scheduler is not None:
@@ -78,7 +78,9 @@ def train_eta(
         newest = max(t["departure_time"].max(), s["arrival_time"].max())
         since = (newest // 86400 - (last_days - 1)) * 86400
         t, s = t[t["departure_time"] >= since], s[s["arrival_time"] >= since]
-    return EtaModel(quantiles=quantiles, seed=seed).fit(rmap, history_features(rmap, t, s))
+    areas = fit_areas(rmap, t, seed=seed)
+    history = history_features(rmap, t, s, areas=areas)
+    return EtaModel(quantiles=quantiles, seed=seed).fit(rmap, history)
 
 
 def monitor_eta(
@@ -100,7 +102,9 @@ def monitor_eta(
     m = model if isinstance(model, EtaModel) else EtaModel.load(model, road_map=rmap)
     t, s = _history(trips, stops, need_duration=True)
     report = monitor(
-        m, history_features(rmap, t, s, stores=m.stores_), threshold=threshold or DEFAULT_THRESHOLD
+        m,
+        history_features(rmap, t, s, stores=m.stores_, areas=m.areas_),
+        threshold=threshold or DEFAULT_THRESHOLD,
     )
     if plot is not None:
         plot_trend(plot, report)
@@ -123,7 +127,7 @@ def predict_eta(
     rmap = road_map_of(road_map)
     m = model if isinstance(model, EtaModel) else EtaModel.load(model, road_map=rmap)
     t, s = _history(trips, stops, need_duration=False)
-    h = history_features(rmap, t, s, stores=m.stores_)
+    h = history_features(rmap, t, s, stores=m.stores_, areas=m.areas_)
     # p90_s: the 0.9 quantile, or the highest one the model learned instead
     upper = 0.9 if 0.9 in m.travel_boosters_ else max(m.travel_boosters_)
     trips_out = pd.DataFrame(
@@ -166,7 +170,7 @@ def evaluate_eta(
     rmap = road_map_of(road_map)
     m = model if isinstance(model, EtaModel) else EtaModel.load(model, road_map=rmap)
     t, s = _history(trips, stops, need_duration=True)
-    h = history_features(rmap, t, s, stores=m.stores_)
+    h = history_features(rmap, t, s, stores=m.stores_, areas=m.areas_)
     result = m.evaluate(h)
     hours = h.travel_when.hour
     predicted = m.predict_travel(h.travel)

@@ -28,6 +28,7 @@ import pandas as pd
 
 from fleetroute.distributed.cluster import dask_client, share
 from fleetroute.errors import InputError
+from fleetroute.eta_model.areas import AREA_SAMPLE, AreaSlowness
 from fleetroute.eta_model.features import SERVICE_FEATURES, TRAVEL_FEATURES
 from fleetroute.eta_model.metrics import add_sums
 from fleetroute.eta_model.model import (
@@ -36,6 +37,7 @@ from fleetroute.eta_model.model import (
     UNPLACED,
     EtaModel,
     _times,
+    _trip_nodes,
     calibration_shifts,
     stop_features,
     trip_features,
@@ -93,9 +95,40 @@ def read_history_file(path: Path, kind: str, need_duration: bool = True) -> pd.D
 
 
 # -- tasks (run on the workers) ---------------------------------------------------------
-def _trip_part(path: Path, road_map: RoadMap) -> pd.DataFrame:
+def _area_sample(path: Path, road_map: RoadMap, seed: int) -> pd.DataFrame:
+    """At most :data:`AREA_SAMPLE` of a partition's trips: their snapped ends, seconds and
+    departure (the area slowness is fitted on a sample of the whole history)."""
     trips = read_history_file(path, "trips")
-    x = trip_features(road_map, trips)
+    if len(trips) > AREA_SAMPLE:
+        trips = trips.sample(AREA_SAMPLE, random_state=seed)
+    o, d = _trip_nodes(road_map, trips)
+    return pd.DataFrame(
+        {"o": o, "d": d, "s": trips["duration_s"].to_numpy(), "when": trips["departure_time"]}
+    )
+
+
+def _areas(
+    client: Any,
+    files: list[Path],
+    shared_map: Any,
+    road_map: RoadMap,
+    seed: int,
+    last_days: int | None,
+) -> AreaSlowness:
+    """The area slowness of the trips (the kept days only, as single-machine training),
+    fitted here on samples of the partitions."""
+    sample = pd.concat(
+        client.gather([client.submit(_area_sample, f, shared_map, seed, pure=False) for f in files])
+    )
+    if last_days is not None:
+        since = (int(sample["when"].max()) // 86400 - (last_days - 1)) * 86400
+        sample = sample[sample["when"] >= since]
+    return AreaSlowness.fit(road_map, sample["o"], sample["d"], sample["s"], seed=seed)
+
+
+def _trip_part(path: Path, road_map: RoadMap, areas: AreaSlowness) -> pd.DataFrame:
+    trips = read_history_file(path, "trips")
+    x = trip_features(road_map, trips, areas)
     actual = trips["duration_s"].to_numpy(dtype=np.float64)
     ff = np.maximum(x["freeflow_s"].to_numpy(), 1.0)
     return x.assign(
@@ -318,7 +351,8 @@ def train_distributed(
     model = EtaModel(quantiles=quantiles, seed=seed)
     with dask_client(scheduler, n_workers) as client:
         rmap = share(client, road_map)
-        t_parts = [client.submit(_trip_part, f, rmap, pure=False) for f in trip_files]
+        areas = _areas(client, trip_files, rmap, road_map, seed, last_days)
+        t_parts = [client.submit(_trip_part, f, rmap, areas, pure=False) for f in trip_files]
         raw_stops = [client.submit(_stop_part, f, pure=False) for f in stop_files]
         seen: set[str] = set().union(
             *client.gather([client.submit(_store_ids, s) for s in raw_stops])
@@ -383,6 +417,7 @@ def train_distributed(
             "service": _calibration(client, model.service_boosters_, s_val, _SERVICE_COLUMNS),
         }
         model.places_ = known  # the validation rows' metrics read only the training rows'
+        model.areas_ = areas
         model.stores_ = stores
         model.map_fingerprint_ = road_map.fingerprint
         shared = share(client, model)

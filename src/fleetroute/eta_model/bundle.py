@@ -127,11 +127,14 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     _typed(manifest, "metrics", dict, where)
     manifest["calibration"] = _calibration(manifest, where)
     files = _typed(manifest, "files", dict, where)
-    places = _typed(files, "places", str, f"{where}: files")
-    if Path(places).name != places:
-        raise ModelBundleError(f"{where}: files.places: {places!r} is not a file name")
-    if not (folder / places).is_file():
-        raise ModelBundleError(f"{folder}: {places} is missing (files.places names it)")
+    for key in ("places", "areas"):
+        if key == "areas" and key not in files:
+            continue  # a model trained without area slowness
+        name = _typed(files, key, str, f"{where}: files")
+        if Path(name).name != name:
+            raise ModelBundleError(f"{where}: files.{key}: {name!r} is not a file name")
+        if not (folder / name).is_file():
+            raise ModelBundleError(f"{folder}: {name} is missing (files.{key} names it)")
     for target in ("travel", "service"):
         named = _typed(files, target, dict, f"{where}: files")
         parsed = {}

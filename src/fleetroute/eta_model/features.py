@@ -35,6 +35,7 @@ TRAVEL_FEATURES = (
     "d_centre_m",
     "m_lat",
     "m_lon",
+    "area_ratio",
 )
 # A drop-off's own coordinates (missing for shop stops: measured, a store's coordinates let
 # the shop model overfit store locations, which the store id already carries; service MAE
@@ -69,14 +70,21 @@ def travel_features(
     *,
     hour: npt.ArrayLike,
     weekday: npt.ArrayLike,
+    area_s: npt.ArrayLike | None = None,
 ) -> pd.DataFrame:
     """Features of driving legs between snapped map nodes, departing at ``hour``/``weekday``.
 
     ``hour`` is fractional (8.5 = 08:30); ``weekday`` 0 = Monday. Both broadcast.
+    ``area_s``: each edge's learned extra seconds (a model's
+    :meth:`~fleetroute.eta_model.model.EtaModel.area_edges`); its sum along the path over
+    the free-flow seconds is ``area_ratio`` (missing without it).
     """
     o = np.asarray(o_node, dtype=np.int64)
     d = np.asarray(d_node, dtype=np.int64)
-    freeflow, sums = road_map.legs(o, d, _edge_values(road_map))
+    values = _edge_values(road_map)
+    if area_s is not None:
+        values = np.column_stack([values, np.asarray(area_s, dtype=np.float64)])
+    freeflow, sums = road_map.legs(o, d, values)
     length = sums[:, 0]
     h, w = _when(hour, weekday, o.shape[0])
     return pd.DataFrame(
@@ -97,6 +105,14 @@ def travel_features(
             # the middle of the leg (as the crow flies): where it passes through
             "m_lat": (road_map.lat[o] + road_map.lat[d]) / 2,
             "m_lon": (road_map.lon[o] + road_map.lon[d]) / 2,
+            # how much slower than free flow the areas its path crosses drive
+            "area_ratio": (
+                np.full(o.shape[0], np.nan)
+                if area_s is None
+                else np.divide(
+                    sums[:, 3], freeflow, out=np.zeros_like(freeflow), where=freeflow > 0
+                )
+            ),
         },
         columns=list(TRAVEL_FEATURES),
     )

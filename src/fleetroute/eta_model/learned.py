@@ -81,7 +81,9 @@ class LearnedEta:
     ) -> tuple[FloatArray, FloatArray]:
         """Predicted seconds of each leg for a departure in the middle of each band."""
         hours, weekdays = self._middles(band_starts)
-        features = travel_features(road_map, origins, dests, hour=0.0, weekday=0)
+        features = travel_features(
+            road_map, origins, dests, hour=0.0, weekday=0, area_s=self.model.area_edges(road_map)
+        )
         bands = np.empty((len(band_starts), len(features)), dtype=np.float64)
         for b in range(len(band_starts)):
             features["hour"], features["weekday"] = hours[b], weekdays[b]
@@ -113,7 +115,9 @@ class LearnedEta:
         of ``band_starts``), for each of ``quantiles``: what :meth:`leg_bands` gives for
         that band, with the legs' paths found once for every quantile."""
         hours, weekdays = self._middles(band_starts)
-        features = travel_features(road_map, origins, dests, hour=0.0, weekday=0)
+        features = travel_features(
+            road_map, origins, dests, hour=0.0, weekday=0, area_s=self.model.area_edges(road_map)
+        )
         features["hour"], features["weekday"] = hours[band], weekdays[band]
         return {q: self.model.predict_travel(features, q) for q in quantiles}
 

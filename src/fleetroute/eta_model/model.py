@@ -28,6 +28,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from fleetroute.errors import ModelBundleError, NotFittedError
+from fleetroute.eta_model.areas import AreaSlowness
 from fleetroute.eta_model.bundle import (
     KIND,
     MANIFEST,
@@ -84,6 +85,7 @@ class HistoryFeatures:
     service_when: pd.DatetimeIndex
     service_actual_s: npt.NDArray[np.float64]
     stores: tuple[str, ...]
+    areas: AreaSlowness | None = None  # the area slowness its travel features summed
 
 
 def _times(seconds: pd.Series) -> pd.DatetimeIndex:
@@ -96,13 +98,29 @@ def _hour(when: pd.DatetimeIndex) -> npt.NDArray[np.float64]:
     return np.asarray(when.hour + when.minute / 60.0, dtype=np.float64)
 
 
-def trip_features(road_map: RoadMap, trips: pd.DataFrame) -> pd.DataFrame:
-    """Snap trips (as :func:`~fleetroute.io.readers.read_trips` returns them) to the map
-    and build their :func:`travel_features`."""
+def _trip_nodes(road_map: RoadMap, trips: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     o, _ = road_map.snap(trips["origin_lat"], trips["origin_lon"])
     d, _ = road_map.snap(trips["dest_lat"], trips["dest_lon"])
+    return o, d
+
+
+def trip_features(
+    road_map: RoadMap, trips: pd.DataFrame, areas: AreaSlowness | None = None
+) -> pd.DataFrame:
+    """Snap trips (as :func:`~fleetroute.io.readers.read_trips` returns them) to the map
+    and build their :func:`travel_features` (with ``areas``' slowness along each path)."""
+    o, d = _trip_nodes(road_map, trips)
     when = _times(trips["departure_time"])
-    return travel_features(road_map, o, d, hour=_hour(when), weekday=when.day_of_week)
+    area_s = None if areas is None else areas.edge_seconds(road_map)
+    return travel_features(
+        road_map, o, d, hour=_hour(when), weekday=when.day_of_week, area_s=area_s
+    )
+
+
+def fit_areas(road_map: RoadMap, trips: pd.DataFrame, seed: int = 0) -> AreaSlowness:
+    """The area slowness of ``trips`` (a history to train on; see :mod:`.areas`)."""
+    o, d = _trip_nodes(road_map, trips)
+    return AreaSlowness.fit(road_map, o, d, trips["duration_s"].to_numpy(), seed=seed)
 
 
 def stop_features(road_map: RoadMap, stops: pd.DataFrame, stores: tuple[str, ...]) -> pd.DataFrame:
@@ -128,22 +146,27 @@ def history_features(
     stops: pd.DataFrame,
     *,
     stores: tuple[str, ...] | None = None,
+    areas: AreaSlowness | None = None,
 ) -> HistoryFeatures:
     """Snap the history to the map and build the features of every trip and stop.
 
     ``trips`` and ``stops`` are as :func:`fleetroute.io.readers.read_trips` and
     ``read_stops`` return them. ``stores`` fixes the store codes (a model's own list);
-    by default they are the stores of this history, sorted.
+    by default they are the stores of this history, sorted. ``areas`` is the area slowness
+    summed along each trip's path: a model's own (``model.areas_``) to evaluate it, or
+    :func:`fit_areas` of these trips to train on them (without it, ``area_ratio`` is
+    missing).
     """
     known = stores if stores is not None else tuple(sorted(s for s in set(stops["store_id"]) if s))
     return HistoryFeatures(
-        travel=trip_features(road_map, trips),
+        travel=trip_features(road_map, trips, areas),
         travel_when=_times(trips["departure_time"]),
         travel_actual_s=trips["duration_s"].to_numpy(dtype=np.float64),
         service=stop_features(road_map, stops, known),
         service_when=_times(stops["arrival_time"]),
         service_actual_s=stops["duration_s"].to_numpy(dtype=np.float64),
         stores=known,
+        areas=areas,
     )
 
 
@@ -165,6 +188,8 @@ _SERVICE_COLUMNS = [*SERVICE_FEATURES, *PLACE_FEATURES]
 UNPLACED = ("is_shop", "items", "store", "hour", "weekday")
 #: The place history's file in a bundle.
 PLACES_FILE = "places.npz"
+#: The area slowness's file in a bundle.
+AREAS_FILE = "areas.npz"
 
 #: Quantiles at or above this are calibrated on the validation rows.
 CALIBRATED_FROM = 0.8
@@ -370,6 +395,7 @@ class EtaModel:
             "service": self._calibrated(self.service_boosters_, service, y_service, s_valid),
         }
         self.places_ = known  # the validation rows' metrics read only the training rows'
+        self.areas_ = history.areas
 
         self.stores_ = history.stores
         self.map_fingerprint_ = road_map.fingerprint
@@ -426,9 +452,27 @@ class EtaModel:
         booster = self._quantile(self.travel_boosters_, quantile)
         if len(features) == 0:
             return np.zeros(0, dtype=np.float64)
+        if getattr(self, "areas_", None) is not None and bool(features["area_ratio"].isna().all()):
+            raise ValueError(
+                "these travel features were built without the model's area slowness: "
+                "pass area_s=model.area_edges(road_map) (or areas=model.areas_)"
+            )
         log_ratio = booster.predict(features[list(TRAVEL_FEATURES)], num_threads=0)
         ratio = np.exp(log_ratio + self._shift("travel", quantile, features))
         return np.asarray(features["freeflow_s"].to_numpy() * ratio, dtype=np.float64)
+
+    def area_edges(self, road_map: RoadMap) -> npt.NDArray[np.float64] | None:
+        """Each edge's learned extra seconds (``area_s`` of :func:`travel_features`), or
+        ``None`` for a model without area slowness."""
+        areas: AreaSlowness | None = getattr(self, "areas_", None)
+        if areas is None:
+            return None
+        key = road_map.fingerprint
+        cached = getattr(self, "_area_edges", None)
+        if cached is None or cached[0] != key:
+            cached = (key, areas.edge_seconds(road_map))
+            self._area_edges = cached
+        return cached[1]
 
     def _with_places(self, features: pd.DataFrame) -> pd.DataFrame:
         """The service booster's columns: :func:`service_features` and the drop-off's
@@ -547,6 +591,10 @@ class EtaModel:
                 files[target][f"{q:g}"] = name
         self.places_.save(out / PLACES_FILE)
         files["places"] = PLACES_FILE
+        areas: AreaSlowness | None = getattr(self, "areas_", None)
+        if areas is not None:
+            areas.save(out / AREAS_FILE)
+            files["areas"] = AREAS_FILE
         manifest = {
             "schema_version": SCHEMA_VERSION,
             "kind": KIND,
@@ -624,6 +672,14 @@ class EtaModel:
             raise ModelBundleError(
                 f"{folder / manifest['files']['places']}: not a place history ({exc})"
             ) from None
+        model.areas_ = None
+        if "areas" in manifest["files"]:
+            try:
+                model.areas_ = AreaSlowness.load(folder / manifest["files"]["areas"])
+            except (OSError, ValueError, KeyError) as exc:
+                raise ModelBundleError(
+                    f"{folder / manifest['files']['areas']}: not an area slowness ({exc})"
+                ) from None
         model.travel_boosters_ = load_boosters(folder, manifest["files"]["travel"], booster)
         model.service_boosters_ = load_boosters(folder, manifest["files"]["service"], booster)
         model.stores_ = tuple(manifest["stores"])

@@ -7,7 +7,7 @@ looser), then hands the routes to OR-Tools as its starting plan, after :func:`re
 made them obey the locks and stop limits (breaks are OR-Tools' to place): routes go to the
 vehicles their locked orders ride, orders on the wrong vehicle or out of their locked
 sequence leave the plan (OR-Tools inserts them again), and drop-offs past a stop limit
-leave too. """
+leave too."""
 
 from __future__ import annotations
 
