@@ -76,15 +76,18 @@ WORLDS: dict[str, dict[str, Any]] = {
 }
 
 
-def _history(road_map: Any, root: Path, world: TrueWorld, weeks: int) -> tuple[Any, Any]:
-    """``weeks`` of training history and the two weeks after it."""
+def _history(
+    road_map: Any, root: Path, world: TrueWorld, weeks: int, seed: int = 21
+) -> tuple[Any, Any]:
+    """``weeks`` of training history and the two weeks after it (simulated with ``seed``
+    and ``seed + 1``; customers drawn with ``seed``)."""
     start = date(2026, 1, 5)
     train = simulate_history(road_map, root / "train", days=7 * weeks, trips_per_day=2000,
-                             stops_per_day=1300, start=start, seed=21, world=world,
-                             places_seed=21)  # fmt: skip
+                             stops_per_day=1300, start=start, seed=seed, world=world,
+                             places_seed=seed)  # fmt: skip
     test = simulate_history(road_map, root / "test", days=14, trips_per_day=2000,
-                            stops_per_day=1300, start=start + timedelta(weeks=weeks), seed=22,
-                            world=world, places_seed=21)  # fmt: skip
+                            stops_per_day=1300, start=start + timedelta(weeks=weeks), seed=seed + 1,
+                            world=world, places_seed=seed)  # fmt: skip
     return train, test
 
 
@@ -119,6 +122,12 @@ def main() -> None:
     ap.add_argument("--weeks", type=int, default=8)
     ap.add_argument("--worlds", nargs="*", default=list(WORLDS))
     ap.add_argument("--json", type=Path, default=RESULTS / "eta_worlds.json")
+    ap.add_argument(
+        "--seed",
+        type=int,
+        default=21,
+        help="the histories' seed (the worlds share it: their noise is the same draws)",
+    )
     args = ap.parse_args()
     road_map = eta_city()
     out: dict[str, Any] = {"weeks": args.weeks, "worlds": {}}
@@ -126,7 +135,7 @@ def main() -> None:
         world = dataclasses.replace(TrueWorld(), **WORLDS[name])
         with tempfile.TemporaryDirectory() as tmp:
             t0 = time.perf_counter()
-            train, test = _history(road_map, Path(tmp), world, args.weeks)
+            train, test = _history(road_map, Path(tmp), world, args.weeks, args.seed)
             simulated = time.perf_counter() - t0
             t0 = time.perf_counter()
             model = fleetroute.train_eta(road_map, train["trips"], train["stops"])
@@ -178,7 +187,8 @@ def main() -> None:
         "# The ETA model in worlds it was not tuned on",
         "",
         f"Command: `.venv/bin/python benchmarks/eta_worlds.py --weeks {args.weeks} "
-        f"--worlds {' '.join(args.worlds)}`. 10k-node city (seed 21), {args.weeks} weeks "
+        f"--worlds {' '.join(args.worlds)} --seed {args.seed}`. 10k-node city (seed 21), "
+        f"histories of seed {args.seed}, {args.weeks} weeks "
         "trained (2,000 trips and 1,300 stops a day), the next 2 weeks scored. Target: "
         "0.88-0.92 overall and in every band (bands with at least "
         f"{MIN_BAND_ROWS} scored rows).",
