@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import platform
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -666,20 +667,21 @@ class EtaModel:
                 f"{folder}: this model was trained on other features than this fleetroute "
                 "computes; retrain it with `route eta train`"
             )
-        try:
-            model.places_ = PlaceHistory.load(folder / manifest["files"]["places"])
-        except (OSError, ValueError, KeyError) as exc:
-            raise ModelBundleError(
-                f"{folder / manifest['files']['places']}: not a place history ({exc})"
-            ) from None
-        model.areas_ = None
-        if "areas" in manifest["files"]:
+
+        def side_file(key: str, load: Callable[[Path], Any], what: str) -> Any:
+            """The bundle's ``files[key]`` read by ``load`` (damaged: one clear line)."""
+            path = folder / manifest["files"][key]
             try:
-                model.areas_ = AreaSlowness.load(folder / manifest["files"]["areas"])
+                return load(path)
             except (OSError, ValueError, KeyError) as exc:
-                raise ModelBundleError(
-                    f"{folder / manifest['files']['areas']}: not an area slowness ({exc})"
-                ) from None
+                raise ModelBundleError(f"{path}: not {what} ({exc})") from None
+
+        model.places_ = side_file("places", PlaceHistory.load, "a place history")
+        model.areas_ = (
+            side_file("areas", AreaSlowness.load, "an area slowness")
+            if "areas" in manifest["files"]
+            else None
+        )
         model.travel_boosters_ = load_boosters(folder, manifest["files"]["travel"], booster)
         model.service_boosters_ = load_boosters(folder, manifest["files"]["service"], booster)
         model.stores_ = tuple(manifest["stores"])
