@@ -61,7 +61,7 @@ def train_eta(
 
     Returns the fitted :class:`~fleetroute.eta_model.EtaModel`; save it with ``.save(dir)``.
     """
-    from fleetroute.eta_model.model import EtaModel, fit_areas, history_features
+    from fleetroute.eta_model.model import EtaModel, first_kept_s, fit_areas, history_features
 
     rmap = road_map_of(road_map)
     if distributed or scheduler is not None:
@@ -76,7 +76,7 @@ def train_eta(
     t, s = _history(trips, stops, need_duration=True)
     if last_days is not None:
         newest = max(t["departure_time"].max(), s["arrival_time"].max())
-        since = (newest // 86400 - (last_days - 1)) * 86400
+        since = first_kept_s(newest, last_days)
         t, s = t[t["departure_time"] >= since], s[s["arrival_time"] >= since]
     areas = fit_areas(rmap, t, seed=seed)
     history = history_features(rmap, t, s, areas=areas)

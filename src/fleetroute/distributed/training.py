@@ -39,6 +39,7 @@ from fleetroute.eta_model.model import (
     _times,
     _trip_nodes,
     calibration_shifts,
+    first_kept_s,
     stop_features,
     trip_features,
 )
@@ -121,8 +122,7 @@ def _areas(
         client.gather([client.submit(_area_sample, f, shared_map, seed, pure=False) for f in files])
     )
     if last_days is not None:
-        since = (int(sample["when"].max()) // 86400 - (last_days - 1)) * 86400
-        sample = sample[sample["when"] >= since]
+        sample = sample[sample["when"] >= first_kept_s(sample["when"].max(), last_days)]
     return AreaSlowness.fit(road_map, sample["o"], sample["d"], sample["s"], seed=seed)
 
 
@@ -197,7 +197,7 @@ def _cut(
     hours = counts.sum().sort_index()
     since_h = int(hours.index.min())
     if last_days is not None:
-        since_h = max(since_h, (int(hours.index.max()) // 24 - (last_days - 1)) * 24)
+        since_h = max(since_h, first_kept_s(int(hours.index.max()) * 3600, last_days) // 3600)
     kept = hours[hours.index >= since_h]
     before = kept.cumsum().to_numpy()
     at = int(np.searchsorted(before, (1 - valid_share) * before[-1], side="left"))

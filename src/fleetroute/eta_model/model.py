@@ -55,6 +55,7 @@ __all__ = [
     "HistoryFeatures",
     "history_features",
     "trip_features",
+    "first_kept_s",
     "stop_features",
     "SCHEMA_VERSION",
 ]
@@ -116,6 +117,12 @@ def trip_features(
     return travel_features(
         road_map, o, d, hour=_hour(when), weekday=when.day_of_week, area_s=area_s
     )
+
+
+def first_kept_s(newest_s: int, last_days: int) -> int:
+    """The first second of the latest ``last_days`` days of a history whose newest row is at
+    ``newest_s`` (the newest row's day counts as one): what ``--last-days`` keeps."""
+    return (int(newest_s) // 86400 - (last_days - 1)) * 86400
 
 
 def fit_areas(road_map: RoadMap, trips: pd.DataFrame, seed: int = 0) -> AreaSlowness:
