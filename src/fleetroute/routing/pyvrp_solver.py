@@ -460,7 +460,7 @@ _GUIDE_CAP = 1.0
 _GUIDE_MIN_ROUTES = 8
 
 
-class _UntilStopped:
+class _ForIterations:
     """A PyVRP stopping criterion that ends the search after ``iterations``, or when
     :data:`STOP` is set."""
 
@@ -552,7 +552,7 @@ def zones_to_build(problem: Problem, orders: np.ndarray, seconds: float, workers
 
 def _run(
     data: pyvrp.ProblemData,
-    stop: _Until | _UntilStopped,
+    stop: _Until | _ForIterations,
     seed: int,
     neighbours: Any,
     initial: pyvrp.Solution | None = None,
@@ -585,7 +585,7 @@ def _run(
 
     if history is not None:
         return search(initial, history, stop), built
-    if isinstance(stop, _UntilStopped):
+    if isinstance(stop, _ForIterations):
         return search(initial, _history(stop.iterations, visits), stop), built
     began = time.perf_counter()
     probe = _Until(began + _PROBE_SHARE * max(0.0, stop.at - began))
@@ -657,10 +657,10 @@ def _search(
     t0 = time.perf_counter()
     end = None if iterations is not None else t0 + seconds
 
-    def stop(share: float, until: float) -> _Until | _UntilStopped:
+    def stop(share: float, until: float) -> _Until | _ForIterations:
         """Run for ``share`` of the iterations, or until ``until`` of the time."""
         if iterations is not None:
-            return _UntilStopped(max(1, int(iterations * share)))
+            return _ForIterations(max(1, int(iterations * share)))
         return _Until(t0 + seconds * until)
 
     with warnings.catch_warnings():
