@@ -83,3 +83,40 @@ def test_the_slowest_matrix_holds_for_every_departure_in_a_places_hours(seed, wh
         if p.window_start_s[k] <= when <= p.window_end_s[k] + p.dropoff_s[k]:
             for j in locs.tolist():
                 assert p.leg_s(i, j, when) <= worst[i, j]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.integers(0, 23 * 3600))
+def test_a_leg_is_charged_every_band_it_may_be_driven_in_on_time(seed, when):
+    """With the latest arrivals, a leg's row covers each departure from which the leg can
+    still reach its end in time on the matrix's own figure: a plan feasible on it stays
+    feasible when each leg is driven in the band it leaves in."""
+    p = _banded(8, seed, vehicles=2, slow=1.0 + (seed % 7) / 5)
+    locs = np.arange(p.loc_lat.shape[0])
+    lo, hi = p.departure_spans()
+    arrive_by = p.latest_arrivals()
+    worst = p.worst_travel_s(locs, lo, hi, arrive_by)
+    for i in locs.tolist():
+        if lo[i] <= when <= hi[i]:
+            for j in locs.tolist():
+                if when + worst[i, j] <= arrive_by[j]:
+                    assert p.leg_s(i, j, when) <= worst[i, j]
+
+
+def test_a_leg_between_two_stops_of_one_window_is_not_charged_the_next_bands_rush():
+    """Two drop-offs in 10:00-12:00, just before the 12:00-14:00 rush: the leg between them
+    must arrive by 12:00, so it is planned in its own band; leaving the second drop-off
+    for a later stop may fall in the rush, and is planned so."""
+    p = _banded(3, 0, slow=2.0).replace(
+        window_start_s=[10 * 3600, 10 * 3600, 12 * 3600],
+        window_end_s=[12 * 3600, 12 * 3600, 14 * 3600],
+    )
+    locs = np.arange(p.loc_lat.shape[0])
+    lo, hi = p.departure_spans()
+    a, b, c = p.order_loc.tolist()
+    by_row = p.worst_travel_s(locs, lo, hi)
+    by_leg = p.worst_travel_s(locs, lo, hi, p.latest_arrivals())
+    free, rush = p.band_travel_s[0], p.band_travel_s[1]
+    assert by_row[a, b] == rush[a, b]  # the row's slowest band: a may be left after 12:00
+    assert by_leg[a, b] == free[a, b]
+    assert by_leg[b, c] == rush[b, c]

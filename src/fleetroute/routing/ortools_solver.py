@@ -188,8 +188,9 @@ def _solve(
     manager = pywrapcp.RoutingIndexManager(n_nodes, v, list(range(v)), list(range(v, 2 * v)))
     model = pywrapcp.RoutingModel(manager)
 
-    # each node's departure lies between its window opening and its window end + service
-    travel = p.worst_travel_s(nodes.loc, nodes.lo, nodes.hi + nodes.service)
+    # each node's departure lies between its window opening and its window end + service,
+    # and before the next node's window end less the leg
+    travel = p.worst_travel_s(nodes.loc, nodes.lo, nodes.hi + nodes.service, nodes.hi)
     transit = travel + nodes.service[:, None]
     # a store visit's fixed part is paid on arriving at the store from another place
     is_pickup = np.array([k == PICKUP for k in nodes.kind])

@@ -423,10 +423,18 @@ class Problem:
         return int(self.band_travel_s[band, a, b])
 
     def worst_travel_s(
-        self, locs: IntArray, depart_from_s: IntArray, depart_to_s: IntArray
+        self,
+        locs: IntArray,
+        depart_from_s: IntArray,
+        depart_to_s: IntArray,
+        arrive_by_s: IntArray | None = None,
     ) -> IntArray:
         """``(len(locs), len(locs))`` travel seconds between ``locs``, each row the slowest
         band its departure may fall in (between ``depart_from_s`` and ``depart_to_s``).
+
+        With ``arrive_by_s`` (the latest arrival at each of ``locs``), a leg's departures
+        end where it could no longer arrive in time even in its fastest band, so a leg
+        between two stops of one window is not charged the next band's rush.
 
         A schedule driven with the band of each actual departure is never slower than this,
         so a plan that is feasible here stays feasible when replayed.
@@ -436,14 +444,24 @@ class Problem:
             return self.travel_s[grid]
         starts = self.band_start_s
         ends = np.append(starts[1:], np.iinfo(np.int64).max)
+
+        def band(b: int) -> IntArray:  # one band's matrix at a time in memory
+            return np.asarray(self.band_travel_s[b][grid])  # type: ignore[index]
+
+        last = np.asarray(depart_to_s, dtype=np.int64)[:, None]
         worst = np.zeros((locs.shape[0], locs.shape[0]), dtype=np.int64)
+        if arrive_by_s is not None:
+            # a leg no departure can make in time keeps its fastest band: never driven
+            worst[:] = band(0)
+            for b in range(1, starts.shape[0]):
+                np.minimum(worst, band(b), out=worst)
+            last = np.minimum(last, np.asarray(arrive_by_s, dtype=np.int64)[None, :] - worst)
+        first = np.asarray(depart_from_s, dtype=np.int64)[:, None]
         for b in range(starts.shape[0]):
-            overlaps = (starts[b] <= depart_to_s) & (ends[b] > depart_from_s)
+            overlaps = (starts[b] <= last) & (ends[b] > first)
             if b == 0:
-                overlaps |= depart_from_s < starts[0]
-            if overlaps.any():
-                band = self.band_travel_s[b][grid]
-                worst = np.where(overlaps[:, None], np.maximum(worst, band), worst)
+                overlaps |= first < starts[0]
+            np.maximum(worst, band(b), out=worst, where=overlaps)
         return worst
 
     def slowest_travel_s(
@@ -481,6 +499,21 @@ class Problem:
             np.minimum.at(lo, where, early)
             np.maximum.at(hi, where, late)
         return lo, hi
+
+    def latest_arrivals(self, *, ends: IntArray | None = None) -> IntArray:
+        """The latest second a vehicle may arrive at each location: its orders' window ends
+        (a soft window's ``max_late_s`` after), its stores' closing, the shift ends of the
+        vehicles that end there (``ends`` as in :meth:`slowest_travel_s`); the day's end
+        where nothing arrives."""
+        nothing = np.iinfo(np.int64).min
+        late = np.full(self.loc_lat.shape[0], nothing, dtype=np.int64)
+        for where, by in (
+            (self.end_loc if ends is None else ends, self.shift_end_s),
+            (self.order_loc, self.window_end_s + self.max_late_s),
+            (self.store_loc, self.store_close_s),
+        ):
+            np.maximum.at(late, where, by)
+        return np.where(late == nothing, int(self.shift_end_s.max()), late)
 
     def vehicle_kinds(self) -> IntArray:
         """A label per vehicle; vehicles with equal labels are interchangeable (same places,

@@ -232,13 +232,15 @@ def _model(p: Problem, orders: np.ndarray, *, with_required: bool = False) -> _M
     lo, hi = p.departure_spans(starts=start_loc, ends=end_loc)
     depart_lo = np.concatenate([lo[used], p.store_open_s[groups[:, 0]], lo[own_loc]])
     depart_hi = np.concatenate([hi[used], groups[:, 1], hi[own_loc]])
+    arrive_by = np.concatenate([p.latest_arrivals(ends=end_loc)[used], groups[:, 1]])
+    arrive_by = np.concatenate([arrive_by, p.latest_arrivals(ends=end_loc)[own_loc]])
     locations = [
         pyvrp.Location(float(p.loc_lon[loc]), float(p.loc_lat[loc])) for loc in locs.tolist()
     ]
     depot_locs = np.unique(ends)
     depot_of = {int(loc): i for i, loc in enumerate(depot_locs.tolist())}
     depots = [pyvrp.Depot(int(row)) for row in np.searchsorted(used, depot_locs).tolist()]
-    travel = np.ascontiguousarray(p.worst_travel_s(locs, depart_lo, depart_hi))
+    travel = np.ascontiguousarray(p.worst_travel_s(locs, depart_lo, depart_hi, arrive_by))
     distance = np.ascontiguousarray(p.distance_m[np.ix_(locs, locs)])
     # a store visit's fixed part is paid on arriving at the store from another place
     visit = np.zeros(locs.shape[0], dtype=np.int64)
