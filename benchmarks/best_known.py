@@ -6,18 +6,22 @@
 
 For each scenario of benchmarks/scenarios.toml named, the same day the suite plans (same
 city, orders, vans; the model trained the same way), planned on free-flow times and on the
-model's P90 (each place's slowest band as one static matrix, as PyVRP and VROOM get it):
+model's planning times (each place's slowest band as one static matrix for VROOM):
 
-- PyVRP alone (``--backend pyvrp``), ``--seconds`` on both cores;
+- the default search (``default``: PyVRP, in zones on big days), ``--seconds``;
+- PyVRP alone (``--backend pyvrp``, the whole day), ``--seconds`` on both cores;
 - OR-Tools alone (``--backend ortools``), ``--seconds``;
 - VROOM through ``pyvroom`` (an outside reference), exploration level 5, both cores,
   ``--seconds`` at most, given the same matrices, service times, windows, capacities and
   costs (VROOM's per-hour cost is on driving time; its routes are costed here with ours).
 
-Every plan is costed by the engine's own schedule (the objective of plan.json). The best
-objective among the plans that serve the most orders is the day's best-known plan; the
-suite reports its default plan's gap to it. Writes ``benchmarks/results/best_known.json``
-(merged with what is there) and each plan's routes.csv under
+A learned plan keeps the model's margin before each window closes: every search is given
+the windows less the margin. ``--searches`` runs some of them, merged with the runs
+recorded for the same times. Every plan is costed by the engine's own schedule (the
+objective of plan.json). The best objective among the plans that serve the most orders
+is the day's best-known plan; the suite reports its default plan's gap to it. Writes
+``benchmarks/results/best_known.json`` (merged with what is there) and each plan's
+routes.csv under
 ``benchmarks/results/best_known/<scenario>/<eta>-<search>.csv``.
 """
 
@@ -153,14 +157,20 @@ def vroom_plan(p: Problem, seconds: float) -> Plan:
     return Plan(p, tuple(routes), left, elapsed, {"backend": "vroom"})
 
 
-def runs(p: Problem, seconds: float) -> dict[str, Plan]:
-    """Every long run of one day."""
+SEARCHES = ("default", "pyvrp", "ortools", "vroom")
+
+
+def runs(p: Problem, seconds: float, searches: list[str]) -> dict[str, Plan]:
+    """The long runs of one day (``searches`` of :data:`SEARCHES`)."""
     out = {}
-    for backend in ("pyvrp", "ortools"):
-        out[backend] = fleetroute.solve(
-            p, fleetroute.SolveOptions(time_limit_s=seconds, backend=backend)
-        )
-    out["vroom"] = vroom_plan(p, seconds)
+    for search in searches:
+        if search == "vroom":
+            out[search] = vroom_plan(p, seconds)
+        else:
+            backend = "auto" if search == "default" else search
+            out[search] = fleetroute.solve(
+                p, fleetroute.SolveOptions(time_limit_s=seconds, backend=backend)
+            )
     return out
 
 
@@ -176,6 +186,7 @@ def main() -> None:
         action="store_true",
         help="only the model's day (after the model changed; free-flow plans are as they were)",
     )
+    ap.add_argument("--searches", nargs="+", choices=SEARCHES, default=list(SEARCHES))
     ap.add_argument("--cache", type=Path, default=HERE / ".cache" / "suite")
     args = ap.parse_args()
     path = RESULTS / "best_known.json"
@@ -193,10 +204,11 @@ def main() -> None:
             problem, _ = fleetroute.build_problem(
                 orders, vehicles, road_map=road_map, stores=stores, eta=eta, plan_date=PLAN_DATE
             )
-            plans = runs(problem, args.seconds)
+            plans = runs(problem.for_search(), args.seconds, args.searches)
             folder = RESULTS / "best_known" / sc["name"]
             folder.mkdir(parents=True, exist_ok=True)
-            table = {}
+            same = eta is None or entry.get(f"{name}_eta") == eta.name
+            table = dict(entry.get(f"{name}_runs", {})) if same else {}
             for search, made in plans.items():
                 s = made.summary()
                 table[search] = {

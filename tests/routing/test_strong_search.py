@@ -176,3 +176,22 @@ def test_an_order_beside_a_locked_one_may_ride_another_vehicle():
     assert plan.inputs["backend"] == "pyvrp"
     on = {o: r.vehicle for r in plan.routes for o in r.orders if o >= 0}
     assert on == {0: 0, 1: 1}
+
+
+def test_a_plan_with_a_margin_keeps_it_before_every_window_it_promises():
+    """With ``margin_s`` the search plans each drop-off to start that long before its
+    window closes, and the schedule's later start does not spend it; the plan still
+    promises and judges the windows as given."""
+    p = _banded(30, 1, vehicles=4).replace(margin_s=1800)
+    assert (p.for_search().window_end_s == p.window_end_s - 1800).all()
+    none = p.replace(margin_s=0)
+    assert none.for_search() is none
+    plan = solve(p, FAST)
+    assert_plan_valid(plan)
+    assert plan.problem is p and plan.inputs["margin_s"] == 1800
+    assert plan.summary()["assigned"] == 30
+    for s in plan.schedules:
+        drop = np.array([k == DROPOFF for k in s.kind])
+        begin = (s.arrival_s + s.wait_s)[drop]
+        assert (begin <= s.window_end_s[drop] - 1800).all()
+        assert (s.window_end_s[drop] == p.window_end_s[np.array(s.route.orders)[drop[1:-1]]]).all()

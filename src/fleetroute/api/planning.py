@@ -177,6 +177,7 @@ def build_problem(
         band_start_s=_int64([(b - origin).total_seconds() for b in band_starts]),
         band_travel_s=bands.astype(np.int32) if len(band_starts) > 1 else None,
         store_visit_s=st["visit_s"].to_numpy(np.int64),
+        margin_s=int(getattr(eta, "margin_s", 0)),
         **_vehicle_limits(inp),
         **skills,
         **_dimensions(inp),

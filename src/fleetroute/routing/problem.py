@@ -143,6 +143,10 @@ class Problem:
     reload_s
         Per vehicle: the seconds a reload at its start depot takes between trips (its
         capacity then applies per trip); -1: it does not reload.
+    margin_s
+        Slack the search keeps before each delivery window closes (see
+        :meth:`for_search`; a learned ETA's promise margin); the windows promised, and
+        judged, are the ones above.
     late_cost_per_h, max_late_s
         Soft windows: an order with ``max_late_s`` > 0 may be delivered up to that late
         after its window closes, at ``late_cost_per_h`` per hour late (0: a hard window).
@@ -202,6 +206,7 @@ class Problem:
     late_cost_per_h: FloatArray = field(default_factory=lambda: np.zeros(0, dtype=np.float64))
     max_late_s: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     reload_s: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    margin_s: int = 0
 
     def _default(self, name: str) -> IntArray | None:
         """The value of an optional per-order, per-vehicle or per-store field left empty."""
@@ -334,6 +339,8 @@ class Problem:
             raise ValueError("an order with a locked rank needs a locked vehicle")
         if any(not 0 <= i < n for i in self.excluded):
             raise ValueError("excluded refers to an order that does not exist")
+        if self.margin_s < 0:
+            raise ValueError("margin_s must not be negative")
         if self.band_travel_s is not None:
             b = self.band_start_s.shape[0]
             if b == 0 or self.band_travel_s.shape != (b, n_loc, n_loc):
@@ -585,6 +592,16 @@ class Problem:
             order_rank=np.where(locked >= 0, self.order_rank, -1),
             **{name: getattr(self, name)[idx] for name in _VEHICLE_FIELDS},
         )
+
+    def for_search(self) -> Problem:
+        """The problem a search plans on: each delivery window closing ``margin_s``
+        earlier (never before it opens), so that the plan keeps that much slack before
+        each promise; this problem itself when there is no margin."""
+        if self.margin_s <= 0 or self.n_orders == 0:
+            return self
+        w = self.order_windows.copy()
+        w[..., 1] = np.maximum(w[..., 0], w[..., 1] - self.margin_s)
+        return self.replace(order_windows=w, window_end_s=w[:, -1, 1].copy(), margin_s=0)
 
     def with_window(self, order: int, start: int, end: int) -> Problem:
         """A new problem with ``order``'s windows replaced by the one window ``start`` to

@@ -58,7 +58,7 @@ from fleetroute.routing.problem import Problem
 from fleetroute.routing.schedule import AT_DEPOT, DROPOFF, PICKUP, RELOAD, Route
 from fleetroute.routing.zones import SECTOR_SHARE
 
-__all__ = ["supports", "solve_pyvrp", "zones_to_build"]
+__all__ = ["supports", "solve_pyvrp", "whole_day_passes", "zones_to_build"]
 
 #: The smallest non-zero cost per metre or per second becomes this many integer units.
 #: PyVRP's penalty manager works best with small integer costs: measured on Solomon, a
@@ -528,26 +528,53 @@ _BUILD_S_PER_ORDER2 = 1.8e-7
 _BUILD_SHARE = 0.3
 #: Zones are never smaller than this (each zone's search has its own fixed costs).
 _ZONE_ORDERS_AT_LEAST = 200
+#: Seconds of one iteration of the search per place it visits, on one core (the 400-order
+#: store day: about 7,000 iterations of 534 visits in 60 s).
+_ITERATION_S_PER_VISIT = 1.6e-5
+#: A PyVRP day is searched in zones, one per core at a time, when a whole-day search would
+#: run fewer iterations per visit than this. Sectors lose the routes across their borders
+#: but search each place far more often; on the 2,000-order store day at 60 s (free-flow,
+#: seed 0) the whole day gave 23,632, 2 zones 22,995, 4 zones 22,455, 6 zones 22,118 and
+#: 8 zones 22,458; this asks for 6.
+_ITERATIONS_PER_VISIT_AT_LEAST = 5.0
+
+
+def _visits(problem: Problem, orders: np.ndarray) -> int:
+    """Places a search of ``orders`` visits: drop-offs, and pickups at the stores."""
+    return orders.shape[0] + int(problem.has_store[orders].sum())
 
 
 def build_seconds(problem: Problem, orders: np.ndarray) -> float:
     """About how long one PyVRP search of ``orders`` takes to build its first plan."""
-    visits = orders.shape[0] + int(problem.has_store[orders].sum())  # pickups are visits too
-    return _BUILD_S_PER_ORDER2 * visits**2
+    return _BUILD_S_PER_ORDER2 * _visits(problem, orders) ** 2
+
+
+def whole_day_passes(problem: Problem, orders: np.ndarray, seconds: float) -> float:
+    """About how many iterations per place a search of the whole day runs in ``seconds``
+    on one core."""
+    visits = _visits(problem, orders)
+    build = _BUILD_S_PER_ORDER2 * visits**2
+    return max(0.0, seconds - build) / (_ITERATION_S_PER_VISIT * visits) / max(1, visits)
 
 
 def zones_to_build(problem: Problem, orders: np.ndarray, seconds: float, workers: int) -> int:
-    """How many zones (of :mod:`.zones`) a PyVRP day needs so that each zone's search
-    builds its first plan in a small share of its time: 1 (the whole day) unless the time
-    limit is short for the day's size (5,000 orders at 5 s need 2). A day with locked
-    orders is searched whole: zones share the fleet out without regard to locks."""
+    """How many zones (of :mod:`.zones`) a PyVRP day is searched in: the fewest (one round
+    of zones per core at a time) whose searches each build their first plan in a small
+    share of their time and then visit each of their places often enough; 1 (the whole
+    day) for an ordinary day (400 orders at 60 s), 6 for 2,000 orders at 60 s. A day with
+    locked orders is searched whole: zones share the fleet out without regard to locks."""
     if problem.has_locks:
         return 1
-    whole = build_seconds(problem, orders)
+    visits = _visits(problem, orders)
     most = max(1, min(orders.shape[0] // _ZONE_ORDERS_AT_LEAST, problem.n_vehicles))
     for k in range(1, most + 1):
+        if k > 1 and k % workers and k < most:
+            continue  # a core would sit idle in the last round
         budget = seconds if k == 1 else seconds * SECTOR_SHARE / -(-k // workers)
-        if whole / k**2 <= _BUILD_SHARE * budget:
+        zone = visits / k
+        build = _BUILD_S_PER_ORDER2 * zone**2
+        iterations = max(0.0, budget - build) / (_ITERATION_S_PER_VISIT * zone)
+        if build <= _BUILD_SHARE * budget and iterations >= _ITERATIONS_PER_VISIT_AT_LEAST * zone:
             return k
     return most
 

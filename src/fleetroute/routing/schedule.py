@@ -182,11 +182,20 @@ class _Rows:
     leg's seconds in every band, each row's service and windows, as Python numbers (a
     loop over rows is faster on them than on numpy scalars)."""
 
-    __slots__ = ("win", "legs", "band_starts", "svc", "opens", "closes", "last", "rows")
+    __slots__ = ("win", "legs", "band_starts", "svc", "opens", "closes", "last", "rows", "slack")
 
-    def __init__(self, problem: Problem, loc: IntArray, win: IntArray, service: IntArray):
+    def __init__(
+        self,
+        problem: Problem,
+        loc: IntArray,
+        win: IntArray,
+        service: IntArray,
+        slack: IntArray | None = None,
+    ):
         bands = problem.band_travel_s
         self.win = win
+        # the slack a later start must leave before each row's window end (the margin)
+        self.slack = np.zeros(win.shape[0], dtype=np.int64) if slack is None else slack
         self.rows = win.shape[0]
         here, there = loc[:-1], loc[1:]
         if bands is None:
@@ -253,18 +262,25 @@ def _latest_start(rows: _Rows, start_s: int) -> _Times:
     return best
 
 
+def _short(rows: _Rows, times: _Times) -> IntArray:
+    """How far each row's service begins into its margin or past its window's end."""
+    out = np.maximum(0, times.begin - times.hi + rows.slack)
+    out[0] = 0
+    return out
+
+
 def _pushed(rows: _Rows, best: _Times) -> _Times:
     """``best`` with its start pushed later by the waiting that saves (see above)."""
     step = 0
     for _ in range(_START_TRIES if rows.band_starts else 1):
         if step <= 0:
             cum_wait = np.cumsum(best.wait)
-            room = cum_wait[1:] + np.maximum(0, best.hi[1:] - best.begin[1:])
+            room = cum_wait[1:] + np.maximum(0, best.hi[1:] - rows.slack[1:] - best.begin[1:])
             step = int(min(cum_wait[-1], room.min())) if room.size else 0
             if step <= 0:
                 break
         later = _forward(rows, int(best.departure[0]) + step)
-        if (later.late <= best.late).all() and later.duration <= best.duration:
+        if (_short(rows, later) <= _short(rows, best)).all() and later.duration <= best.duration:
             best, step = later, 0  # accepted: look for more waiting to save from here
         else:
             step //= 2
@@ -303,12 +319,14 @@ def _later_window(rows: _Rows, best: _Times) -> _Times | None:
     # the starts that bring a stop to a later window's opening, or to its own window's end
     # (the stops after it then arrive after their windows close and take later ones)
     shifts = np.unique(
-        np.concatenate([win[at, slots, 0] - best.arrival[at], best.hi[1:] - best.begin[1:]])
+        np.concatenate(
+            [win[at, slots, 0] - best.arrival[at], best.hi[1:] - rows.slack[1:] - best.begin[1:]]
+        )
     )
     found, duration = None, best.duration
     for shift in shifts[shifts > 0].tolist():
         cand = _forward(rows, int(best.departure[0]) + shift)
-        if (cand.late <= best.late).all() and cand.duration < duration:
+        if (_short(rows, cand) <= _short(rows, best)).all() and cand.duration < duration:
             found, duration = cand, cand.duration
     return found
 
@@ -329,7 +347,8 @@ def schedule(problem: Problem, route: Route) -> RouteSchedule:
 
     The vehicle leaves its start as late as it can without making any stop later than the
     earliest schedule would: it starts at its shift start, then shifts the departure later
-    by the waiting it would otherwise do, as far as every window allows.
+    by the waiting it would otherwise do, as far as every window allows (less the
+    problem's ``margin_s`` before each drop-off's window end).
 
     Parameters
     ----------
@@ -389,7 +408,7 @@ def schedule(problem: Problem, route: Route) -> RouteSchedule:
     late_allowed = np.where(is_drop, p.max_late_s[drop_orders], 0)
     late_rate = np.where(is_drop, p.late_cost_per_h[drop_orders] / 3600.0, 0.0)
 
-    rows = _Rows(p, loc, win, service)
+    rows = _Rows(p, loc, win, service, np.where(is_drop, p.margin_s, 0))
     times = _latest_start(rows, shift[0])
     if times.duration > p.max_route_s[v]:
         times = _within_route_limit(rows, times, late_allowed, int(p.max_route_s[v]))

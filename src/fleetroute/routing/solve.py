@@ -29,7 +29,13 @@ from fleetroute.routing.ortools_solver import solve_ortools
 from fleetroute.routing.plan import Plan
 from fleetroute.routing.portfolio import BOTH, portfolio
 from fleetroute.routing.problem import Problem
-from fleetroute.routing.pyvrp_solver import build_seconds, solve_pyvrp, supports, zones_to_build
+from fleetroute.routing.pyvrp_solver import (
+    build_seconds,
+    solve_pyvrp,
+    supports,
+    whole_day_passes,
+    zones_to_build,
+)
 from fleetroute.routing.schedule import Route
 from fleetroute.routing.screen import screen
 from fleetroute.routing.zones import n_zones, solve_in_zones
@@ -80,6 +86,7 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
         "time_limit_s": opts.time_limit_s,
         "seed": opts.seed,
         "workers": workers,
+        **({"margin_s": p.margin_s} if p.margin_s else {}),
     }
     # the time limit is the whole solve's: screening counts toward it, and so does reading
     # the searches' routes back (scheduling each, comparing plans)
@@ -90,23 +97,26 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
     if orders.size == 0:
         return Plan(p, (), unassigned, time.perf_counter() - t0, {**inputs, "backend": "none"})
 
-    why_not = supports(p, orders)
+    # the searches plan on the windows less the margin; the plan keeps the promised ones
+    q = p.for_search()
+    why_not = supports(q, orders)
     if opts.backend == "pyvrp" and why_not:
         raise InputError("--backend", f"PyVRP cannot solve this problem: {why_not}")
-    zones = _zones(p, orders, opts, workers)
+    zones = _zones(q, orders, opts, workers)
     if zones > 1:
-        routes, backend, timings = solve_in_zones(p, orders, opts, workers, _search, zones)
+        routes, backend, timings = solve_in_zones(q, orders, opts, workers, _search, zones)
         inputs["zones"] = zones
-        search: dict[str, Any] = {"why": _why(p, orders, opts), "zones": zones}
-        if _picks_pyvrp(p, orders, opts):
+        search: dict[str, Any] = {"why": _why(q, orders, opts), "zones": zones}
+        if _picks_pyvrp(q, orders, opts):
             search["why"] = "PyVRP models this day and plans cheaper in the same time"
             search["zones_why"] = (
-                f"PyVRP's first plan of the whole day takes about "
-                f"{build_seconds(p, orders):.1f} s, too long for a {opts.time_limit_s:.1f} s "
-                "search: the day was searched in zones"
+                f"a {opts.time_limit_s:.1f} s search of the whole day would visit each of its "
+                f"places about {whole_day_passes(q, orders, opts.time_limit_s):.1f} times "
+                f"(its first plan alone takes about {build_seconds(q, orders):.1f} s): the day "
+                f"was searched in {zones} zones, {min(zones, workers)} at a time"
             )
     else:
-        routes, backend, timings, search = _search_day(p, orders, opts, workers)
+        routes, backend, timings, search = _search_day(q, orders, opts, workers)
     elapsed = time.perf_counter() - t0
     inputs["backend"] = backend
     inputs["search"] = {"backend": backend, **search}
