@@ -193,6 +193,35 @@ def test_plan_with_the_model_uses_time_bands_and_keeps_every_identity(loop):
     assert (loop / "plan" / "routes.csv").exists()
 
 
+def test_a_margin_keeps_each_drop_off_that_long_before_its_window_closes(loop):
+    """`--eta-margin 600`: the plan starts every drop-off at least 10 minutes before its
+    window closes, promises the customers' own windows, and says so in plan.json."""
+    _run(
+        "plan", loop / "orders.csv", "--map", loop / "city.graphml",
+        "--stores", loop / "hist" / "stores.csv", "--fleet-size", 4, "--capacity", 40,
+        "--depot", "52.37,4.89", "--shift", "08:00-22:00", "--eta-model", loop / "model",
+        "--eta-quantile", "0.5", "--eta-margin", 600, "--solution-limit", 5,
+        "--out", loop / "plan-margin",
+    )  # fmt: skip
+    doc = json.loads((loop / "plan-margin" / "plan.json").read_text())
+    assert doc["inputs"]["model"] == "lightgbm q0.5 +600s" and doc["inputs"]["margin_s"] == 600
+    routes = pd.read_csv(loop / "plan-margin" / "routes.csv", keep_default_na=False)
+    drops = routes[routes["kind"] == "dropoff"]
+    orders = pd.read_csv(loop / "orders.csv", keep_default_na=False).set_index("order_id")
+    assert len(drops) > 0
+    promised = orders.loc[drops["order_id"], "window_end"].to_numpy()
+    assert (drops["window_end"].str[-8:-3].to_numpy() == promised).all()  # HH:MM of the ISO
+    start = pd.to_datetime(drops["arrival"]) + pd.to_timedelta(drops["wait_s"], unit="s")
+    assert (start <= pd.to_datetime(drops["window_end"]) - pd.Timedelta(seconds=600)).all()
+    r = CliRunner().invoke(
+        cli,
+        ["plan", str(loop / "orders.csv"), "--map", str(loop / "city.graphml"),
+         "--fleet-size", "2", "--depot", "52.37,4.89", "--eta-margin", "600",
+         "--out", str(loop / "y")],
+    )  # fmt: skip
+    assert r.exit_code == 2 and "--eta-margin" in r.stderr and not (loop / "y").exists()
+
+
 def test_a_quantile_the_model_did_not_learn_is_bad_input(loop):
     r = CliRunner().invoke(
         cli,

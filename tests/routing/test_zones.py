@@ -9,7 +9,12 @@ from hypothesis import strategies as st
 from conftest import PLAN_DATE
 from days import day_orders, day_stores, day_vehicles
 from fleetroute import build_problem, plan
-from fleetroute.routing.pyvrp_solver import build_seconds, whole_day_passes, zones_to_build
+from fleetroute.routing.pyvrp_solver import (
+    ZONE_VISITS_AT_MOST,
+    build_seconds,
+    zones_to_build,
+    zones_why,
+)
 from fleetroute.routing.zones import SECTOR_SHARE, sectors, share_fleet
 from spec_checks import assert_plan_valid
 
@@ -74,26 +79,22 @@ def test_a_zoned_day_is_one_valid_plan_with_every_order(tiny_city):
     assert set(table["order_id"]) == set(assert_plan_valid(whole)["order_id"])
 
 
-def test_a_pyvrp_day_is_zoned_when_a_whole_day_search_would_visit_each_place_too_rarely(
-    tiny_city,
-):
-    """An ordinary day (400 orders at 60 s) is searched whole; a big one in zones, one per
-    core at a time, as many as it takes for each zone to build its first plan early and
-    then search each of its places often enough; fewer with more time."""
+def test_a_big_pyvrp_day_is_searched_in_zones_of_a_few_hundred_places(tiny_city):
+    """An ordinary day (400 orders, a third shopped: fewer places than a zone holds) is
+    searched whole; a big one in zones of at most ``ZONE_VISITS_AT_MOST`` places, a
+    round of zones per core; more zones when even those could not build their first plan
+    in a small share of the time; a locked day whole."""
     p = _problem(tiny_city, 60, 500)
     many = p.with_orders(np.resize(np.arange(p.n_orders), 5000))
     orders = np.arange(many.n_orders)
+    shopped = int(many.has_store[orders[:2000]].sum())
     assert zones_to_build(many, orders[:400], 60.0, 2) == 1
-    at_60 = zones_to_build(many, orders[:2000], 60.0, 2)
-    assert at_60 > 1 and at_60 % 2 == 0  # both cores busy in every round
-    assert zones_to_build(many, orders[:2000], 300.0, 2) < at_60
-    assert (
-        whole_day_passes(many, orders[:2000], 60.0)
-        < 5
-        <= whole_day_passes(many, orders[:400], 60.0)
-    )
+    k = zones_to_build(many, orders[:2000], 60.0, 2)
+    assert k % 2 == 0 and (2000 + shopped) / k <= ZONE_VISITS_AT_MOST
+    assert (2000 + shopped) / (k - 2) > ZONE_VISITS_AT_MOST  # the fewest such
+    assert "places to visit" in zones_why(many, orders[:2000], 60.0, k)
     k = zones_to_build(many, orders, 5.0, 2)
     # each zone's build then fits its share of the time, one round of zones per core
-    assert build_seconds(many, orders[: -(-5000 // k)]) <= 0.3 * 5.0 * SECTOR_SHARE
+    assert build_seconds(many, orders[: -(-5000 // k)]) <= 0.3 * 5.0 * SECTOR_SHARE / -(-k // 2)
     locked = many.replace(order_vehicle=np.r_[0, np.full(4999, -1)], order_rank=np.full(5000, -1))
     assert zones_to_build(locked, orders, 5.0, 2) == 1

@@ -49,6 +49,7 @@ class Day:
     stores: Path | None
     eta_model: Path | None
     eta_quantile: float | None
+    eta_margin: int
     plan_date: date | None
 
     @cached_property
@@ -59,7 +60,7 @@ class Day:
     @cached_property
     def eta(self) -> LearnedEta | None:
         """The learned ETA provider of --eta-model/--eta-quantile (None: free-flow)."""
-        return _eta(self.eta_model, self.road_map, self.eta_quantile)
+        return _eta(self.eta_model, self.road_map, self.eta_quantile, self.eta_margin)
 
     def kwargs(self) -> dict[str, Any]:
         """The keyword arguments every day-reading API function takes."""
@@ -82,6 +83,7 @@ _DAY_PARAMS = (
     "stores",
     "eta_model",
     "eta_quantile",
+    "eta_margin",
     "plan_date",
 )
 
@@ -100,6 +102,7 @@ def _day_options(command: Callable[..., None]) -> Callable[..., None]:
             stores=d["stores"],
             eta_model=d["eta_model"],
             eta_quantile=d["eta_quantile"],
+            eta_margin=d["eta_margin"],
             plan_date=d["plan_date"].date() if d["plan_date"] else None,
         )
         command(day=day, **kwargs)
@@ -148,6 +151,16 @@ def _day_options(command: Callable[..., None]) -> Callable[..., None]:
             default=None,
             help="Plan on this quantile of predicted times (default 0.65, the median for a "
             "model trained without it; 0.9: every leg as slow as one time in ten).",
+        ),
+        click.option(
+            "--eta-margin",
+            type=click.IntRange(0, 4 * 3600),
+            default=0,
+            show_default=True,
+            metavar="SECONDS",
+            help="With --eta-model: plan each drop-off to start at least this long before its "
+            "window closes (e.g. 600 with --eta-quantile 0.5); the windows promised are "
+            "unchanged.",
         ),
         click.option(
             "--date",
@@ -297,14 +310,19 @@ def _fleet(
     return FleetSpec(size=size, depot=depot, capacity=capacity, shift=shift or DEFAULT_SHIFT_S)
 
 
-def _eta(model_dir: Path | None, road_map: RoadMap, quantile: float | None) -> LearnedEta | None:
-    """The learned ETA provider of --eta-model/--eta-quantile (None: free-flow)."""
+def _eta(
+    model_dir: Path | None, road_map: RoadMap, quantile: float | None, margin_s: int = 0
+) -> LearnedEta | None:
+    """The learned ETA provider of --eta-model/--eta-quantile/--eta-margin (None:
+    free-flow)."""
     if model_dir is None:
+        if margin_s:
+            raise InputError("--eta-margin", "needs --eta-model")
         return None
     from fleetroute.api import LearnedEta
 
     try:
-        return LearnedEta.load(model_dir, road_map, quantile=quantile)
+        return LearnedEta.load(model_dir, road_map, quantile=quantile, margin_s=margin_s)
     except ModelBundleError:
         raise
     except ValueError as exc:  # a quantile the model did not learn

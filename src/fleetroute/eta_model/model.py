@@ -178,12 +178,11 @@ def history_features(
     )
 
 
-#: A cautious quantile a model learns for planning (``--eta-quantile 0.65``). Plans are
-#: made on the median with a margin before each window by default
-#: (:data:`fleetroute.eta_model.learned.PLAN_MARGIN_S`), which kept as many promises for
-#: less. On the 400-order store day of benchmarks/store_day.py (60 s, replayed in the true
-#: world): the median kept 96.8% of the promises at 1.03x the true cost of the free-flow
-#: plan, 0.65 kept 99.3% at 1.03x, 0.7 99.8% at 1.05x, P90 99.9% at 1.12x.
+#: The quantile plans are made on unless told otherwise. On the 400-order store day of
+#: benchmarks/store_day.py (60 s, replayed in the true world): the median kept 96.8% of the
+#: promises at 1.03x the true cost of the free-flow plan, 0.65 kept 99.3% at 1.03x, 0.7
+#: 99.8% at 1.05x, P90 99.9% at 1.12x. (The median with a margin before each window is
+#: another way to be on time: see ``LearnedEta``'s ``margin_s``.)
 PLAN_QUANTILE = 0.65
 #: The quantiles a model learns by default: the median, the planning quantile, and P90
 #: (late risk and calibration).

@@ -58,7 +58,7 @@ from fleetroute.routing.problem import Problem
 from fleetroute.routing.schedule import AT_DEPOT, DROPOFF, PICKUP, RELOAD, Route
 from fleetroute.routing.zones import SECTOR_SHARE
 
-__all__ = ["supports", "solve_pyvrp", "whole_day_passes", "zones_to_build"]
+__all__ = ["ZONE_VISITS_AT_MOST", "supports", "solve_pyvrp", "zones_to_build", "zones_why"]
 
 #: The smallest non-zero cost per metre or per second becomes this many integer units.
 #: PyVRP's penalty manager works best with small integer costs: measured on Solomon, a
@@ -528,15 +528,16 @@ _BUILD_S_PER_ORDER2 = 1.8e-7
 _BUILD_SHARE = 0.3
 #: Zones are never smaller than this (each zone's search has its own fixed costs).
 _ZONE_ORDERS_AT_LEAST = 200
-#: Seconds of one iteration of the search per place it visits, on one core (the 400-order
-#: store day: about 7,000 iterations of 534 visits in 60 s).
-_ITERATION_S_PER_VISIT = 1.6e-5
-#: A PyVRP day is searched in zones, one per core at a time, when a whole-day search would
-#: run fewer iterations per visit than this. Sectors lose the routes across their borders
-#: but search each place far more often; on the 2,000-order store day at 60 s (free-flow,
-#: seed 0) the whole day gave 23,632, 2 zones 22,995, 4 zones 22,455, 6 zones 22,118 and
-#: 8 zones 22,458; this asks for 6.
-_ITERATIONS_PER_VISIT_AT_LEAST = 5.0
+#: A PyVRP day with more places to visit than this is searched in zones of at most this
+#: many, one per core at a time. On the 2,000-order store day (2,667 visits) at 60 s,
+#: free-flow, seed 0: whole 23,632 (PyVRP alone on one core: 23,182), 2 zones 22,995,
+#: 3 zones 22,539, 4 zones 22,455, 6 zones 22,118, 8 zones 22,458. It is not that zones
+#: search each place more often: an iteration took about as long on that day as on the
+#: 400-order day's 534 visits (5,400 and 7,000 iterations in a minute), so any zoning that
+#: keeps both cores busy searches each place about as often; smaller sectors are searched
+#: better. The 400-order day is searched whole: in 2 zones it planned no better (3,579
+#: free-flow, 4,502 learned, against 3,563-3,611 and 4,497-4,540 whole).
+ZONE_VISITS_AT_MOST = 600
 
 
 def _visits(problem: Problem, orders: np.ndarray) -> int:
@@ -549,34 +550,36 @@ def build_seconds(problem: Problem, orders: np.ndarray) -> float:
     return _BUILD_S_PER_ORDER2 * _visits(problem, orders) ** 2
 
 
-def whole_day_passes(problem: Problem, orders: np.ndarray, seconds: float) -> float:
-    """About how many iterations per place a search of the whole day runs in ``seconds``
-    on one core."""
-    visits = _visits(problem, orders)
-    build = _BUILD_S_PER_ORDER2 * visits**2
-    return max(0.0, seconds - build) / (_ITERATION_S_PER_VISIT * visits) / max(1, visits)
-
-
 def zones_to_build(problem: Problem, orders: np.ndarray, seconds: float, workers: int) -> int:
-    """How many zones (of :mod:`.zones`) a PyVRP day is searched in: the fewest (one round
-    of zones per core at a time) whose searches each build their first plan in a small
-    share of their time and then visit each of their places often enough; 1 (the whole
-    day) for an ordinary day (400 orders at 60 s), 6 for 2,000 orders at 60 s. A day with
-    locked orders is searched whole: zones share the fleet out without regard to locks."""
+    """How many zones (of :mod:`.zones`) a PyVRP day is searched in: 1 (the whole day) up
+    to :data:`ZONE_VISITS_AT_MOST` places to visit, else enough zones of at most that many
+    to keep every core busy in every round (6 for 2,000 orders, a third shopped, on two
+    cores); more when a zone's first plan would take more than a small share of its time
+    (5,000 orders at 5 s). A day with locked orders is searched whole: zones share the
+    fleet out without regard to locks."""
     if problem.has_locks:
         return 1
     visits = _visits(problem, orders)
     most = max(1, min(orders.shape[0] // _ZONE_ORDERS_AT_LEAST, problem.n_vehicles))
-    for k in range(1, most + 1):
-        if k > 1 and k % workers and k < most:
-            continue  # a core would sit idle in the last round
+    fewest = -(-visits // ZONE_VISITS_AT_MOST)
+    if fewest > 1:
+        fewest = -(-fewest // workers) * workers
+    for k in range(min(fewest, most), most + 1):
         budget = seconds if k == 1 else seconds * SECTOR_SHARE / -(-k // workers)
-        zone = visits / k
-        build = _BUILD_S_PER_ORDER2 * zone**2
-        iterations = max(0.0, budget - build) / (_ITERATION_S_PER_VISIT * zone)
-        if build <= _BUILD_SHARE * budget and iterations >= _ITERATIONS_PER_VISIT_AT_LEAST * zone:
+        if _BUILD_S_PER_ORDER2 * (visits / k) ** 2 <= _BUILD_SHARE * budget:
             return k
     return most
+
+
+def zones_why(problem: Problem, orders: np.ndarray, seconds: float, zones: int) -> str:
+    """Why a PyVRP day was searched in ``zones`` zones, in plain words (plan.json)."""
+    visits = _visits(problem, orders)
+    return (
+        f"the day has {visits} places to visit (more than {ZONE_VISITS_AT_MOST} are searched "
+        f"better in sectors) and its first plan would take about "
+        f"{build_seconds(problem, orders):.1f} s of a {seconds:.1f} s search: it was "
+        f"searched in {zones} zones"
+    )
 
 
 def _run(

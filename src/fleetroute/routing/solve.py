@@ -29,13 +29,7 @@ from fleetroute.routing.ortools_solver import solve_ortools
 from fleetroute.routing.plan import Plan
 from fleetroute.routing.portfolio import BOTH, portfolio
 from fleetroute.routing.problem import Problem
-from fleetroute.routing.pyvrp_solver import (
-    build_seconds,
-    solve_pyvrp,
-    supports,
-    whole_day_passes,
-    zones_to_build,
-)
+from fleetroute.routing.pyvrp_solver import solve_pyvrp, supports, zones_to_build, zones_why
 from fleetroute.routing.schedule import Route
 from fleetroute.routing.screen import screen
 from fleetroute.routing.zones import n_zones, solve_in_zones
@@ -109,12 +103,7 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
         search: dict[str, Any] = {"why": _why(q, orders, opts), "zones": zones}
         if _picks_pyvrp(q, orders, opts):
             search["why"] = "PyVRP models this day and plans cheaper in the same time"
-            search["zones_why"] = (
-                f"a {opts.time_limit_s:.1f} s search of the whole day would visit each of its "
-                f"places about {whole_day_passes(q, orders, opts.time_limit_s):.1f} times "
-                f"(its first plan alone takes about {build_seconds(q, orders):.1f} s): the day "
-                f"was searched in {zones} zones, {min(zones, workers)} at a time"
-            )
+            search["zones_why"] = zones_why(q, orders, opts.time_limit_s, zones)
     else:
         routes, backend, timings, search = _search_day(q, orders, opts, workers)
     elapsed = time.perf_counter() - t0
