@@ -81,9 +81,10 @@ def test_a_zoned_day_is_one_valid_plan_with_every_order(tiny_city):
 
 def test_a_big_pyvrp_day_is_searched_in_zones_of_a_few_hundred_places(tiny_city):
     """An ordinary day (400 orders, a third shopped: fewer places than a zone holds) is
-    searched whole; a big one in zones of at most ``ZONE_VISITS_AT_MOST`` places, a
-    round of zones per core; more zones when even those could not build their first plan
-    in a small share of the time; a locked day whole."""
+    searched whole; a big store day in zones of at most ``ZONE_VISITS_AT_MOST`` places, a
+    round of zones per core, and a big day without pickups whole; more zones when even
+    those could not build their first plan in a small share of the time; a locked day
+    whole."""
     p = _problem(tiny_city, 60, 500)
     many = p.with_orders(np.resize(np.arange(p.n_orders), 5000))
     orders = np.arange(many.n_orders)
@@ -93,6 +94,8 @@ def test_a_big_pyvrp_day_is_searched_in_zones_of_a_few_hundred_places(tiny_city)
     assert k % 2 == 0 and (2000 + shopped) / k <= ZONE_VISITS_AT_MOST
     assert (2000 + shopped) / (k - 2) > ZONE_VISITS_AT_MOST  # the fewest such
     assert "places to visit" in zones_why(many, orders[:2000], 60.0, k)
+    no_stores = many.replace(order_store=np.full(5000, -1))  # CVRPLIB X planned worse in zones
+    assert zones_to_build(no_stores, orders[:2000], 60.0, 2) == 1
     k = zones_to_build(many, orders, 5.0, 2)
     # each zone's build then fits its share of the time, one round of zones per core
     assert build_seconds(many, orders[: -(-5000 // k)]) <= 0.3 * 5.0 * SECTOR_SHARE / -(-k // 2)

@@ -528,15 +528,17 @@ _BUILD_S_PER_ORDER2 = 1.8e-7
 _BUILD_SHARE = 0.3
 #: Zones are never smaller than this (each zone's search has its own fixed costs).
 _ZONE_ORDERS_AT_LEAST = 200
-#: A PyVRP day with more places to visit than this is searched in zones of at most this
-#: many, one per core at a time. On the 2,000-order store day (2,667 visits) at 60 s,
-#: free-flow, seed 0: whole 23,632 (PyVRP alone on one core: 23,182), 2 zones 22,995,
-#: 3 zones 22,539, 4 zones 22,455, 6 zones 22,118, 8 zones 22,458. It is not that zones
-#: search each place more often: an iteration took about as long on that day as on the
-#: 400-order day's 534 visits (5,400 and 7,000 iterations in a minute), so any zoning that
-#: keeps both cores busy searches each place about as often; smaller sectors are searched
-#: better. The 400-order day is searched whole: in 2 zones it planned no better (3,579
-#: free-flow, 4,502 learned, against 3,563-3,611 and 4,497-4,540 whole).
+#: A PyVRP day with store pickups and more places to visit than this is searched in zones
+#: of at most this many, one per core at a time. On the 2,000-order store day (2,667
+#: visits) at 60 s, free-flow, seed 0: whole 23,632 (PyVRP alone on one core: 23,182),
+#: 2 zones 22,995, 3 zones 22,539, 4 zones 22,455, 6 zones 22,118, 8 zones 22,458. It is
+#: not that zones search each place more often: an iteration took about as long on that
+#: day as on the 400-order day's 534 visits (5,400 and 7,000 iterations in a minute).
+#: Days without pickups stay whole: CVRPLIB X with 613 to 1,001 customers at 10 s planned
+#: 1.0-2.4 points worse in zones. (Perhaps because a store's hundreds of pickups fill each
+#: other's neighbourhoods, which a zone thins out; not measured apart.) The 400-order
+#: store day is searched whole: in 2 zones it planned no better (3,579 free-flow, 4,502
+#: learned, against 3,563-3,611 and 4,497-4,540 whole).
 ZONE_VISITS_AT_MOST = 600
 
 
@@ -552,16 +554,16 @@ def build_seconds(problem: Problem, orders: np.ndarray) -> float:
 
 def zones_to_build(problem: Problem, orders: np.ndarray, seconds: float, workers: int) -> int:
     """How many zones (of :mod:`.zones`) a PyVRP day is searched in: 1 (the whole day) up
-    to :data:`ZONE_VISITS_AT_MOST` places to visit, else enough zones of at most that many
-    to keep every core busy in every round (6 for 2,000 orders, a third shopped, on two
-    cores); more when a zone's first plan would take more than a small share of its time
-    (5,000 orders at 5 s). A day with locked orders is searched whole: zones share the
-    fleet out without regard to locks."""
+    to :data:`ZONE_VISITS_AT_MOST` places to visit or without store pickups, else enough
+    zones of at most that many to keep every core busy in every round (6 for 2,000
+    orders, a third shopped, on two cores); more when a zone's first plan would take more
+    than a small share of its time (5,000 orders at 5 s). A day with locked orders is
+    searched whole: zones share the fleet out without regard to locks."""
     if problem.has_locks:
         return 1
     visits = _visits(problem, orders)
     most = max(1, min(orders.shape[0] // _ZONE_ORDERS_AT_LEAST, problem.n_vehicles))
-    fewest = -(-visits // ZONE_VISITS_AT_MOST)
+    fewest = -(-visits // ZONE_VISITS_AT_MOST) if problem.has_store[orders].any() else 1
     if fewest > 1:
         fewest = -(-fewest // workers) * workers
     for k in range(min(fewest, most), most + 1):
@@ -575,8 +577,8 @@ def zones_why(problem: Problem, orders: np.ndarray, seconds: float, zones: int) 
     """Why a PyVRP day was searched in ``zones`` zones, in plain words (plan.json)."""
     visits = _visits(problem, orders)
     return (
-        f"the day has {visits} places to visit (more than {ZONE_VISITS_AT_MOST} are searched "
-        f"better in sectors) and its first plan would take about "
+        f"the day has {visits} places to visit (a store day of more than "
+        f"{ZONE_VISITS_AT_MOST} is searched better in sectors) and its first plan would take about "
         f"{build_seconds(problem, orders):.1f} s of a {seconds:.1f} s search: it was "
         f"searched in {zones} zones"
     )
