@@ -232,8 +232,8 @@ def _model(p: Problem, orders: np.ndarray, *, with_required: bool = False) -> _M
     lo, hi = p.departure_spans(starts=start_loc, ends=end_loc)
     depart_lo = np.concatenate([lo[used], p.store_open_s[groups[:, 0]], lo[own_loc]])
     depart_hi = np.concatenate([hi[used], groups[:, 1], hi[own_loc]])
-    arrive_by = np.concatenate([p.latest_arrivals(ends=end_loc)[used], groups[:, 1]])
-    arrive_by = np.concatenate([arrive_by, p.latest_arrivals(ends=end_loc)[own_loc]])
+    latest = p.latest_arrivals(ends=end_loc)
+    arrive_by = np.concatenate([latest[used], groups[:, 1], latest[own_loc]])
     locations = [
         pyvrp.Location(float(p.loc_lon[loc]), float(p.loc_lat[loc])) for loc in locs.tolist()
     ]
