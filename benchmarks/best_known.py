@@ -225,6 +225,7 @@ def main() -> None:
                 entry[f"{name}_eta"] = eta.name
         entry["command"] = (
             f"python benchmarks/best_known.py {sc['name']} --seconds {args.seconds:g}"
+            + ("" if args.searches == list(SEARCHES) else f" --searches {' '.join(args.searches)}")
         )
         if args.skip_free_flow:
             entry["model_command"] = entry["command"] + " --skip-free-flow"
