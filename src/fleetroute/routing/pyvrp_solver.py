@@ -547,9 +547,14 @@ def _visits(problem: Problem, orders: np.ndarray) -> int:
     return orders.shape[0] + int(problem.has_store[orders].sum())
 
 
+def _build_s(visits: float) -> float:
+    """About how long one PyVRP search of ``visits`` places takes to build its first plan."""
+    return _BUILD_S_PER_ORDER2 * visits**2
+
+
 def build_seconds(problem: Problem, orders: np.ndarray) -> float:
     """About how long one PyVRP search of ``orders`` takes to build its first plan."""
-    return _BUILD_S_PER_ORDER2 * _visits(problem, orders) ** 2
+    return _build_s(_visits(problem, orders))
 
 
 def zones_to_build(problem: Problem, orders: np.ndarray, seconds: float, workers: int) -> int:
@@ -568,7 +573,7 @@ def zones_to_build(problem: Problem, orders: np.ndarray, seconds: float, workers
         fewest = -(-fewest // workers) * workers
     for k in range(min(fewest, most), most + 1):
         budget = seconds if k == 1 else seconds * SECTOR_SHARE / -(-k // workers)
-        if _BUILD_S_PER_ORDER2 * (visits / k) ** 2 <= _BUILD_SHARE * budget:
+        if _build_s(visits / k) <= _BUILD_SHARE * budget:
             return k
     return most
 

@@ -262,11 +262,16 @@ def _latest_start(rows: _Rows, start_s: int) -> _Times:
     return best
 
 
-def _short(rows: _Rows, times: _Times) -> IntArray:
+def _into_margin(rows: _Rows, times: _Times) -> IntArray:
     """How far each row's service begins into its margin or past its window's end."""
     out = np.maximum(0, times.begin - times.hi + rows.slack)
     out[0] = 0
     return out
+
+
+def _no_later(rows: _Rows, new: _Times, old: _Times) -> bool:
+    """Whether no row of ``new`` begins further into its margin than in ``old``."""
+    return bool((_into_margin(rows, new) <= _into_margin(rows, old)).all())
 
 
 def _pushed(rows: _Rows, best: _Times) -> _Times:
@@ -280,7 +285,7 @@ def _pushed(rows: _Rows, best: _Times) -> _Times:
             if step <= 0:
                 break
         later = _forward(rows, int(best.departure[0]) + step)
-        if (_short(rows, later) <= _short(rows, best)).all() and later.duration <= best.duration:
+        if _no_later(rows, later, best) and later.duration <= best.duration:
             best, step = later, 0  # accepted: look for more waiting to save from here
         else:
             step //= 2
@@ -326,7 +331,7 @@ def _later_window(rows: _Rows, best: _Times) -> _Times | None:
     found, duration = None, best.duration
     for shift in shifts[shifts > 0].tolist():
         cand = _forward(rows, int(best.departure[0]) + shift)
-        if (_short(rows, cand) <= _short(rows, best)).all() and cand.duration < duration:
+        if _no_later(rows, cand, best) and cand.duration < duration:
             found, duration = cand, cand.duration
     return found
 
