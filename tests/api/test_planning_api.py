@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -143,3 +144,36 @@ def test_progress_hears_each_step_and_the_search_costs_as_they_improve(example_m
     assert steps[-1].startswith("searching")
     costs = [c for _, c in heard if c is not None]
     assert len(costs) >= 2 and costs == sorted(costs, reverse=True)
+
+
+class _ClockEta(fleetroute.FreeFlow):
+    """Free-flow travel; a stop's service seconds are the minute of the day it is
+    predicted for, so the problem shows when each service time was predicted."""
+
+    def service_s(self, road_map, *, is_shop, items, store_id, lat, lon, when):
+        return np.full(len(items), when.hour * 60.0 + when.minute)
+
+
+def test_service_times_are_predicted_for_when_the_stop_happens(example_map):
+    """A store's rush or a slow afternoon reaches the plan: a drop-off is predicted for
+    the middle of its window, a shop 90 minutes before the window opens (the fleet's
+    first hour at the earliest), not one hour for the whole day."""
+    problem, _ = fleetroute.build_problem(
+        EXAMPLES / "orders.csv",
+        EXAMPLES / "vehicles.csv",
+        road_map=example_map,
+        stores=EXAMPLES / "stores.csv",
+        plan_date=PLAN_DATE,
+        eta=_ClockEta(),
+    )
+    orders = pd.read_csv(EXAMPLES / "orders.csv", keep_default_na=False)
+    start = pd.to_timedelta(orders["window_start"] + ":00").dt.total_seconds() // 60
+    end = pd.to_timedelta(orders["window_end"] + ":00").dt.total_seconds() // 60
+    assert len(set(problem.dropoff_s.tolist())) > 1  # the example has windows all day
+    np.testing.assert_array_equal(problem.dropoff_s, (start + end) // 2)
+    shopped = (orders["store_id"] != "").to_numpy()
+    first = 8 * 60  # every van starts at 08:00
+    np.testing.assert_array_equal(
+        problem.shop_s[shopped], np.maximum(start - 90, first)[shopped]
+    )
+    assert (problem.shop_s[~shopped] == 0).all()

@@ -35,7 +35,12 @@ from fleetroute.api._common import (
     _label,
     road_map_of,
 )
-from fleetroute.api.planning import build_problem, order_windows
+from fleetroute.api.planning import (
+    build_problem,
+    order_windows,
+    service_at,
+    service_hours,
+)
 
 
 def _with_places(
@@ -145,18 +150,23 @@ def with_new_order(
     lat, lon = float(o["lat"].iloc[0]), float(o["lon"].iloc[0])
     grown, (n_loc,), snap_m = _with_places(p, [lat], [lon], rmap, eta)
     items = int(o["items"].iloc[0])
-    midday = p.origin + timedelta(seconds=int((p.shift_start_s.min() + p.shift_end_s.max()) // 2))
-    service = eta.service_s(
+    own = order_windows(o, int(p.shift_start_s.min()), int(p.shift_end_s.max()))
+    drop_at, shop_at = service_hours(
+        own["order_windows"], int(p.shift_start_s.min()), int(p.shift_end_s.max())
+    )
+    at_store = store >= 0
+    service = service_at(
+        eta,
         rmap,
-        is_shop=[False, True],
-        items=[items, items],
-        store_id=[store_name, store_name],
-        lat=[lat, p.loc_lat[p.store_loc[store]] if store >= 0 else lat],
-        lon=[lon, p.loc_lon[p.store_loc[store]] if store >= 0 else lon],
-        when=midday,
+        is_shop=np.array([False, True]),
+        items=np.array([items, items]),
+        store_id=np.array([store_name, store_name], dtype=object),
+        lat=np.array([lat, p.loc_lat[p.store_loc[store]] if at_store else lat]),
+        lon=np.array([lon, p.loc_lon[p.store_loc[store]] if at_store else lon]),
+        origin=p.origin,
+        at=np.concatenate([drop_at, shop_at]),
     )
     given = float(o["service_s"].iloc[0])
-    own = order_windows(o, int(p.shift_start_s.min()), int(p.shift_end_s.max()))
     k = max(own["order_windows"].shape[1], p.order_windows.shape[1])
     windows = np.concatenate([_padded(p.order_windows, k), _padded(own["order_windows"], k)])
     excluded = dict(p.excluded)

@@ -18,6 +18,7 @@ import pandas as pd
 
 from fleetroute.api._common import road_map_of
 from fleetroute.api.dispatch import with_new_order
+from fleetroute.api.planning import service_at, service_hours
 from fleetroute.errors import InputError
 from fleetroute.eta_model.baseline import EtaProvider
 from fleetroute.eta_model.learned import LearnedEta
@@ -155,7 +156,9 @@ def _p_on_time(
     shop = np.array([s.kind[j] == PICKUP for s, j in stops], dtype=bool)
     departs = np.array([s.departure_s[j - 1] for s, j in stops], dtype=np.int64)
     band = np.clip(np.searchsorted(p.band_start_s, departs, side="right") - 1, 0, None)
-    midday = p.origin + timedelta(seconds=int((p.shift_start_s.min() + p.shift_end_s.max()) // 2))
+    drop_at, shop_at = service_hours(
+        p.order_windows[orders], int(p.shift_start_s.min()), int(p.shift_end_s.max())
+    )
     store = p.order_store[orders]
     starts = []
     in_band = LearnedEta(model, quantile=0.5).legs_in_band(
@@ -169,14 +172,16 @@ def _p_on_time(
     for q in (0.5, 0.9):
         eta = LearnedEta(model, quantile=q)
         travel = in_band[q]
-        service = eta.service_s(
+        service = service_at(
+            eta,
             rmap,
             is_shop=shop,
             items=p.items[orders],
-            store_id=[p.store_id[x] if x >= 0 else "" for x in store.tolist()],
+            store_id=np.array([p.store_id[x] if x >= 0 else "" for x in store.tolist()], object),
             lat=p.loc_lat[loc[legs]],
             lon=p.loc_lon[loc[legs]],
-            when=midday,
+            origin=p.origin,
+            at=np.where(shop, shop_at, drop_at),
         )
         # rows that are not an order's stop (a reload, a break) keep the plan's own time
         planned = np.array([s.service_s[j] for s, j in stops], dtype=np.float64)
