@@ -222,6 +222,32 @@ def test_a_margin_keeps_each_drop_off_that_long_before_its_window_closes(loop):
     assert r.exit_code == 2 and "--eta-margin" in r.stderr and not (loop / "y").exists()
 
 
+def test_a_late_chance_plans_on_the_median_with_each_stops_own_margin(loop):
+    """`--eta-late-chance 0.1`: the plan is made on the median, each drop-off given the
+    margin its route's spread asks for (plan.json says how many and how the searches
+    went); without a model the option is bad input."""
+    _run(
+        "plan", loop / "orders.csv", "--map", loop / "city.graphml",
+        "--stores", loop / "hist" / "stores.csv", "--fleet-size", 4, "--capacity", 40,
+        "--depot", "52.37,4.89", "--shift", "08:00-22:00", "--eta-model", loop / "model",
+        "--eta-late-chance", "0.1", "--solution-limit", 5, "--out", loop / "plan-risk",
+    )  # fmt: skip
+    doc = json.loads((loop / "plan-risk" / "plan.json").read_text())
+    assert doc["inputs"]["model"] == "lightgbm q0.5 late<=0.1"
+    assert doc["inputs"]["late_chance"] == 0.1
+    risk = doc["inputs"]["search"]["risk_margins"]
+    assert risk["orders_with_margin"] > 0 and risk["mean_margin_s"] > 0
+    routes = pd.read_csv(loop / "plan-risk" / "routes.csv", keep_default_na=False)
+    assert (routes["kind"] == "dropoff").sum() > 0
+    r = CliRunner().invoke(
+        cli,
+        ["plan", str(loop / "orders.csv"), "--map", str(loop / "city.graphml"),
+         "--fleet-size", "2", "--depot", "52.37,4.89", "--eta-late-chance", "0.1",
+         "--out", str(loop / "z")],
+    )  # fmt: skip
+    assert r.exit_code == 2 and "--eta-late-chance" in r.stderr and not (loop / "z").exists()
+
+
 def test_a_quantile_the_model_did_not_learn_is_bad_input(loop):
     r = CliRunner().invoke(
         cli,

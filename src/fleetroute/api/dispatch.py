@@ -198,6 +198,13 @@ def with_new_order(
         priority=np.append(p.priority, float(o["priority"].iloc[0])),
         order_vehicle=np.append(p.order_vehicle, -1),
         order_rank=np.append(p.order_rank, -1),
+        # the new order keeps no risk margin of its own; its spreads are the day's typical
+        order_margin_s=np.append(p.order_margin_s, 0),
+        **{
+            name: np.append(spread, np.median(spread))
+            for name in ("dropoff_sd", "shop_sd")
+            if (spread := getattr(p, name)).size
+        },
         excluded=excluded,
     )
 

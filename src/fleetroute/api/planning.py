@@ -145,13 +145,10 @@ def build_problem(
             column="shift_end",
         )
     windows = order_windows(o, int(shift_start.min()), int(shift_end.max()))
-    dropoff, shop = _service_times(
-        inp,
-        rmap,
-        eta,
-        origin,
-        service_hours(windows["order_windows"], int(shift_start.min()), int(shift_end.max())),
-    )
+    hours = service_hours(windows["order_windows"], int(shift_start.min()), int(shift_end.max()))
+    dropoff, shop = _service_times(inp, rmap, eta, origin, hours)
+    late_chance = float(getattr(eta, "late_chance", 0.0))
+    spreads = _spreads(inp, rmap, eta, origin, hours, node, band_starts) if late_chance else {}
     problem = Problem(
         origin=origin,
         loc_lat=loc_lat,
@@ -184,6 +181,8 @@ def build_problem(
         band_travel_s=bands.astype(np.int32) if len(band_starts) > 1 else None,
         store_visit_s=st["visit_s"].to_numpy(np.int64),
         margin_s=int(getattr(eta, "margin_s", 0)),
+        late_chance=late_chance,
+        **spreads,
         **_vehicle_limits(inp),
         **skills,
         **_dimensions(inp),
@@ -487,6 +486,30 @@ def _service_times(
     with_store = order_store >= 0
     shop = predict(True, np.where(with_store, shop_at, -1), (store_lat, store_lon))
     return dropoff, np.where(with_store, shop, 0.0)
+
+
+def _spreads(
+    inp: _Inputs,
+    rmap: RoadMap,
+    eta: Any,
+    origin: datetime,
+    hours: tuple[np.ndarray, np.ndarray],
+    node: np.ndarray,
+    band_starts: list[datetime],
+) -> dict[str, Any]:
+    """How uncertain a learned ETA's times are (``travel_sd``, ``dropoff_sd``,
+    ``shop_sd`` of :class:`Problem`): travel per band from the provider, each service as
+    log(0.9 quantile / median) / 1.2816 at the instant it is predicted for."""
+    from fleetroute.eta_model.learned import SPREAD_QUANTILE, Z_SPREAD
+
+    travel = eta.travel_spread(rmap, node, band_starts=band_starts)
+    median = _service_times(inp, rmap, eta.at_quantile(0.5), origin, hours)
+    high = _service_times(inp, rmap, eta.at_quantile(SPREAD_QUANTILE), origin, hours)
+    dropoff_sd, shop_sd = (
+        np.maximum(0.0, np.log(np.maximum(hi, 1.0) / np.maximum(mid, 1.0))) / Z_SPREAD
+        for mid, hi in zip(median, high, strict=True)
+    )
+    return {"travel_sd": travel, "dropoff_sd": dropoff_sd, "shop_sd": shop_sd}
 
 
 def _vehicle_limits(inp: _Inputs) -> dict[str, Any]:

@@ -50,6 +50,7 @@ class Day:
     eta_model: Path | None
     eta_quantile: float | None
     eta_margin: int
+    eta_late_chance: float
     plan_date: date | None
 
     @cached_property
@@ -60,7 +61,13 @@ class Day:
     @cached_property
     def eta(self) -> LearnedEta | None:
         """The learned ETA provider of --eta-model/--eta-quantile (None: free-flow)."""
-        return _eta(self.eta_model, self.road_map, self.eta_quantile, self.eta_margin)
+        return _eta(
+            self.eta_model,
+            self.road_map,
+            self.eta_quantile,
+            self.eta_margin,
+            self.eta_late_chance,
+        )
 
     def kwargs(self) -> dict[str, Any]:
         """The keyword arguments every day-reading API function takes."""
@@ -84,6 +91,7 @@ _DAY_PARAMS = (
     "eta_model",
     "eta_quantile",
     "eta_margin",
+    "eta_late_chance",
     "plan_date",
 )
 
@@ -103,6 +111,7 @@ def _day_options(command: Callable[..., None]) -> Callable[..., None]:
             eta_model=d["eta_model"],
             eta_quantile=d["eta_quantile"],
             eta_margin=d["eta_margin"],
+            eta_late_chance=d["eta_late_chance"],
             plan_date=d["plan_date"].date() if d["plan_date"] else None,
         )
         command(day=day, **kwargs)
@@ -161,6 +170,16 @@ def _day_options(command: Callable[..., None]) -> Callable[..., None]:
             help="With --eta-model: plan each drop-off to start at least this long before its "
             "window closes (e.g. 600 with --eta-quantile 0.5); the windows promised are "
             "unchanged.",
+        ),
+        click.option(
+            "--eta-late-chance",
+            type=click.FloatRange(0.0, 0.5),
+            default=0.0,
+            show_default=True,
+            metavar="P",
+            help="With --eta-model: plan on the median and give each drop-off the margin that "
+            "keeps its chance of being late at most P (e.g. 0.1), from the model's P90 spread "
+            "along its route; searches twice, each half the time.",
         ),
         click.option(
             "--date",
@@ -311,22 +330,31 @@ def _fleet(
 
 
 def _eta(
-    model_dir: Path | None, road_map: RoadMap, quantile: float | None, margin_s: int = 0
+    model_dir: Path | None,
+    road_map: RoadMap,
+    quantile: float | None,
+    margin_s: int = 0,
+    late_chance: float = 0.0,
 ) -> LearnedEta | None:
-    """The learned ETA provider of --eta-model/--eta-quantile/--eta-margin (None:
-    free-flow)."""
+    """The learned ETA provider of --eta-model/--eta-quantile/--eta-margin/
+    --eta-late-chance (None: free-flow)."""
     if model_dir is None:
         if margin_s:
             raise InputError("--eta-margin", "needs --eta-model")
+        if late_chance:
+            raise InputError("--eta-late-chance", "needs --eta-model")
         return None
     from fleetroute.api import LearnedEta
 
     try:
-        return LearnedEta.load(model_dir, road_map, quantile=quantile, margin_s=margin_s)
+        return LearnedEta.load(
+            model_dir, road_map, quantile=quantile, margin_s=margin_s, late_chance=late_chance
+        )
     except ModelBundleError:
         raise
     except ValueError as exc:  # a quantile the model did not learn
-        raise InputError("--eta-quantile", str(exc)) from None
+        option = "--eta-late-chance" if "late chance" in str(exc) else "--eta-quantile"
+        raise InputError(option, str(exc)) from None
 
 
 def _atomic_dir(

@@ -12,7 +12,13 @@ from fleetroute.eta_model.features import service_features, travel_features
 from fleetroute.eta_model.model import PLAN_QUANTILE, EtaModel
 from fleetroute.maps.roadmap import RoadMap
 
-__all__ = ["LearnedEta"]
+__all__ = ["LearnedEta", "SPREAD_QUANTILE", "Z_SPREAD"]
+
+#: The quantile that measures how uncertain a time is, beside the median.
+SPREAD_QUANTILE = 0.9
+#: A standard normal's 0.9 quantile: log(P90 / median) of a log-normal time, in its
+#: standard deviations.
+Z_SPREAD = 1.2815515655446004
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -36,6 +42,11 @@ class LearnedEta:
         1.046x the true cost of the free-flow plan, where the 0.65 quantile kept 99.2% at
         1.074x (the median alone 96.2% at 1.050x, with 900 s 99.5% at 1.071x); on the
         2,000-order day (one seed) it kept 96.2% at 1.072x, where 0.65 kept 97.4% at 1.071x.
+    late_chance
+        Plan on the median (unless ``quantile`` says otherwise) and give each drop-off the
+        margin that keeps its chance of starting after its window closes at most this
+        (see :mod:`fleetroute.routing.punctual`); the model's 0.9 quantile tells how
+        uncertain each time is. 0: no such margins.
     band_h
         Width of the time bands, hours.
     """
@@ -46,20 +57,33 @@ class LearnedEta:
         *,
         quantile: float | None = None,
         margin_s: int = 0,
+        late_chance: float = 0.0,
         band_h: float = 2.0,
     ) -> None:
         if margin_s < 0:
             raise ValueError("the margin must not be negative")
+        if not 0.0 <= late_chance < 1.0:
+            raise ValueError("the late chance must be at least 0 and below 1")
+        if late_chance > 0 and SPREAD_QUANTILE not in model.travel_boosters_:
+            raise ValueError(
+                f"a late chance needs the model's {SPREAD_QUANTILE:g} quantile (retrain it)"
+            )
         if quantile is None:
-            quantile = PLAN_QUANTILE if PLAN_QUANTILE in model.travel_boosters_ else 0.5
+            default = 0.5 if late_chance > 0 else PLAN_QUANTILE
+            quantile = default if default in model.travel_boosters_ else 0.5
         if quantile not in model.travel_boosters_:
             have = ", ".join(f"{q:g}" for q in sorted(model.travel_boosters_))
             raise ValueError(f"the model has no {quantile:g} quantile (it has {have})")
         self.model = model
         self.quantile = quantile
         self.margin_s = int(margin_s)
+        self.late_chance = float(late_chance)
         self.band_h = band_h
-        self.name = f"lightgbm q{quantile:g}" + (f" +{self.margin_s}s" if self.margin_s else "")
+        self.name = (
+            f"lightgbm q{quantile:g}"
+            + (f" +{self.margin_s}s" if self.margin_s else "")
+            + (f" late<={self.late_chance:g}" if self.late_chance else "")
+        )
 
     @classmethod
     def load(
@@ -69,10 +93,46 @@ class LearnedEta:
         *,
         quantile: float | None = None,
         margin_s: int = 0,
+        late_chance: float = 0.0,
     ) -> LearnedEta:
         """Load a bundle made for ``road_map`` (else :class:`ModelBundleError`)."""
         model = EtaModel.load(directory, road_map=road_map)
-        return cls(model, quantile=quantile, margin_s=margin_s)
+        return cls(model, quantile=quantile, margin_s=margin_s, late_chance=late_chance)
+
+    def at_quantile(self, quantile: float) -> LearnedEta:
+        """The same model planning on another of its quantiles (no margin)."""
+        return LearnedEta(self.model, quantile=quantile, band_h=self.band_h)
+
+    def travel_spread(
+        self,
+        road_map: RoadMap,
+        nodes: npt.NDArray[np.int64],
+        *,
+        band_starts: list[datetime],
+        legs: int = 2000,
+        seed: int = 0,
+    ) -> FloatArray:
+        """How uncertain travel is in each band: the median over ``legs`` random legs
+        between ``nodes`` of log(0.9 quantile / median) / 1.2816, the standard deviation
+        of a log-normal time with those two quantiles. (On the suite's 400-order store day
+        the legs' own values lie within 0.09-0.18 in every band.)"""
+        rng = np.random.default_rng(seed)
+        unique = np.unique(np.asarray(nodes, dtype=np.int64))
+        o, d = rng.choice(unique, legs), rng.choice(unique, legs)
+        keep = o != d
+        o, d = o[keep], d[keep]
+        b = len(band_starts)
+        times = self.legs_in_band(
+            road_map,
+            np.tile(o, b),
+            np.tile(d, b),
+            band_starts=band_starts,
+            band=np.repeat(np.arange(b), o.shape[0]),
+            quantiles=(0.5, SPREAD_QUANTILE),
+        )
+        ratio = np.log(np.maximum(times[SPREAD_QUANTILE], 1.0) / np.maximum(times[0.5], 1.0))
+        per_band = np.median(ratio.reshape(b, -1), axis=1) if o.size else np.zeros(b)
+        return np.asarray(np.maximum(per_band, 0.0) / Z_SPREAD, dtype=np.float64)
 
     def travel_bands(
         self, road_map: RoadMap, nodes: npt.NDArray[np.int64], *, start: datetime, end: datetime

@@ -33,6 +33,8 @@ _ORDER_FIELDS = (
     "window_end_s",
     "dropoff_s",
     "shop_s",
+    "dropoff_sd",
+    "shop_sd",
     "priority",
     "dim_demand",
     "late_cost_per_h",
@@ -147,6 +149,16 @@ class Problem:
         Slack the search keeps before each delivery window closes (see
         :meth:`for_search`; a learned ETA's promise margin); the windows promised, and
         judged, are the ones above.
+    order_margin_s
+        Per order: slack kept before its windows close on top of ``margin_s`` (a risk
+        margin, see :mod:`fleetroute.routing.punctual`); empty: none.
+    travel_sd, dropoff_sd, shop_sd
+        How uncertain the times are, as the standard deviation of their logarithm: per
+        travel band, and per order's drop-off and shop. Empty: the times are taken as
+        certain.
+    late_chance
+        The chance of starting after its window closes that a plan may leave each drop-off
+        (0: no such check; see :mod:`fleetroute.routing.punctual`). Needs the spreads above.
     late_cost_per_h, max_late_s
         Soft windows: an order with ``max_late_s`` > 0 may be delivered up to that late
         after its window closes, at ``late_cost_per_h`` per hour late (0: a hard window).
@@ -207,6 +219,11 @@ class Problem:
     max_late_s: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     reload_s: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     margin_s: int = 0
+    order_margin_s: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    travel_sd: FloatArray = field(default_factory=lambda: np.zeros(0, dtype=np.float64))
+    dropoff_sd: FloatArray = field(default_factory=lambda: np.zeros(0, dtype=np.float64))
+    shop_sd: FloatArray = field(default_factory=lambda: np.zeros(0, dtype=np.float64))
+    late_chance: float = 0.0
 
     def _default(self, name: str) -> IntArray | None:
         """The value of an optional per-order, per-vehicle or per-store field left empty."""
@@ -228,6 +245,7 @@ class Problem:
             "store_visit_s": (m, 0),
             "max_late_s": (n, 0),
             "reload_s": (v, -1),
+            "order_margin_s": (n, 0),
         }
         if name not in defaults:
             return None
@@ -339,8 +357,16 @@ class Problem:
             raise ValueError("an order with a locked rank needs a locked vehicle")
         if any(not 0 <= i < n for i in self.excluded):
             raise ValueError("excluded refers to an order that does not exist")
-        if self.margin_s < 0:
-            raise ValueError("margin_s must not be negative")
+        if self.margin_s < 0 or (self.order_margin_s < 0).any():
+            raise ValueError("margin_s and order_margin_s must not be negative")
+        if not 0.0 <= self.late_chance < 1.0:
+            raise ValueError("late_chance must be at least 0 and below 1")
+        for name, size in (("travel_sd", self.n_bands), ("dropoff_sd", n), ("shop_sd", n)):
+            spread = getattr(self, name)
+            if spread.size and (spread.shape != (size,) or (spread < 0).any()):
+                raise ValueError(f"{name} must be empty or {size} spreads of at least 0")
+        if self.late_chance > 0 and not self.has_spreads:
+            raise ValueError("late_chance needs travel_sd, dropoff_sd and shop_sd")
         if self.band_travel_s is not None:
             b = self.band_start_s.shape[0]
             if b == 0 or self.band_travel_s.shape != (b, n_loc, n_loc):
@@ -593,15 +619,32 @@ class Problem:
             **{name: getattr(self, name)[idx] for name in _VEHICLE_FIELDS},
         )
 
+    @property
+    def has_spreads(self) -> bool:
+        """Whether the problem says how uncertain its travel and service times are."""
+        return bool(self.travel_sd.size and self.dropoff_sd.size and self.shop_sd.size)
+
+    @property
+    def margins(self) -> IntArray:
+        """Per order: the slack a plan keeps before its windows close (``margin_s`` and
+        the order's own ``order_margin_s``)."""
+        return self.margin_s + self.order_margin_s
+
     def for_search(self) -> Problem:
-        """The problem a search plans on: each delivery window closing ``margin_s``
-        earlier (never before it opens), so that the plan keeps that much slack before
-        each promise; this problem itself when there is no margin."""
-        if self.margin_s <= 0 or self.n_orders == 0:
+        """The problem a search plans on: each delivery window closing its order's
+        :attr:`margins` earlier (never before it opens), so that the plan keeps that much
+        slack before each promise; this problem itself when there is no margin."""
+        margins = self.margins
+        if self.n_orders == 0 or not margins.any():
             return self
         w = self.order_windows.copy()
-        w[..., 1] = np.maximum(w[..., 0], w[..., 1] - self.margin_s)
-        return self.replace(order_windows=w, window_end_s=w[:, -1, 1].copy(), margin_s=0)
+        w[..., 1] = np.maximum(w[..., 0], w[..., 1] - margins[:, None])
+        return self.replace(
+            order_windows=w,
+            window_end_s=w[:, -1, 1].copy(),
+            margin_s=0,
+            order_margin_s=np.zeros(0, dtype=np.int64),
+        )
 
     def with_window(self, order: int, start: int, end: int) -> Problem:
         """A new problem with ``order``'s windows replaced by the one window ``start`` to

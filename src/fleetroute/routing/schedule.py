@@ -353,7 +353,7 @@ def schedule(problem: Problem, route: Route) -> RouteSchedule:
     The vehicle leaves its start as late as it can without making any stop later than the
     earliest schedule would: it starts at its shift start, then shifts the departure later
     by the waiting it would otherwise do, as far as every window allows (less the
-    problem's ``margin_s`` before each drop-off's window end).
+    problem's :attr:`~Problem.margins` before each drop-off's window end).
 
     Parameters
     ----------
@@ -413,7 +413,7 @@ def schedule(problem: Problem, route: Route) -> RouteSchedule:
     late_allowed = np.where(is_drop, p.max_late_s[drop_orders], 0)
     late_rate = np.where(is_drop, p.late_cost_per_h[drop_orders] / 3600.0, 0.0)
 
-    rows = _Rows(p, loc, win, service, np.where(is_drop, p.margin_s, 0))
+    rows = _Rows(p, loc, win, service, np.where(is_drop, p.margins[drop_orders], 0))
     times = _latest_start(rows, shift[0])
     if times.duration > p.max_route_s[v]:
         times = _within_route_limit(rows, times, late_allowed, int(p.max_route_s[v]))

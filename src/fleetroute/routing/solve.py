@@ -29,6 +29,7 @@ from fleetroute.routing.ortools_solver import solve_ortools
 from fleetroute.routing.plan import Plan
 from fleetroute.routing.portfolio import BOTH, portfolio
 from fleetroute.routing.problem import Problem
+from fleetroute.routing.punctual import risk_margins
 from fleetroute.routing.pyvrp_solver import solve_pyvrp, supports, zones_to_build, zones_why
 from fleetroute.routing.schedule import Route
 from fleetroute.routing.screen import screen
@@ -96,16 +97,13 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
     why_not = supports(q, orders)
     if opts.backend == "pyvrp" and why_not:
         raise InputError("--backend", f"PyVRP cannot solve this problem: {why_not}")
-    zones = _zones(q, orders, opts, workers)
-    if zones > 1:
-        routes, backend, timings = solve_in_zones(q, orders, opts, workers, _search, zones)
-        inputs["zones"] = zones
-        search: dict[str, Any] = {"why": _why(q, orders, opts), "zones": zones}
-        if _picks_pyvrp(q, orders, opts):
-            search["why"] = "PyVRP models this day and plans cheaper in the same time"
-            search["zones_why"] = zones_why(q, orders, opts.time_limit_s, zones)
+    if p.late_chance > 0:
+        p, routes, backend, timings, search = _with_risk_margins(p, orders, opts, workers)
+        inputs["late_chance"] = p.late_chance
     else:
-        routes, backend, timings, search = _search_day(q, orders, opts, workers)
+        routes, backend, timings, search = _searched(q, orders, opts, workers)
+    if "zones" in search:
+        inputs["zones"] = search["zones"]
     elapsed = time.perf_counter() - t0
     inputs["backend"] = backend
     inputs["search"] = {"backend": backend, **search}
@@ -125,6 +123,61 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
     unassigned.update(reasons)
     elapsed = time.perf_counter() - t0  # placing and explaining the left-out orders count
     return Plan(p, tuple(routes), unassigned, elapsed, inputs, timings=timings)
+
+
+def _searched(
+    q: Problem, orders: np.ndarray, opts: SolveOptions, workers: int
+) -> tuple[list[Route] | None, str, dict[str, float], dict[str, Any]]:
+    """The routes of ``orders`` in the problem a search plans on (``q``), whole or in
+    zones; the backend, seconds per stage and what plan.json says about the search."""
+    zones = _zones(q, orders, opts, workers)
+    if zones <= 1:
+        return _search_day(q, orders, opts, workers)
+    routes, backend, timings = solve_in_zones(q, orders, opts, workers, _search, zones)
+    search: dict[str, Any] = {"why": _why(q, orders, opts), "zones": zones}
+    if _picks_pyvrp(q, orders, opts):
+        search["why"] = "PyVRP models this day and plans cheaper in the same time"
+        search["zones_why"] = zones_why(q, orders, opts.time_limit_s, zones)
+    return routes, backend, timings, search
+
+
+#: Share of the time limit the first search of a plan with a late chance takes (the
+#: second, with each order's risk margin, takes the rest).
+RISK_FIRST_SHARE = 0.5
+
+
+def _with_risk_margins(
+    p: Problem, orders: np.ndarray, opts: SolveOptions, workers: int
+) -> tuple[Problem, list[Route] | None, str, dict[str, float], dict[str, Any]]:
+    """Two searches (:mod:`fleetroute.routing.punctual`): the first on ``p``'s windows,
+    the second with each order's risk margin from the first's routes. The problem the
+    plan answers (with the margins, so that its schedule keeps them) and the second's
+    routes; the first's when the second serves fewer orders or finds no plan."""
+    t0 = time.perf_counter()
+    first = dataclasses.replace(opts, time_limit_s=opts.time_limit_s * RISK_FIRST_SHARE)
+    routes, backend, timings, search = _searched(p.for_search(), orders, first, workers)
+    if routes is None:
+        return p, routes, backend, timings, search
+    risk = risk_margins(p, routes, seed=opts.seed)
+    wider = p.replace(order_margin_s=np.maximum(p.order_margin_s, np.maximum(0, risk - p.margin_s)))
+    rest = dataclasses.replace(
+        opts, time_limit_s=max(0.1, opts.time_limit_s - (time.perf_counter() - t0))
+    )
+    again, backend_2, timings_2, search_2 = _searched(wider.for_search(), orders, rest, workers)
+    served = sum(o >= 0 for r in routes for o in r.orders)
+    served_2 = -1 if again is None else sum(o >= 0 for r in again for o in r.orders)
+    margins = {
+        "late_chance": p.late_chance,
+        "orders_with_margin": int((wider.order_margin_s > 0).sum()),
+        "mean_margin_s": round(float(wider.margins[orders].mean()), 1),
+        "first_search": search,
+    }
+    timings = {k: timings.get(k, 0.0) + timings_2.get(k, 0.0) for k in timings | timings_2}
+    if again is None or served_2 < served:
+        margins["kept"] = "the first search's plan: the second served fewer orders"
+        return p, routes, backend, timings, {**search, "risk_margins": margins}
+    margins["kept"] = "the second search's plan, with the risk margins"
+    return wider, again, backend_2, timings, {**search_2, "risk_margins": margins}
 
 
 def _zones(p: Problem, orders: np.ndarray, opts: SolveOptions, workers: int) -> int:

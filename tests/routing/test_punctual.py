@@ -1,0 +1,102 @@
+"""Risk margins: each drop-off's slack sized to the delay its route can gather."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fleetroute.routing import DROPOFF, Route, SolveOptions, schedule, solve
+from fleetroute.routing.punctual import risk_margins
+from spec_checks import assert_plan_valid
+from test_strong_search import _banded
+
+FAST = SolveOptions(time_limit_s=5, solution_limit=20, workers=1)
+
+
+def _uncertain(n: int, *, vehicles: int = 1, chance: float = 0.1, spread: float = 0.2):
+    p = _banded(n, 3, vehicles=vehicles)
+    return p.replace(
+        travel_sd=np.full(p.n_bands, spread),
+        dropoff_sd=np.full(n, spread),
+        shop_sd=np.full(n, spread),
+        late_chance=chance,
+    )
+
+
+def _drops(n: int) -> Route:
+    return Route(0, (DROPOFF,) * n, tuple(range(n)))
+
+
+def test_the_margin_grows_along_a_run_of_legs_and_starts_again_after_a_wait():
+    """With windows open all day a van never waits, so each drop-off carries the delays
+    of every leg and stop before it; a stop the van must wait for starts on time."""
+    n = 8
+    p = _uncertain(n)
+    open_all_day = np.stack([np.full(n, 7 * 3600), np.full(n, 22 * 3600)], axis=1)[:, None]
+    p = p.replace(
+        order_store=np.full(n, -1),
+        order_windows=open_all_day,
+        window_start_s=open_all_day[:, 0, 0],
+        window_end_s=open_all_day[:, 0, 1],
+    )
+    route = _drops(n)
+    m = risk_margins(p, [route])
+    assert (m > 0).all()
+    assert m[-1] > 2 * m[0]
+    assert (np.diff(m) > -0.1 * m[1:]).all()  # (sampling wobbles a little)
+    # the fifth stop opens two hours after the van would arrive, and the first closes
+    # soon after it arrives (so the van cannot leave later instead): it waits there
+    sched = schedule(p, route)
+    w = p.order_windows.copy()
+    w[0, 0, 1] = int(sched.arrival_s[1]) + 300
+    w[4, 0, 0] = int(sched.arrival_s[5]) + 2 * 3600
+    waits = p.replace(order_windows=w, window_start_s=w[:, 0, 0], window_end_s=w[:, 0, 1])
+    assert schedule(waits, route).wait_s[5] > 3600
+    m2 = risk_margins(waits, [route])
+    assert m2[4] == 0
+    assert m2[5] < m[5] and (m2[:4] == m[:4]).all()
+
+
+def test_no_spread_or_no_late_chance_means_no_margin():
+    p = _uncertain(6, spread=0.0)
+    assert (risk_margins(p, [_drops(6)]) == 0).all()
+    q = _uncertain(6).replace(late_chance=0.0)
+    assert (risk_margins(q, [_drops(6)]) == 0).all()
+
+
+def test_a_smaller_late_chance_asks_for_more_margin():
+    loose, tight = _uncertain(8, chance=0.3), _uncertain(8, chance=0.02)
+    route = [_drops(8)]
+    assert (risk_margins(tight, route) >= risk_margins(loose, route)).all()
+    assert risk_margins(tight, route).sum() > risk_margins(loose, route).sum()
+
+
+def test_a_plan_with_a_late_chance_keeps_each_orders_own_margin():
+    """The second search plans each drop-off its risk margin before its window closes;
+    the plan answers the problem with those margins (its schedule keeps them) and
+    promises the windows as given."""
+    p = _uncertain(30, vehicles=4)
+    plan = solve(p, FAST)
+    assert_plan_valid(plan)
+    assert plan.summary()["assigned"] == 30
+    assert plan.inputs["late_chance"] == 0.1
+    risk = plan.inputs["search"]["risk_margins"]
+    assert risk["kept"].startswith("the second")
+    margin = plan.problem.order_margin_s
+    assert (margin > 0).sum() == risk["orders_with_margin"] > 0
+    assert (plan.problem.window_end_s == p.window_end_s).all()
+    for s in plan.schedules:
+        drop = np.array([k == DROPOFF for k in s.kind])
+        orders = np.array(s.route.orders)[drop[1:-1]]
+        begin = (s.arrival_s + s.wait_s)[drop]
+        assert (begin <= s.window_end_s[drop] - margin[orders]).all()
+
+
+def test_spreads_are_checked_with_the_problem():
+    p = _banded(5, 0)
+    with pytest.raises(ValueError, match="late_chance needs"):
+        p.replace(late_chance=0.1)
+    with pytest.raises(ValueError, match="travel_sd"):
+        p.replace(travel_sd=np.full(p.n_bands + 1, 0.1))
+    with pytest.raises(ValueError, match="dropoff_sd"):
+        p.replace(dropoff_sd=np.full(5, -0.1))
