@@ -152,7 +152,8 @@ def _with_risk_margins(
     """Two searches (:mod:`fleetroute.routing.punctual`): the first on ``p``'s windows,
     the second with each order's risk margin from the first's routes. The problem the
     plan answers (with the margins, so that its schedule keeps them) and the second's
-    routes; the first's when the second serves fewer orders or finds no plan."""
+    routes (the first's when the second finds none). An order the second search leaves
+    out loses its margin, so that it can still be placed."""
     t0 = time.perf_counter()
     first = dataclasses.replace(opts, time_limit_s=opts.time_limit_s * RISK_FIRST_SHARE)
     routes, backend, timings, search = _searched(p.for_search(), orders, first, workers)
@@ -164,18 +165,25 @@ def _with_risk_margins(
         opts, time_limit_s=max(0.1, opts.time_limit_s - (time.perf_counter() - t0))
     )
     again, backend_2, timings_2, search_2 = _searched(wider.for_search(), orders, rest, workers)
-    served = sum(o >= 0 for r in routes for o in r.orders)
-    served_2 = -1 if again is None else sum(o >= 0 for r in again for o in r.orders)
-    margins = {
+    margins: dict[str, Any] = {
         "late_chance": p.late_chance,
         "orders_with_margin": int((wider.order_margin_s > 0).sum()),
         "mean_margin_s": round(float(wider.margins[orders].mean()), 1),
         "first_search": search,
     }
     timings = {k: timings.get(k, 0.0) + timings_2.get(k, 0.0) for k in timings | timings_2}
-    if again is None or served_2 < served:
-        margins["kept"] = "the first search's plan: the second served fewer orders"
+    if again is None:
+        margins["kept"] = "the first search's plan: the second found none"
         return p, routes, backend, timings, {**search, "risk_margins": margins}
+    # an order the second search left out but the first served is placed without its
+    # margin (late now and then rather than not delivered)
+    served = {o for r in routes for o in r.orders if o >= 0}
+    left = np.array(sorted(served - {o for r in again for o in r.orders if o >= 0}), np.int64)
+    if left.size:
+        margin = wider.order_margin_s.copy()
+        margin[left] = 0
+        wider = wider.replace(order_margin_s=margin)
+        margins["placed_without_margin"] = int(left.size)
     margins["kept"] = "the second search's plan, with the risk margins"
     return wider, again, backend_2, timings, {**search_2, "risk_margins": margins}
 
