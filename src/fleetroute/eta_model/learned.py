@@ -38,10 +38,10 @@ class LearnedEta:
         Slack the plan keeps before each window closes (seconds; see
         :attr:`fleetroute.routing.problem.Problem.margin_s`; default none). The median
         with 600 s is another way to be on time: on the suite's 400-order store day (60 s,
-        3 seeds, each replayed 3 times in the true world) it kept 98.3% of the promises at
-        1.046x the true cost of the free-flow plan, where the 0.65 quantile kept 99.2% at
-        1.074x (the median alone 96.2% at 1.050x, with 900 s 99.5% at 1.071x); on the
-        2,000-order day (one seed) it kept 96.2% at 1.072x, where 0.65 kept 97.4% at 1.071x.
+        3 seeds, each replayed 3 times in the true world) it kept 99.1% of the promises at
+        1.069x the true cost of the free-flow plan, where the 0.65 quantile kept 99.3% at
+        1.075x (the median alone 97.7% at 1.031x); on the 2,000-order day (one seed) it
+        kept 96.7% at 1.061x, where 0.65 kept 98.1% at 1.073x (README, "Planning").
     late_chance
         Plan on the median (unless ``quantile`` says otherwise) and give each drop-off the
         margin that keeps its chance of starting after its window closes at most this
