@@ -16,6 +16,18 @@ def _example_plan(road_map, **kw):
     return example_plan(road_map, time_limit_s=5, solution_limit=20, **kw)
 
 
+def _example_problem(road_map, **kw):
+    problem, _ = fleetroute.build_problem(
+        EXAMPLES / "orders.csv",
+        EXAMPLES / "vehicles.csv",
+        road_map=road_map,
+        stores=EXAMPLES / "stores.csv",
+        plan_date=PLAN_DATE,
+        **kw,
+    )
+    return problem
+
+
 def test_example_day_is_fully_planned_with_every_spec_identity(example_map):
     plan = _example_plan(example_map)
     table = assert_plan_valid(plan)
@@ -99,13 +111,7 @@ def test_unknown_store_is_bad_input(example_map):
 
 def test_what_if_by_replacing_the_problem(example_map):
     """A changed problem (one vehicle fewer) is a new Problem; the original is untouched."""
-    problem, _ = fleetroute.build_problem(
-        EXAMPLES / "orders.csv",
-        EXAMPLES / "vehicles.csv",
-        road_map=example_map,
-        stores=EXAMPLES / "stores.csv",
-        plan_date=PLAN_DATE,
-    )
+    problem = _example_problem(example_map)
     tighter = problem.replace(capacity=problem.capacity // 2)
     assert (problem.capacity == [20, 20, 20, 30]).all()
     plan = fleetroute.solve(tighter, fleetroute.SolveOptions(time_limit_s=5, solution_limit=20))
@@ -158,14 +164,7 @@ def test_service_times_are_predicted_for_when_the_stop_happens(example_map):
     """A store's rush or a slow afternoon reaches the plan: a drop-off is predicted for
     the middle of its window, a shop 90 minutes before the window opens (the fleet's
     first hour at the earliest), not one hour for the whole day."""
-    problem, _ = fleetroute.build_problem(
-        EXAMPLES / "orders.csv",
-        EXAMPLES / "vehicles.csv",
-        road_map=example_map,
-        stores=EXAMPLES / "stores.csv",
-        plan_date=PLAN_DATE,
-        eta=_ClockEta(),
-    )
+    problem = _example_problem(example_map, eta=_ClockEta())
     orders = pd.read_csv(EXAMPLES / "orders.csv", keep_default_na=False)
     start = pd.to_timedelta(orders["window_start"] + ":00").dt.total_seconds() // 60
     end = pd.to_timedelta(orders["window_end"] + ":00").dt.total_seconds() // 60
@@ -173,7 +172,5 @@ def test_service_times_are_predicted_for_when_the_stop_happens(example_map):
     np.testing.assert_array_equal(problem.dropoff_s, (start + end) // 2)
     shopped = (orders["store_id"] != "").to_numpy()
     first = 8 * 60  # every van starts at 08:00
-    np.testing.assert_array_equal(
-        problem.shop_s[shopped], np.maximum(start - 90, first)[shopped]
-    )
+    np.testing.assert_array_equal(problem.shop_s[shopped], np.maximum(start - 90, first)[shopped])
     assert (problem.shop_s[~shopped] == 0).all()

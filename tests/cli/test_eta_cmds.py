@@ -193,6 +193,17 @@ def test_plan_with_the_model_uses_time_bands_and_keeps_every_identity(loop):
     assert (loop / "plan" / "routes.csv").exists()
 
 
+def _needs_a_model(loop, option: str, value: str) -> None:
+    """``option`` without --eta-model is bad input naming it, and nothing is written."""
+    out = loop / f"no-model{option}"
+    r = CliRunner().invoke(
+        cli,
+        ["plan", str(loop / "orders.csv"), "--map", str(loop / "city.graphml"),
+         "--fleet-size", "2", "--depot", "52.37,4.89", option, value, "--out", str(out)],
+    )  # fmt: skip
+    assert r.exit_code == 2 and option in r.stderr and not out.exists()
+
+
 def test_a_margin_keeps_each_drop_off_that_long_before_its_window_closes(loop):
     """`--eta-margin 600`: the plan starts every drop-off at least 10 minutes before its
     window closes, promises the customers' own windows, and says so in plan.json."""
@@ -213,13 +224,7 @@ def test_a_margin_keeps_each_drop_off_that_long_before_its_window_closes(loop):
     assert (drops["window_end"].str[-8:-3].to_numpy() == promised).all()  # HH:MM of the ISO
     start = pd.to_datetime(drops["arrival"]) + pd.to_timedelta(drops["wait_s"], unit="s")
     assert (start <= pd.to_datetime(drops["window_end"]) - pd.Timedelta(seconds=600)).all()
-    r = CliRunner().invoke(
-        cli,
-        ["plan", str(loop / "orders.csv"), "--map", str(loop / "city.graphml"),
-         "--fleet-size", "2", "--depot", "52.37,4.89", "--eta-margin", "600",
-         "--out", str(loop / "y")],
-    )  # fmt: skip
-    assert r.exit_code == 2 and "--eta-margin" in r.stderr and not (loop / "y").exists()
+    _needs_a_model(loop, "--eta-margin", "600")
 
 
 def test_a_late_chance_plans_on_the_median_with_each_stops_own_margin(loop):
@@ -239,13 +244,7 @@ def test_a_late_chance_plans_on_the_median_with_each_stops_own_margin(loop):
     assert risk["orders_with_margin"] > 0 and risk["mean_margin_s"] > 0
     routes = pd.read_csv(loop / "plan-risk" / "routes.csv", keep_default_na=False)
     assert (routes["kind"] == "dropoff").sum() > 0
-    r = CliRunner().invoke(
-        cli,
-        ["plan", str(loop / "orders.csv"), "--map", str(loop / "city.graphml"),
-         "--fleet-size", "2", "--depot", "52.37,4.89", "--eta-late-chance", "0.1",
-         "--out", str(loop / "z")],
-    )  # fmt: skip
-    assert r.exit_code == 2 and "--eta-late-chance" in r.stderr and not (loop / "z").exists()
+    _needs_a_model(loop, "--eta-late-chance", "0.1")
 
 
 def test_a_quantile_the_model_did_not_learn_is_bad_input(loop):

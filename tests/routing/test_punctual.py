@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_strong_search import _banded
 
 from fleetroute.routing import DROPOFF, Route, SolveOptions, schedule, solve
 from fleetroute.routing.punctual import risk_margins
 from spec_checks import assert_plan_valid
-from test_strong_search import _banded
 
 FAST = SolveOptions(time_limit_s=5, solution_limit=20, workers=1)
 
