@@ -39,7 +39,7 @@ from fleetroute.api.planning import (
     build_problem,
     order_windows,
     service_at,
-    service_hours,
+    service_instants,
 )
 
 
@@ -151,7 +151,7 @@ def with_new_order(
     grown, (n_loc,), snap_m = _with_places(p, [lat], [lon], rmap, eta)
     items = int(o["items"].iloc[0])
     own = order_windows(o, int(p.shift_start_s.min()), int(p.shift_end_s.max()))
-    drop_at, shop_at = service_hours(
+    drop_at, shop_at = service_instants(
         own["order_windows"], int(p.shift_start_s.min()), int(p.shift_end_s.max())
     )
     at_store = store >= 0
@@ -510,7 +510,7 @@ def late_risk(
     """
     from scipy.stats import norm
 
-    from fleetroute.eta_model.learned import LearnedEta
+    from fleetroute.eta_model.learned import Z_SPREAD, LearnedEta
 
     if 0.9 not in model.travel_boosters_:
         raise InputError("--eta-model", "the model has no 0.9 quantile to measure risk with")
@@ -536,7 +536,7 @@ def late_risk(
 
     begin, begin90 = start(mid), start(slow)
     end = pd.to_datetime(mid["window_end"])
-    sd = (begin90 - begin).dt.total_seconds().clip(lower=0) / float(norm.ppf(0.9))
+    sd = (begin90 - begin).dt.total_seconds().clip(lower=0) / Z_SPREAD
     margin = (end - begin).dt.total_seconds()
     p_late = np.where(
         sd > 0,

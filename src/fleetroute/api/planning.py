@@ -145,10 +145,14 @@ def build_problem(
             column="shift_end",
         )
     windows = order_windows(o, int(shift_start.min()), int(shift_end.max()))
-    hours = service_hours(windows["order_windows"], int(shift_start.min()), int(shift_end.max()))
-    dropoff, shop = _service_times(inp, rmap, eta, origin, hours)
+    at = service_instants(windows["order_windows"], int(shift_start.min()), int(shift_end.max()))
+    dropoff, shop = _service_times(inp, rmap, eta, origin, at)
     late_chance = float(getattr(eta, "late_chance", 0.0))
-    spreads = _spreads(inp, rmap, eta, origin, hours, node, band_starts) if late_chance else {}
+    spreads = (
+        _spreads(inp, rmap, eta, origin, at, node, band_starts, (dropoff, shop))
+        if late_chance
+        else {}
+    )
     problem = Problem(
         origin=origin,
         loc_lat=loc_lat,
@@ -406,7 +410,7 @@ SHOP_LEAD_S = 90 * 60
 _SERVICE_STEP_S = 15 * 60
 
 
-def service_hours(windows: np.ndarray, first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
+def service_instants(windows: np.ndarray, first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
     """When each order's drop-off and shop are predicted for, in seconds from the plan
     origin, from its ``(orders, k, 2)`` delivery windows: the drop-off in the middle of
     the windows' span, the shop :data:`SHOP_LEAD_S` before they open; both within the
@@ -452,11 +456,11 @@ def _service_times(
     rmap: RoadMap,
     eta: EtaProvider,
     origin: datetime,
-    hours: tuple[np.ndarray, np.ndarray],
+    at: tuple[np.ndarray, np.ndarray],
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each order's drop-off seconds (orders.csv ``service_s`` where given) and shop seconds
-    at its store (0 without one), from the ETA provider at the instants ``hours`` gives
-    (drop-off, shop; :func:`service_hours`)."""
+    at its store (0 without one), from the ETA provider at the instants ``at`` gives
+    (drop-off, shop; :func:`service_instants`)."""
     o, st, order_store = inp.orders, inp.stores, inp.order_store
     n, m = len(o), len(st)
     items = o["items"].to_numpy(dtype=np.int64)
@@ -479,7 +483,7 @@ def _service_times(
             at=at,
         )
 
-    drop_at, shop_at = hours
+    drop_at, shop_at = at
     dropoff = predict(False, drop_at, (lat, lon))
     given = o["service_s"].to_numpy(dtype=float)
     dropoff = np.where(np.isnan(given), dropoff, given)
@@ -493,18 +497,24 @@ def _spreads(
     rmap: RoadMap,
     eta: Any,
     origin: datetime,
-    hours: tuple[np.ndarray, np.ndarray],
+    at: tuple[np.ndarray, np.ndarray],
     node: np.ndarray,
     band_starts: list[datetime],
+    planned: tuple[np.ndarray, np.ndarray],
 ) -> dict[str, Any]:
     """How uncertain a learned ETA's times are (``travel_sd``, ``dropoff_sd``,
     ``shop_sd`` of :class:`Problem`): travel per band from the provider, each service as
-    log(0.9 quantile / median) / 1.2816 at the instant it is predicted for."""
+    log(0.9 quantile / median) / 1.2816 at the instant it is predicted for (``planned``:
+    the service times already predicted, the median when the plan is made on it)."""
     from fleetroute.eta_model.learned import SPREAD_QUANTILE, Z_SPREAD
 
     travel = eta.travel_spread(rmap, node, band_starts=band_starts)
-    median = _service_times(inp, rmap, eta.at_quantile(0.5), origin, hours)
-    high = _service_times(inp, rmap, eta.at_quantile(SPREAD_QUANTILE), origin, hours)
+    median = (
+        planned
+        if eta.quantile == 0.5
+        else _service_times(inp, rmap, eta.at_quantile(0.5), origin, at)
+    )
+    high = _service_times(inp, rmap, eta.at_quantile(SPREAD_QUANTILE), origin, at)
     dropoff_sd, shop_sd = (
         np.maximum(0.0, np.log(np.maximum(hi, 1.0) / np.maximum(mid, 1.0))) / Z_SPREAD
         for mid, hi in zip(median, high, strict=True)

@@ -18,10 +18,10 @@ import pandas as pd
 
 from fleetroute.api._common import road_map_of
 from fleetroute.api.dispatch import with_new_order
-from fleetroute.api.planning import service_at, service_hours
+from fleetroute.api.planning import service_at, service_instants
 from fleetroute.errors import InputError
 from fleetroute.eta_model.baseline import EtaProvider
-from fleetroute.eta_model.learned import LearnedEta
+from fleetroute.eta_model.learned import Z_SPREAD, LearnedEta
 from fleetroute.eta_model.model import EtaModel
 from fleetroute.io.readers import read_orders
 from fleetroute.io.tables import TableSource, read_raw
@@ -127,10 +127,6 @@ def _placed(
     return place_or_explain(trial, plan.routes, order, known)
 
 
-#: A normal's 0.9 quantile in standard deviations (as :func:`fleetroute.late_risk`).
-_Z90 = 1.2815515655446004
-
-
 def _p_on_time(
     placed: list[tuple[int, RouteSchedule, int]], model: EtaModel, rmap: RoadMap, p: Problem
 ) -> np.ndarray:
@@ -156,7 +152,7 @@ def _p_on_time(
     shop = np.array([s.kind[j] == PICKUP for s, j in stops], dtype=bool)
     departs = np.array([s.departure_s[j - 1] for s, j in stops], dtype=np.int64)
     band = np.clip(np.searchsorted(p.band_start_s, departs, side="right") - 1, 0, None)
-    drop_at, shop_at = service_hours(
+    drop_at, shop_at = service_instants(
         p.order_windows[orders], int(p.shift_start_s.min()), int(p.shift_end_s.max())
     )
     store = p.order_store[orders]
@@ -201,6 +197,6 @@ def _p_on_time(
         starts.append(at)
     mid, slow = starts
     ends = np.array([end for _, _, end in placed], dtype=np.float64)
-    sd = np.clip(slow - mid, 0.0, None) / _Z90
+    sd = np.clip(slow - mid, 0.0, None) / Z_SPREAD
     margin = ends - mid
     return np.where(sd > 0, norm.cdf(margin / np.where(sd > 0, sd, 1.0)), (margin >= 0) * 1.0)

@@ -165,7 +165,7 @@ def _with_risk_margins(
         opts, time_limit_s=max(0.1, opts.time_limit_s - (time.perf_counter() - t0))
     )
     again, backend_2, timings_2, search_2 = _searched(wider.for_search(), orders, rest, workers)
-    margins: dict[str, Any] = {
+    how: dict[str, Any] = {
         "late_chance": p.late_chance,
         "orders_with_margin": int((wider.order_margin_s > 0).sum()),
         "mean_margin_s": round(float(wider.margins[orders].mean()), 1),
@@ -173,8 +173,8 @@ def _with_risk_margins(
     }
     timings = {k: timings.get(k, 0.0) + timings_2.get(k, 0.0) for k in timings | timings_2}
     if again is None:
-        margins["kept"] = "the first search's plan: the second found none"
-        return p, routes, backend, timings, {**search, "risk_margins": margins}
+        how["kept"] = "the first search's plan: the second found none"
+        return p, routes, backend, timings, {**search, "risk_margins": how}
     # an order the second search left out but the first served is placed without its
     # margin (late now and then rather than not delivered)
     served = {o for r in routes for o in r.orders if o >= 0}
@@ -183,9 +183,9 @@ def _with_risk_margins(
         margin = wider.order_margin_s.copy()
         margin[left] = 0
         wider = wider.replace(order_margin_s=margin)
-        margins["placed_without_margin"] = int(left.size)
-    margins["kept"] = "the second search's plan, with the risk margins"
-    return wider, again, backend_2, timings, {**search_2, "risk_margins": margins}
+        how["placed_without_margin"] = int(left.size)
+    how["kept"] = "the second search's plan, with the risk margins"
+    return wider, again, backend_2, timings, {**search_2, "risk_margins": how}
 
 
 def _zones(p: Problem, orders: np.ndarray, opts: SolveOptions, workers: int) -> int:
