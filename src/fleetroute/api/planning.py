@@ -125,6 +125,7 @@ def build_problem(
         node,
         start=origin + timedelta(seconds=int(shift_start.min())),
         end=origin + timedelta(seconds=int(shift_end.max())),
+        hubs=node[place_loc[: 2 * v + m]],  # depots and stores
     )
     bands = np.rint(band_f).astype(np.int64)
     # the fastest band: screening stays optimistic (one band: itself, not a copy)

@@ -39,12 +39,21 @@ class EtaProvider(Protocol):
     name: str
 
     def travel_bands(
-        self, road_map: RoadMap, nodes: npt.NDArray[np.int64], *, start: datetime, end: datetime
+        self,
+        road_map: RoadMap,
+        nodes: npt.NDArray[np.int64],
+        *,
+        start: datetime,
+        end: datetime,
+        hubs: npt.ArrayLike = (),
     ) -> tuple[list[datetime], FloatArray, FloatArray]:
         """Travel seconds between map nodes per time band from ``start`` to ``end``.
 
         Returns the band start times, a ``(bands, n, n)`` array of seconds for legs that
-        depart in each band, and the ``(n, n)`` metres of the paths.
+        depart in each band, and the ``(n, n)`` metres of the paths. ``hubs``: nodes
+        whose legs routes drive most (depots, stores); a provider that estimates some
+        legs from others (:class:`~fleetroute.eta_model.learned.LearnedEta` on many
+        places) works out every leg of theirs.
         """
         ...
 
@@ -81,10 +90,16 @@ class FreeFlow:
     name = "free-flow"
 
     def travel_bands(
-        self, road_map: RoadMap, nodes: npt.NDArray[np.int64], *, start: datetime, end: datetime
+        self,
+        road_map: RoadMap,
+        nodes: npt.NDArray[np.int64],
+        *,
+        start: datetime,
+        end: datetime,
+        hubs: npt.ArrayLike = (),
     ) -> tuple[list[datetime], FloatArray, FloatArray]:
         """One band: free-flow seconds and metres of the fastest paths, at any hour."""
-        del end
+        del end, hubs
         travel, distance = road_map.matrix(nodes)
         return [start], travel[None, :, :], distance
 

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+from scipy.spatial import cKDTree
 
 from fleetroute.eta_model.features import service_features, travel_features
 from fleetroute.eta_model.model import PLAN_QUANTILE, EtaModel
 from fleetroute.maps.roadmap import RoadMap
 
-__all__ = ["LearnedEta", "SPREAD_QUANTILE", "Z_SPREAD"]
+__all__ = ["LearnedEta", "SPREAD_QUANTILE", "Z_SPREAD", "anchored_pairs"]
 
 #: The quantile that measures how uncertain a time is, beside the median.
 SPREAD_QUANTILE = 0.9
@@ -20,7 +21,62 @@ SPREAD_QUANTILE = 0.9
 #: standard deviations.
 Z_SPREAD = 1.2815515655446004
 
+#: Up to this many distinct places a band predicts every leg between them.
+EXACT_UP_TO = 800
+#: Above :data:`EXACT_UP_TO`: legs predicted to and from each place's this many nearest.
+NEAR = 100
+#: ... and to and from this many anchor places spread over the plan's area.
+ANCHORS = 100
+
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+def anchored_pairs(
+    road_map: RoadMap,
+    nodes: npt.NDArray[np.int64],
+    freeflow: FloatArray,
+    *,
+    near: int,
+    anchors: int,
+    hubs: npt.ArrayLike = (),
+) -> tuple[IntArray, IntArray, tuple[IntArray, IntArray]]:
+    """Which legs between ``nodes`` a band predicts when there are many of them.
+
+    The anchors are ``hubs`` (indices into ``nodes``: depots and stores, whose legs
+    routes drive most) and then, up to ``anchors`` in all, nodes chosen farthest-first
+    (each the farthest, as the crow flies, from those already chosen; without hubs,
+    beginning nearest their middle); every node belongs to its nearest anchor. Returns
+    the anchors (indices into ``nodes``), each node's anchor (an index into the
+    anchors), and the (origin, destination) index pairs to predict: each node's legs to
+    its ``near`` nearest by ``freeflow`` and from the ``near`` nodes nearest to it, and
+    every leg to and from an anchor.
+    """
+    n = nodes.shape[0]
+    lat, lon = road_map.lat[nodes], road_map.lon[nodes]
+    xy = np.column_stack([lat, lon * np.cos(np.radians(float(np.mean(lat))))])
+    picked = list(dict.fromkeys(int(h) for h in np.asarray(hubs, dtype=np.int64).ravel()))
+    if not picked:
+        picked = [int(np.argmin(((xy - xy.mean(axis=0)) ** 2).sum(axis=1)))]
+    gap = np.min([((xy - xy[c]) ** 2).sum(axis=1) for c in picked], axis=0)
+    while len(picked) < min(anchors, n):
+        picked.append(int(np.argmax(gap)))
+        gap = np.minimum(gap, ((xy - xy[picked[-1]]) ** 2).sum(axis=1))
+    k = len(picked)
+    chosen = np.asarray(picked, dtype=np.int64)
+    _, label = cKDTree(xy[chosen]).query(xy)
+    label = np.asarray(label, dtype=np.int64)
+    label[chosen] = np.arange(k)  # an anchor is its own (ties at equal distance aside)
+    m = min(near + 1, n)  # +1: the node itself is among its nearest
+    wanted = np.zeros((n, n), dtype=bool)
+    rows = np.argpartition(freeflow, m - 1, axis=1)[:, :m]
+    wanted[np.repeat(np.arange(n), m), rows.ravel()] = True
+    cols = np.argpartition(freeflow, m - 1, axis=0)[:m, :]
+    wanted[cols.ravel(), np.tile(np.arange(n), m)] = True
+    wanted[:, chosen] = True
+    wanted[chosen, :] = True
+    o, d = np.nonzero(wanted)
+    return chosen, label, (o.astype(np.int64), d.astype(np.int64))
 
 
 class LearnedEta:
@@ -135,23 +191,89 @@ class LearnedEta:
         return np.asarray(np.maximum(per_band, 0.0) / Z_SPREAD, dtype=np.float64)
 
     def travel_bands(
-        self, road_map: RoadMap, nodes: npt.NDArray[np.int64], *, start: datetime, end: datetime
+        self,
+        road_map: RoadMap,
+        nodes: npt.NDArray[np.int64],
+        *,
+        start: datetime,
+        end: datetime,
+        hubs: npt.ArrayLike = (),
     ) -> tuple[list[datetime], FloatArray, FloatArray]:
-        """Predicted seconds per band between ``start`` and ``end``; path metres."""
+        """Predicted seconds per band between ``start`` and ``end``; path metres.
+
+        Up to :data:`EXACT_UP_TO` distinct places every leg is predicted. Above it
+        (see :func:`anchored_pairs`) each place's legs to and from its :data:`NEAR`
+        nearest places and to and from :data:`ANCHORS` anchor places (``hubs`` first:
+        map nodes among ``nodes``, depots and stores) are predicted, and every other leg
+        gets the free-flow seconds of its own path times a slowdown made of those
+        predictions: its origin's to the destination's anchor, times the origin's
+        anchor's to the destination, over the two anchors' own (over the typical one
+        between two places of that anchor when both share it).
+        """
         unique, inverse = np.unique(np.asarray(nodes, dtype=np.int64), return_inverse=True)
         n = unique.shape[0]
-        o, d = np.repeat(unique, n), np.tile(unique, n)
         width = timedelta(hours=self.band_h)
         starts = [start]
         while starts[-1] + width < end:
             starts.append(starts[-1] + width)
-        bands, distance = self.leg_bands(road_map, o, d, band_starts=starts)
-        bands = bands.reshape(len(starts), n, n)
+        if n <= EXACT_UP_TO:
+            o, d = np.repeat(unique, n), np.tile(unique, n)
+            bands, distance = self.leg_bands(road_map, o, d, band_starts=starts)
+            bands = bands.reshape(len(starts), n, n)
+            distance = distance.reshape(n, n)
+        else:
+            hub_nodes = np.asarray(hubs, dtype=np.int64).ravel()
+            if not np.isin(hub_nodes, unique).all():
+                raise ValueError("every hub must be one of the nodes")
+            hub = np.searchsorted(unique, hub_nodes)
+            bands, distance = self._anchored_bands(road_map, unique, starts, hub)
         for b in range(len(starts)):
             np.fill_diagonal(bands[b], 0.0)
-        distance = distance.reshape(n, n)
         grid = np.ix_(inverse, inverse)
         return starts, bands[:, grid[0], grid[1]], distance[grid]
+
+    def _anchored_bands(
+        self,
+        road_map: RoadMap,
+        unique: npt.NDArray[np.int64],
+        starts: list[datetime],
+        hubs: npt.NDArray[np.int64],
+    ) -> tuple[FloatArray, FloatArray]:
+        """:meth:`travel_bands` of many places: near and anchor legs predicted, the rest
+        scaled from them (log slowdowns add: origin-to-anchor plus anchor-to-destination
+        minus anchor-to-anchor)."""
+        freeflow, distance = road_map.matrix(unique)
+        anchor, label, (o, d) = anchored_pairs(
+            road_map, unique, freeflow, near=NEAR, anchors=ANCHORS, hubs=hubs
+        )
+        exact, _ = self.leg_bands(road_map, unique[o], unique[d], band_starts=starts)
+        n = unique.shape[0]
+        bands = np.empty((len(starts), n, n), dtype=np.float64)
+        slow = np.zeros((n, n), dtype=np.float64)
+        ff = freeflow[o, d]
+        inside = (label[o] == label[d]) & (o != d)
+        count = np.bincount(label[o][inside], minlength=anchor.size)
+        for b in range(len(starts)):
+            known = np.log(
+                np.divide(
+                    exact[b],
+                    ff,
+                    out=np.ones_like(ff),
+                    where=(ff > 0) & (exact[b] > 0) & np.isfinite(ff),
+                )
+            )
+            slow[o, d] = known
+            total = np.bincount(label[o][inside], weights=known[inside], minlength=anchor.size)
+            within = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+            to_anchor, from_anchor = slow[:, anchor], slow[anchor, :]
+            between = to_anchor[anchor]
+            # two places of one anchor: its legs' typical slowdown, not the none of its
+            # leg to itself
+            np.fill_diagonal(between, within)
+            log_slow = to_anchor[:, label] + from_anchor[label, :] - between[label][:, label]
+            bands[b] = freeflow * np.exp(log_slow)
+            bands[b][o, d] = exact[b]
+        return bands, distance
 
     def leg_bands(
         self,

@@ -1,0 +1,81 @@
+"""Travel bands of many places: the legs near each place and to and from anchor places
+are predicted; the others are scaled from them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import fleetroute.eta_model.learned as learned
+from fleetroute.eta_model.learned import LearnedEta, anchored_pairs
+from fleetroute.maps.roadmap import haversine_m
+
+START, END = datetime(2026, 3, 2, 7), datetime(2026, 3, 2, 11)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    n=st.integers(2, 60),
+    near=st.integers(1, 12),
+    anchors=st.integers(1, 12),
+    hubs=st.integers(0, 4),
+    seed=st.integers(),
+)
+def test_a_band_predicts_each_places_nearest_legs_and_every_anchor_leg(
+    tiny_city, n, near, anchors, hubs, seed
+):
+    rng = np.random.default_rng(seed % 2**32)
+    nodes = np.sort(rng.choice(tiny_city.n_nodes, n, replace=False))
+    freeflow, _ = tiny_city.matrix(nodes)
+    hub = rng.choice(n, min(hubs, n), replace=False)
+    chosen, label, (o, d) = anchored_pairs(
+        tiny_city, nodes, freeflow, near=near, anchors=anchors, hubs=hub
+    )
+    wanted = np.zeros((n, n), dtype=bool)
+    wanted[o, d] = True
+    k = min(near + 1, n)
+    for i in range(n):  # the place itself and its `near` nearest, both ways
+        assert wanted[i, np.argsort(freeflow[i], kind="stable")[:k]].sum() >= k - 1
+        assert wanted[np.argsort(freeflow[:, i], kind="stable")[:k], i].sum() >= k - 1
+    assert chosen.size == max(min(anchors, n), hub.size) == np.unique(chosen).size
+    assert set(hub) <= set(chosen)  # a depot's or store's every leg is predicted
+    assert wanted[:, chosen].all() and wanted[chosen, :].all()
+    assert np.array_equal(label[chosen], np.arange(chosen.size))  # an anchor is its own
+    # each place belongs to the anchor nearest it as the crow flies
+    lat, lon = tiny_city.lat[nodes], tiny_city.lon[nodes]
+    gap = haversine_m(lat[:, None], lon[:, None], lat[chosen][None], lon[chosen][None])
+    assert (gap[np.arange(n), label] <= gap.min(axis=1) * 1.001 + 1e-6).all()
+
+
+def test_many_places_get_their_predicted_legs_exactly_and_the_rest_close(
+    tiny_city, tiny_model, monkeypatch
+):
+    """Above EXACT_UP_TO places the planner's band matrices come from anchors: the legs
+    predicted are the model's own seconds, and the others stay close to what the model
+    would have said, without bias."""
+    nodes = np.random.default_rng(7).choice(tiny_city.n_nodes, 150, replace=False)
+    eta = LearnedEta(tiny_model)
+    _, every, dist_every = eta.travel_bands(tiny_city, nodes, start=START, end=END)
+    monkeypatch.setattr(learned, "EXACT_UP_TO", 100)
+    monkeypatch.setattr(learned, "NEAR", 10)
+    monkeypatch.setattr(learned, "ANCHORS", 15)
+    starts, bands, dist = eta.travel_bands(tiny_city, nodes, start=START, end=END)
+    assert len(starts) == 2 and bands.shape == every.shape == (2, 150, 150)
+    assert np.allclose(dist, dist_every, atol=1.0)
+    order = np.argsort(nodes)
+    freeflow, _ = tiny_city.matrix(np.sort(nodes))
+    _, _, (o, d) = anchored_pairs(tiny_city, np.sort(nodes), freeflow, near=10, anchors=15)
+    o, d = order[o], order[d]
+    assert np.allclose(bands[:, o, d], every[:, o, d])
+    scaled = np.ones((150, 150), dtype=bool)
+    scaled[o, d] = False
+    ratio = bands[:, scaled] / every[:, scaled]
+    assert abs(np.median(ratio) - 1) < 0.01
+    assert np.mean(np.abs(ratio - 1)) < 0.05
+    # the bands still differ as the model says (a band is not another's copy)
+    off = ~np.eye(150, dtype=bool)
+    change, model_change = bands[1][off] / bands[0][off], every[1][off] / every[0][off]
+    assert abs(np.median(change) / np.median(model_change) - 1) < 0.02
