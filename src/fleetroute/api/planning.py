@@ -127,9 +127,10 @@ def build_problem(
         end=origin + timedelta(seconds=int(shift_end.max())),
         hubs=node[place_loc[: 2 * v + m]],  # depots and stores
     )
-    bands = np.rint(band_f).astype(np.int64)
-    # the fastest band: screening stays optimistic (one band: itself, not a copy)
-    travel = bands[0] if len(bands) == 1 else bands.min(axis=0)
+    bands = np.rint(band_f).astype(np.int32)  # 4 bytes a leg a band: a big day's bands
+    del band_f
+    # the fastest band: screening stays optimistic
+    travel = (bands[0] if len(bands) == 1 else bands.min(axis=0)).astype(np.int64)
     dist = np.rint(dist_f).astype(np.int64)
     clock.lap("matrix")
 
@@ -183,7 +184,7 @@ def build_problem(
         cost_per_km=veh["cost_per_km"].to_numpy(float),
         excluded=excluded,
         band_start_s=_int64([(b - origin).total_seconds() for b in band_starts]),
-        band_travel_s=bands.astype(np.int32) if len(band_starts) > 1 else None,
+        band_travel_s=bands if len(band_starts) > 1 else None,
         store_visit_s=st["visit_s"].to_numpy(np.int64),
         margin_s=int(getattr(eta, "margin_s", 0)),
         late_chance=late_chance,
