@@ -33,6 +33,7 @@ from fleetroute.api import (
 )
 from fleetroute.distributed.partition import plan_partitioned
 from fleetroute.errors import (
+    EtaOptionError,
     FleetrouteError,
     InputError,
     InputWarning,
@@ -62,6 +63,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 __all__ = [
     "MAX_SNAP_M",
     "EtaModel",
+    "EtaOptionError",
     "EtaProvider",
     "LearnedEta",
     "FleetSpec",

@@ -10,6 +10,7 @@ __all__ = [
     "MapError",
     "ModelBundleError",
     "NotFittedError",
+    "EtaOptionError",
     "InputWarning",
 ]
 
@@ -80,6 +81,16 @@ class ModelBundleError(FleetrouteError, ValueError):
 
 class NotFittedError(FleetrouteError, AttributeError):
     """A model was asked to predict before it was fitted."""
+
+
+class EtaOptionError(FleetrouteError, ValueError):
+    """A planning option a learned ETA cannot honour (a quantile its model did not learn,
+    a negative margin); ``option`` names the parameter of
+    :class:`~fleetroute.eta_model.learned.LearnedEta` it came from."""
+
+    def __init__(self, option: str, message: str) -> None:
+        super().__init__(message)
+        self.option = option
 
 
 class InputWarning(UserWarning):

@@ -270,6 +270,7 @@ def test_a_quantile_the_model_did_not_learn_is_bad_input(loop):
         ],
     )
     assert r.exit_code == 2 and "no 0.7 quantile" in r.stderr and not (loop / "x").exists()
+    assert "--eta-quantile" in r.stderr  # the option named, from the error's parameter
 
 
 def test_bad_history_row_is_named(loop, tmp_path):

@@ -17,7 +17,7 @@ from fleetroute import api
 from fleetroute.api import BACKENDS, DEFAULT_SHIFT_S, FleetSpec, RoadMap, load_map
 from fleetroute.cli.params import LAT_LON, OUT_DIR, SHIFT
 from fleetroute.cli.runner import RouteGroup
-from fleetroute.errors import InputError, ModelBundleError
+from fleetroute.errors import EtaOptionError, InputError
 
 if TYPE_CHECKING:
     from fleetroute.api import LearnedEta
@@ -329,6 +329,14 @@ def _fleet(
     return FleetSpec(size=size, depot=depot, capacity=capacity, shift=shift or DEFAULT_SHIFT_S)
 
 
+#: The option of ``route plan`` behind each LearnedEta parameter.
+_ETA_FLAGS = {
+    "quantile": "--eta-quantile",
+    "margin_s": "--eta-margin",
+    "late_chance": "--eta-late-chance",
+}
+
+
 def _eta(
     model_dir: Path | None,
     road_map: RoadMap,
@@ -350,11 +358,8 @@ def _eta(
         return LearnedEta.load(
             model_dir, road_map, quantile=quantile, margin_s=margin_s, late_chance=late_chance
         )
-    except ModelBundleError:
-        raise
-    except ValueError as exc:  # a quantile the model did not learn
-        option = "--eta-late-chance" if "late chance" in str(exc) else "--eta-quantile"
-        raise InputError(option, str(exc)) from None
+    except EtaOptionError as exc:  # a quantile the model did not learn, say
+        raise InputError(_ETA_FLAGS[exc.option], str(exc)) from None
 
 
 def _atomic_dir(

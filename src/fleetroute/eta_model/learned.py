@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.spatial import cKDTree
 
+from fleetroute.errors import EtaOptionError
 from fleetroute.eta_model.features import service_features, travel_features
 from fleetroute.eta_model.model import PLAN_QUANTILE, EtaModel
 from fleetroute.maps.roadmap import RoadMap
@@ -117,19 +118,22 @@ class LearnedEta:
         band_h: float = 2.0,
     ) -> None:
         if margin_s < 0:
-            raise ValueError("the margin must not be negative")
+            raise EtaOptionError("margin_s", "the margin must not be negative")
         if not 0.0 <= late_chance < 1.0:
-            raise ValueError("the late chance must be at least 0 and below 1")
+            raise EtaOptionError("late_chance", "the late chance must be at least 0 and below 1")
         if late_chance > 0 and SPREAD_QUANTILE not in model.travel_boosters_:
-            raise ValueError(
-                f"a late chance needs the model's {SPREAD_QUANTILE:g} quantile (retrain it)"
+            raise EtaOptionError(
+                "late_chance",
+                f"a late chance needs the model's {SPREAD_QUANTILE:g} quantile (retrain it)",
             )
         if quantile is None:
             default = 0.5 if late_chance > 0 else PLAN_QUANTILE
             quantile = default if default in model.travel_boosters_ else 0.5
         if quantile not in model.travel_boosters_:
             have = ", ".join(f"{q:g}" for q in sorted(model.travel_boosters_))
-            raise ValueError(f"the model has no {quantile:g} quantile (it has {have})")
+            raise EtaOptionError(
+                "quantile", f"the model has no {quantile:g} quantile (it has {have})"
+            )
         self.model = model
         self.quantile = quantile
         self.margin_s = int(margin_s)
