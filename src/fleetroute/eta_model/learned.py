@@ -271,8 +271,8 @@ class LearnedEta:
             within = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
             to_anchor, from_anchor = slow[:, anchor], slow[anchor, :]
             between = to_anchor[anchor]
-            # two places of one anchor: its legs' typical slowdown, not the none of its
-            # leg to itself
+            # two places of one anchor: the typical slowdown of legs between its places
+            # (its leg to itself has none, and theirs would be counted twice)
             np.fill_diagonal(between, within)
             log_slow = to_anchor[:, label] + from_anchor[label, :] - between[label][:, label]
             bands[b] = freeflow * np.exp(log_slow)
