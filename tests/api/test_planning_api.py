@@ -174,3 +174,20 @@ def test_service_times_are_predicted_for_when_the_stop_happens(example_map):
     first = 8 * 60  # every van starts at 08:00
     np.testing.assert_array_equal(problem.shop_s[shopped], np.maximum(start - 90, first)[shopped])
     assert (problem.shop_s[~shopped] == 0).all()
+
+
+class _ManyBands(fleetroute.FreeFlow):
+    """An ETA of 10,000 hour bands, whose matrices must never be built on a small machine."""
+
+    def band_starts(self, start, end):
+        return [start] * 10_000
+
+    def travel_bands(self, *args, **kwargs):
+        raise AssertionError("the bands were built before the memory check")
+
+
+def test_a_learned_days_bands_count_toward_the_memory_it_needs(example_map, monkeypatch):
+    monkeypatch.setenv("FLEETROUTE_MEMORY_GB", "0.5")
+    assert _example_problem(example_map).n_orders > 0  # free-flow, one matrix: it fits
+    with pytest.raises(InputError, match="GB of memory to plan"):
+        _example_problem(example_map, eta=_ManyBands())

@@ -194,6 +194,15 @@ class LearnedEta:
         per_band = np.median(ratio.reshape(b, -1), axis=1) if o.size else np.zeros(b)
         return np.asarray(np.maximum(per_band, 0.0) / Z_SPREAD, dtype=np.float64)
 
+    def band_starts(self, start: datetime, end: datetime) -> list[datetime]:
+        """When each band :meth:`travel_bands` predicts between ``start`` and ``end``
+        begins: every ``band_h`` hours from ``start``."""
+        width = timedelta(hours=self.band_h)
+        starts = [start]
+        while starts[-1] + width < end:
+            starts.append(starts[-1] + width)
+        return starts
+
     def travel_bands(
         self,
         road_map: RoadMap,
@@ -216,10 +225,7 @@ class LearnedEta:
         """
         unique, inverse = np.unique(np.asarray(nodes, dtype=np.int64), return_inverse=True)
         n = unique.shape[0]
-        width = timedelta(hours=self.band_h)
-        starts = [start]
-        while starts[-1] + width < end:
-            starts.append(starts[-1] + width)
+        starts = self.band_starts(start, end)
         if n <= EXACT_UP_TO:
             o, d = np.repeat(unique, n), np.tile(unique, n)
             bands, distance = self.leg_bands(road_map, o, d, band_starts=starts)
