@@ -119,9 +119,7 @@ def build_problem(
     shift_end = veh["shift_end"].to_numpy(dtype=np.int64)
     first = origin + timedelta(seconds=int(shift_start.min()))
     last = origin + timedelta(seconds=int(shift_end.max()))
-    band_starts_of = getattr(eta, "band_starts", None)  # a provider of hour bands
-    n_bands = len(band_starts_of(first, last)) if band_starts_of is not None else 1
-    _fits_in_memory(inp.o_label, n, keep.size, v, n_bands)
+    _fits_in_memory(inp.o_label, n, keep.size, v, len(eta.band_starts(first, last)))
     clock.lap("snap", f"travel times between {keep.size} places ({eta.name})")
 
     band_starts, band_f, dist_f = eta.travel_bands(

@@ -38,6 +38,11 @@ class EtaProvider(Protocol):
 
     name: str
 
+    def band_starts(self, start: datetime, end: datetime) -> list[datetime]:
+        """When each band :meth:`travel_bands` gives between ``start`` and ``end`` begins
+        (the planner sizes its memory by them before any matrix is built)."""
+        ...
+
     def travel_bands(
         self,
         road_map: RoadMap,
@@ -89,6 +94,11 @@ class FreeFlow:
 
     name = "free-flow"
 
+    def band_starts(self, start: datetime, end: datetime) -> list[datetime]:
+        """One band from ``start``: free-flow times do not depend on the hour."""
+        del end
+        return [start]
+
     def travel_bands(
         self,
         road_map: RoadMap,
@@ -99,9 +109,9 @@ class FreeFlow:
         hubs: npt.ArrayLike = (),
     ) -> tuple[list[datetime], FloatArray, FloatArray]:
         """One band: free-flow seconds and metres of the fastest paths, at any hour."""
-        del end, hubs
+        del hubs
         travel, distance = road_map.matrix(nodes)
-        return [start], travel[None, :, :], distance
+        return self.band_starts(start, end), travel[None, :, :], distance
 
     def leg_bands(
         self,
