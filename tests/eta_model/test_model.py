@@ -204,6 +204,49 @@ def test_calibration_shifts_cover_each_band_as_promised(seed, q, scale):
     assert thin == [1.0] * 12
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    mu=st.floats(-3.0, 8.0),
+    sigma=st.floats(0.01, 2.0),
+    q=st.floats(0.501, 0.899),
+)
+def test_a_quantile_between_learned_ones_is_exact_for_a_log_normal_time(mu, sigma, q):
+    """Blending the learned neighbours' log predictions gives a log-normal time's own
+    quantile, whatever its median and spread."""
+    from statistics import NormalDist
+
+    from fleetroute.eta_model.model import blend_weights
+
+    learned = [0.5, 0.65, 0.9]
+    parts = blend_weights(learned, q)
+    assert abs(sum(w for _, w in parts) - 1.0) < 1e-12 and all(0 <= w <= 1 for _, w in parts)
+    z = NormalDist().inv_cdf
+    log_quantile = {k: mu + sigma * z(k) for k in learned}
+    blended = sum(w * log_quantile[k] for k, w in parts)
+    assert blended == pytest.approx(mu + sigma * z(q), abs=1e-9)
+    assert blend_weights(learned, 0.65) == [(0.65, 1.0)]
+    for outside in (0.4, 0.95):
+        with pytest.raises(ValueError, match="outside"):
+            blend_weights(learned, outside)
+
+
+def test_a_blended_quantile_predicts_between_its_learned_neighbours(tiny_model, tiny_city):
+    """0.55 plans every leg and stop between the median's and the 0.65's times, nearer
+    the median; 0.95 was not learned and is refused."""
+    rng = np.random.default_rng(1)
+    o, d = rng.choice(tiny_city.n_nodes, 300), rng.choice(tiny_city.n_nodes, 300)
+    o, d = o[o != d], d[o != d]
+    legs = travel_features(
+        tiny_city, o, d, hour=9.0, weekday=2, area_s=tiny_model.area_edges(tiny_city)
+    )
+    lo, mid, hi = (tiny_model.predict_travel(legs, q) for q in (0.5, 0.55, 0.65))
+    assert (np.minimum(lo, hi) - 1e-6 <= mid).all() and (mid <= np.maximum(lo, hi) + 1e-6).all()
+    assert np.median(np.abs(np.log(mid / lo))) < np.median(np.abs(np.log(hi / lo)))
+    assert not np.allclose(mid, lo) and not np.allclose(mid, hi)
+    with pytest.raises(ValueError, match="outside the trained ones"):
+        tiny_model.predict_travel(legs, 0.95)
+
+
 def test_a_bundle_without_calibration_still_loads_and_predicts_as_learned(
     tiny_model, tiny_city, tmp_path
 ):

@@ -89,8 +89,10 @@ class LearnedEta:
         A fitted model (or load one with :meth:`load`).
     quantile
         Plan on this quantile of travel and service times (0.5: the median; 0.9: every
-        leg and stop as slow as one time in ten). It must be one the model learned. By
-        default :data:`PLAN_QUANTILE` (0.65), or the median for a bundle trained without it.
+        leg and stop as slow as one time in ten), from the lowest the model learned to its
+        highest; one between two learned ones blends their predictions
+        (:func:`fleetroute.eta_model.model.blend_weights`). By default
+        :data:`PLAN_QUANTILE` (0.65), or the median for a bundle trained without it.
     margin_s
         Slack the plan keeps before each window closes (seconds; see
         :attr:`fleetroute.routing.problem.Problem.margin_s`; default none). The median
@@ -129,10 +131,13 @@ class LearnedEta:
         if quantile is None:
             default = 0.5 if late_chance > 0 else PLAN_QUANTILE
             quantile = default if default in model.travel_boosters_ else 0.5
-        if quantile not in model.travel_boosters_:
-            have = ", ".join(f"{q:g}" for q in sorted(model.travel_boosters_))
+        learned = sorted(model.travel_boosters_)
+        if not learned[0] <= quantile <= learned[-1]:
+            have = ", ".join(f"{q:g}" for q in learned)
             raise EtaOptionError(
-                "quantile", f"the model has no {quantile:g} quantile (it has {have})"
+                "quantile",
+                f"the model learned quantiles {have}: plan on one from {learned[0]:g} to "
+                f"{learned[-1]:g}",
             )
         self.model = model
         self.quantile = quantile
