@@ -166,7 +166,7 @@ def test_plan_with_the_model_uses_time_bands_and_keeps_every_identity(loop):
     assert plan.problem.n_bands == 7  # 08:00-22:00 in 2 h bands
     assert_plan_valid(plan)
     assert plan.to_dict()["inputs"]["model"] == "lightgbm q0.9"
-    _run(
+    r = _run(
         "plan",
         loop / "orders.csv",
         "--map",
@@ -191,6 +191,9 @@ def test_plan_with_the_model_uses_time_bands_and_keeps_every_identity(loop):
         loop / "plan",
     )
     assert (loop / "plan" / "routes.csv").exists()
+    # the model's spreads forecast how many promises the plan keeps, in plan.json and shown
+    forecast = json.loads((loop / "plan" / "plan.json").read_text())["summary"]["on_time_forecast"]
+    assert 0.0 < forecast <= 1.0 and "on time, forecast" in r.output
 
 
 def _needs_a_model(loop, option: str, value: str) -> None:
@@ -271,7 +274,8 @@ def test_a_quantile_outside_the_learned_ones_is_bad_input(loop):
             str(loop / "x"),
         ],
     )
-    assert r.exit_code == 2 and "plan on one from 0.5 to 0.9" in r.stderr and not (loop / "x").exists()
+    assert r.exit_code == 2 and not (loop / "x").exists()
+    assert "plan on one from 0.5 to 0.9" in r.stderr
     assert "--eta-quantile" in r.stderr  # the option named, from the error's parameter
 
 

@@ -156,9 +156,11 @@ def build_problem(
     at = service_instants(windows["order_windows"], int(shift_start.min()), int(shift_end.max()))
     dropoff, shop = _service_times(inp, rmap, eta, origin, at)
     late_chance = float(getattr(eta, "late_chance", 0.0))
+    # a learned ETA says how uncertain its times are: plans are forecast with it, and
+    # risk margins drawn from it
     spreads = (
         _spreads(inp, rmap, eta, origin, at, node, band_starts, (dropoff, shop))
-        if late_chance
+        if _has_spreads(eta)
         else {}
     )
     problem = Problem(
@@ -510,6 +512,13 @@ def _service_times(
     return dropoff, np.where(with_store, shop, 0.0)
 
 
+def _has_spreads(eta: Any) -> bool:
+    """Whether ``eta`` is a learned model that knows how uncertain its times are."""
+    from fleetroute.eta_model.learned import SPREAD_QUANTILE, LearnedEta
+
+    return isinstance(eta, LearnedEta) and SPREAD_QUANTILE in eta.model.travel_boosters_
+
+
 def _spreads(
     inp: _Inputs,
     rmap: RoadMap,
@@ -523,7 +532,8 @@ def _spreads(
     """How uncertain a learned ETA's times are (``travel_sd``, ``dropoff_sd``,
     ``shop_sd`` of :class:`Problem`): travel per band from the provider, each service as
     log(0.9 quantile / median) / 1.2816 at the instant it is predicted for (``planned``:
-    the service times already predicted, the median when the plan is made on it)."""
+    the service times already predicted, the median when the plan is made on it); and
+    the quantile the plan is made on (``plan_quantile``)."""
     from fleetroute.eta_model.learned import SPREAD_QUANTILE, Z_SPREAD
 
     travel = eta.travel_spread(rmap, node, band_starts=band_starts)
@@ -537,7 +547,12 @@ def _spreads(
         np.maximum(0.0, np.log(np.maximum(hi, 1.0) / np.maximum(mid, 1.0))) / Z_SPREAD
         for mid, hi in zip(median, high, strict=True)
     )
-    return {"travel_sd": travel, "dropoff_sd": dropoff_sd, "shop_sd": shop_sd}
+    return {
+        "travel_sd": travel,
+        "dropoff_sd": dropoff_sd,
+        "shop_sd": shop_sd,
+        "plan_quantile": float(eta.quantile),
+    }
 
 
 def _vehicle_limits(inp: _Inputs) -> dict[str, Any]:

@@ -74,8 +74,12 @@ def plan_tables(result: PlanResult) -> None:
     day = Table(title="the day", title_justify="left", show_header=False)
     day.add_column("kpi")
     day.add_column("value", justify="right")
-    for name, value in kpis(routes, result.summary()).items():
+    summary = result.summary()
+    for name, value in kpis(routes, summary).items():
         day.add_row(name, value)
+        forecast = summary.get("on_time_forecast")
+        if name == "on time" and forecast is not None:  # the times varying as learned
+            day.add_row("on time, forecast", f"{forecast:.1%}")
     console.print(day)
 
 

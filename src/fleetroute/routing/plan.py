@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from fleetroute.routing.problem import Problem, per_store, reduce_frozen
+from fleetroute.routing.punctual import forecast_on_time
 from fleetroute.routing.schedule import PICKUP, Route, RouteSchedule, route_cost, schedule
 from fleetroute.times import format_time
 
@@ -199,8 +200,17 @@ class Plan:
         soft windows' lateness."""
         return round(sum(route_cost(self.problem, sched) for sched in self.schedules), 4)
 
+    @cached_property
+    def on_time_forecast(self) -> float | None:
+        """The share of drop-offs the plan can expect to start within their windows when
+        its times vary as the problem's spreads say (a learned plan;
+        :func:`fleetroute.routing.punctual.forecast_on_time`), or ``None``."""
+        forecast = forecast_on_time(self.problem, self.routes)
+        return None if forecast is None else round(forecast, 4)
+
     def summary(self) -> dict[str, Any]:
-        """The plan's totals, derived from the routes."""
+        """The plan's totals, derived from the routes (with ``on_time_forecast`` when the
+        problem says how uncertain its times are)."""
         t = self._table
         drops = t[t["kind"] == "dropoff"]
         n_assigned = len(drops)
@@ -219,6 +229,11 @@ class Plan:
             "fleet_utilisation": round(self._utilisation(), 4),
             "objective": self.objective,
             "solve_time_s": round(self.solve_time_s, 3),
+            **(
+                {"on_time_forecast": self.on_time_forecast}
+                if self.on_time_forecast is not None
+                else {}
+            ),
         }
 
     def _utilisation(self) -> float:

@@ -159,6 +159,10 @@ class Problem:
     late_chance
         The chance of starting after its window closes that a plan may leave each drop-off
         (0: no such check; see :mod:`fleetroute.routing.punctual`). Needs the spreads above.
+    plan_quantile
+        Which quantile of the uncertain times above the planned times are (0.5: the
+        median, as free-flow and the median model plan): with the spreads, a plan's drives
+        are drawn around ``plan_quantile``'s times moved back to the median.
     late_cost_per_h, max_late_s
         Soft windows: an order with ``max_late_s`` > 0 may be delivered up to that late
         after its window closes, at ``late_cost_per_h`` per hour late (0: a hard window).
@@ -224,6 +228,7 @@ class Problem:
     dropoff_sd: FloatArray = field(default_factory=lambda: np.zeros(0, dtype=np.float64))
     shop_sd: FloatArray = field(default_factory=lambda: np.zeros(0, dtype=np.float64))
     late_chance: float = 0.0
+    plan_quantile: float = 0.5
 
     def _default(self, name: str) -> IntArray | None:
         """The value of an optional per-order, per-vehicle or per-store field left empty."""
@@ -361,6 +366,8 @@ class Problem:
             raise ValueError("margin_s and order_margin_s must not be negative")
         if not 0.0 <= self.late_chance < 1.0:
             raise ValueError("late_chance must be at least 0 and below 1")
+        if not 0.0 < self.plan_quantile < 1.0:
+            raise ValueError("plan_quantile must be above 0 and below 1")
         for name, size in (("travel_sd", self.n_bands), ("dropoff_sd", n), ("shop_sd", n)):
             spread = getattr(self, name)
             if spread.size and (spread.shape != (size,) or (spread < 0).any()):
