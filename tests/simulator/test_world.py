@@ -28,6 +28,28 @@ def test_same_seed_same_history(tiny_city, tmp_path):
     ]
 
 
+def test_a_history_shops_at_the_stores_it_is_given(tiny_city, tmp_path):
+    """The shops of a history made for a business's own stores happen there, under their
+    ids, and nowhere else."""
+    given = pd.DataFrame(
+        {
+            "store_id": ["north", "south"],
+            "lat": tiny_city.lat[[3, 40]],
+            "lon": tiny_city.lon[[3, 40]],
+        }
+    )
+    h = simulate_history(
+        tiny_city, tmp_path, days=1, trips_per_day=20, stops_per_day=200, seed=4, stores=given
+    )
+    stores = pd.read_csv(h["stores"])
+    assert stores["store_id"].tolist() == ["north", "south"]
+    assert np.allclose(stores[["lat", "lon"]].to_numpy(), given[["lat", "lon"]].to_numpy())
+    shops = pd.read_csv(h["stops"]).query("kind == 'shop'")
+    assert len(shops) > 20 and set(shops["store_id"]) == {"north", "south"}
+    at = given.set_index("store_id").loc[shops["store_id"]]
+    assert np.allclose(shops[["lat", "lon"]].to_numpy(), at[["lat", "lon"]].to_numpy())
+
+
 def test_rush_hour_and_weekend_effects(tiny_city):
     w = TrueWorld()
     rng = np.random.default_rng(1)

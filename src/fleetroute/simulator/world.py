@@ -322,12 +322,15 @@ def simulate_history(
     seed: int = 0,
     world: TrueWorld | None = None,
     places_seed: int | None = None,
+    stores: pd.DataFrame | None = None,
 ) -> dict[str, Path]:
     """Write trips.csv, stops.csv and stores.csv of ``days`` days of simulated history.
 
     Returns the paths written. The same seed gives the same files. The customers' addresses
     and the stores are drawn with ``places_seed`` when given (so that two histories of one
-    city share them), else with ``seed``.
+    city share them), else with ``seed``. ``stores`` (``store_id, lat, lon``; in place of
+    ``n_stores`` drawn ones) are where the history's shops happen: the stores a day is
+    then planned with, whose shop times the model learns there.
     """
     w = world or TrueWorld()
     rng = np.random.default_rng(seed)
@@ -335,8 +338,13 @@ def simulate_history(
     out.mkdir(parents=True, exist_ok=True)
     where = rng if places_seed is None else np.random.default_rng(places_seed)
     c_lat, c_lon = _places(road_map, where, n_customers)
-    s_lat, s_lon = _places(road_map, where, n_stores)
-    store_ids = [f"S{k + 1}" for k in range(n_stores)]
+    if stores is None:
+        s_lat, s_lon = _places(road_map, where, n_stores)
+        store_ids = [f"S{k + 1}" for k in range(n_stores)]
+    else:
+        s_lat = stores["lat"].to_numpy(dtype=np.float64)
+        s_lon = stores["lon"].to_numpy(dtype=np.float64)
+        store_ids = [str(s) for s in stores["store_id"]]
     place_lat = np.concatenate([c_lat, s_lat])
     place_lon = np.concatenate([c_lon, s_lon])
     place_node, _ = road_map.snap(place_lat, place_lon)
