@@ -27,18 +27,23 @@ def _drops(n: int) -> Route:
     return Route(0, (DROPOFF,) * n, tuple(range(n)))
 
 
-def test_the_margin_grows_along_a_run_of_legs_and_starts_again_after_a_wait():
-    """With windows open all day a van never waits, so each drop-off carries the delays
-    of every leg and stop before it; a stop the van must wait for starts on time."""
-    n = 8
-    p = _uncertain(n)
+def _open_all_day(p):
+    """``p`` with every order a drop-off whose window is open 07:00-22:00."""
+    n = p.n_orders
     open_all_day = np.stack([np.full(n, 7 * 3600), np.full(n, 22 * 3600)], axis=1)[:, None]
-    p = p.replace(
+    return p.replace(
         order_store=np.full(n, -1),
         order_windows=open_all_day,
         window_start_s=open_all_day[:, 0, 0],
         window_end_s=open_all_day[:, 0, 1],
     )
+
+
+def test_the_margin_grows_along_a_run_of_legs_and_starts_again_after_a_wait():
+    """With windows open all day a van never waits, so each drop-off carries the delays
+    of every leg and stop before it; a stop the van must wait for starts on time."""
+    n = 8
+    p = _open_all_day(_uncertain(n))
     route = _drops(n)
     m = risk_margins(p, [route])
     assert (m > 0).all()
@@ -116,14 +121,7 @@ def test_a_forecast_keeps_the_promises_its_times_leave_room_for():
     of them when driven, the same plan on 0.9-quantile times nearly all; promised hours
     later, all of them; without spreads there is no forecast."""
     n = 8
-    p = _uncertain(n, chance=0.0)
-    open_all_day = np.stack([np.full(n, 7 * 3600), np.full(n, 22 * 3600)], axis=1)[:, None]
-    p = p.replace(
-        order_store=np.full(n, -1),
-        order_windows=open_all_day,
-        window_start_s=open_all_day[:, 0, 0],
-        window_end_s=open_all_day[:, 0, 1],
-    )
+    p = _open_all_day(_uncertain(n, chance=0.0))
     route = _drops(n)
     assert forecast_on_time(p, [route]) == 1.0
     tight = _promised_at_planned_start(p, route)
