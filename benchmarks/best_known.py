@@ -197,7 +197,7 @@ def main() -> None:
         orders, vehicles, stores = scenario_day(sc, road_map)
         etas: dict[str, Any] = {} if args.skip_free_flow else {"free_flow": None}
         if sc["model_days"] and not args.skip_model:
-            model, _, _ = scenario_model(sc, road_map)
+            model, _, _ = scenario_model(sc, road_map, stores)
             etas["model"] = LearnedEta(model)  # the planning quantile, as the suite plans
         entry = dict(known.get(sc["name"], {}))
         for name, eta in etas.items():

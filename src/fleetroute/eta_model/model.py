@@ -239,7 +239,8 @@ def blend_weights(learned: list[float], q: float) -> list[tuple[float, float]]:
     above = [k for k in learned if k > q]
     below = [k for k in learned if k < q]
     if not above or not below:
-        raise ValueError(f"quantile {q:g} is outside the learned ones")
+        have = ", ".join(f"{k:g}" for k in learned)
+        raise ValueError(f"quantile {q:g} is outside the trained ones (this model has {have})")
     lo, hi = below[-1], above[0]
     z = NormalDist().inv_cdf
     w = (z(q) - z(lo)) / (z(hi) - z(lo))
@@ -468,24 +469,12 @@ class EtaModel:
         if not hasattr(self, "travel_boosters_"):
             raise NotFittedError("this EtaModel is not fitted yet: call fit() or EtaModel.load()")
 
-    @staticmethod
-    def _blend(boosters: dict[float, Any], q: float) -> list[tuple[float, float]]:
-        """The learned quantiles whose predictions make ``q``, with their weights in log
-        space: ``q`` itself, or the two learned around it (:func:`blend_weights`)."""
-        try:
-            return blend_weights(sorted(boosters), q)
-        except ValueError:
-            have = ", ".join(f"{k:g}" for k in sorted(boosters))
-            raise ValueError(
-                f"quantile {q:g} is outside the trained ones (this model has {have})"
-            ) from None
-
     def predict_travel(
         self, features: pd.DataFrame, quantile: float = 0.5
     ) -> npt.NDArray[np.float64]:
         """Predicted driving seconds of legs given their :func:`travel_features`."""
         self._check()
-        parts = self._blend(self.travel_boosters_, quantile)
+        parts = blend_weights(sorted(self.travel_boosters_), quantile)
         if len(features) == 0:
             return np.zeros(0, dtype=np.float64)
         if getattr(self, "areas_", None) is not None and bool(features["area_ratio"].isna().all()):
@@ -533,7 +522,7 @@ class EtaModel:
     ) -> npt.NDArray[np.float64]:
         """Predicted service seconds of stops given their :func:`service_features`."""
         self._check()
-        parts = self._blend(self.service_boosters_, quantile)
+        parts = blend_weights(sorted(self.service_boosters_), quantile)
         if len(features) == 0:
             return np.zeros(0, dtype=np.float64)
         columns = self._with_places(features)

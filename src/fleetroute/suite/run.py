@@ -162,7 +162,7 @@ def run_scenario(sc: dict[str, Any], cache: Path) -> dict[str, Any]:
         load_s + row["read_s"] + row["snap_s"] + row["matrix_s"] + row["model_s"] + write_s
     )
     if sc["model_days"]:
-        model, metrics, row["train_s"] = scenario_model(sc, road_map)
+        model, metrics, row["train_s"] = scenario_model(sc, road_map, stores)
         row["eta_travel_mae_s"] = metrics["travel"]["mae_s"]
         row["eta_travel_p90_coverage"] = metrics["travel"]["p90_coverage"]
         row["free_flow_travel_mae_s"] = metrics["baseline"]["travel"]["mae_s"]

@@ -138,28 +138,31 @@ def scenario_day(sc: dict[str, Any], road_map: Any) -> tuple[Any, Any, Any]:
     return orders, vans(road_map, sc["vehicles"]), stores
 
 
-def scenario_model(sc: dict[str, Any], road_map: Any) -> tuple[Any, dict[str, Any], float]:
+def scenario_model(
+    sc: dict[str, Any], road_map: Any, stores: pd.DataFrame
+) -> tuple[Any, dict[str, Any], float]:
     """The ETA model trained on ``model_days`` of the city's simulated history, its metrics
     on two later days, and the seconds training took. The history's shops happen at the
-    scenario's own stores (:func:`scenario_day`'s), as a business's history would: drawn
-    elsewhere, the model put the stores' shop times where they were not (on the 400-order
-    store day its median covered 58% of the shops at the day's stores, 49% at its own)."""
+    day's ``stores`` (:func:`scenario_day`'s; none: the simulator draws its own), as a
+    business's history would: drawn elsewhere, the model put the stores' shop times where
+    they were not (on the 400-order store day its median covered 58% of the shops at the
+    day's stores, 49% at its own)."""
     import fleetroute
     from fleetroute.simulator.world import simulate_history
 
-    stores = scenario_stores(road_map, sc["stores"], np.random.default_rng(sc["seed"]))
+    shops_at = stores if len(stores) else None
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         per_day = 2000
         train = simulate_history(
             road_map, root / "train", days=sc["model_days"], trips_per_day=per_day,
             stops_per_day=per_day * 2 // 3, seed=sc["seed"],
-            stores=stores if len(stores) else None,
+            stores=shops_at,
         )  # fmt: skip
         test = simulate_history(
             road_map, root / "test", days=2, trips_per_day=per_day,
             stops_per_day=per_day * 2 // 3, seed=sc["seed"] + 1, start=PLAN_DATE,
-            stores=stores if len(stores) else None,
+            stores=shops_at,
         )  # fmt: skip
         t0 = time.perf_counter()
         model = fleetroute.train_eta(road_map, train["trips"], train["stops"])
