@@ -254,9 +254,11 @@ def _boosters(
     model: EtaModel,
     max_rounds: int,
     quantiles: Sequence[float] | None = None,
+    learning_rate: float | None = None,
 ) -> dict[float, Any]:
     """One booster per quantile (the model's, or ``quantiles``), each cut back to its best
-    validation round (to the nearest ``ROUND_STEP``)."""
+    validation round (to the nearest ``ROUND_STEP``), learning at ``learning_rate`` (the
+    model's travel rate when not given)."""
     import lightgbm as lgb
     from lightgbm.dask import DaskLGBMRegressor
 
@@ -265,7 +267,7 @@ def _boosters(
     for q in quantiles or sorted(set(model.quantiles) | {0.5}):
         reg = DaskLGBMRegressor(
             client=client, objective="quantile", alpha=q, n_estimators=max_rounds,
-            learning_rate=model.learning_rate, num_leaves=model.num_leaves,
+            learning_rate=learning_rate or model.learning_rate, num_leaves=model.num_leaves,
             min_child_samples=model.min_child_samples, random_state=model.seed, verbosity=-1,
         )  # fmt: skip
         with warnings.catch_warnings():  # the sklearn wrapper always passes n_jobs
@@ -399,7 +401,8 @@ def train_distributed(
         )
         # place histories: a place-blind median model's residuals, summed per place
         plain = _boosters(client, frame(s_train, [*UNPLACED, "_y"]), s_val, UNPLACED, ["store"],
-                          model, max_rounds, quantiles=[0.5])[0.5]  # fmt: skip
+                          model, max_rounds, quantiles=[0.5],
+                          learning_rate=model.service_learning_rate)[0.5]  # fmt: skip
         plain_shared = share(client, plain)
         s_train = [client.submit(_left, p, plain_shared) for p in s_train]
         s_val = [client.submit(_left, p, plain_shared) for p in s_val]
@@ -410,7 +413,8 @@ def train_distributed(
         s_train = [client.submit(_placed, p, others) for p in s_train]
         s_val = [client.submit(_placed_from, p, known_shared) for p in s_val]
         model.service_boosters_ = _boosters(
-            client, frame(s_train, s_cols), s_val, _SERVICE_COLUMNS, ["store"], model, max_rounds
+            client, frame(s_train, s_cols), s_val, _SERVICE_COLUMNS, ["store"], model, max_rounds,
+            learning_rate=model.service_learning_rate,
         )
         model.calibration_ = {
             "travel": _calibration(client, model.travel_boosters_, t_val, TRAVEL_FEATURES),
