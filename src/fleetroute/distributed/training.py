@@ -415,7 +415,7 @@ def train_distributed(
         model.service_boosters_ = _boosters(
             client, frame(s_train, s_cols), s_val, _SERVICE_COLUMNS, ["store"], model, max_rounds,
             learning_rate=model.service_learning_rate,
-        )
+        )  # fmt: skip
         model.calibration_ = {
             "travel": _calibration(client, model.travel_boosters_, t_val, TRAVEL_FEATURES),
             "service": _calibration(client, model.service_boosters_, s_val, _SERVICE_COLUMNS),
