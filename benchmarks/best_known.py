@@ -45,6 +45,7 @@ from fleetroute.suite import (
     PLAN_DATE,
     city_file,
     load_scenarios,
+    model_digest,
     scenario_day,
     scenario_model,
 )
@@ -196,10 +197,13 @@ def main() -> None:
         road_map = fleetroute.maps.load(city_file(sc, args.cache))
         orders, vehicles, stores = scenario_day(sc, road_map)
         etas: dict[str, Any] = {} if args.skip_free_flow else {"free_flow": None}
+        digest = None
         if sc["model_days"] and not args.skip_model:
             model, _, _ = scenario_model(sc, road_map, stores)
             etas["model"] = LearnedEta(model)  # the planning quantile, as the suite plans
+            digest = model_digest(model)
         entry = dict(known.get(sc["name"], {}))
+        added: dict[str, bool] = {}
         for name, eta in etas.items():
             problem, _ = fleetroute.build_problem(
                 orders, vehicles, road_map=road_map, stores=stores, eta=eta, plan_date=PLAN_DATE
@@ -207,8 +211,11 @@ def main() -> None:
             plans = runs(problem.for_search(), args.seconds, args.searches)
             folder = RESULTS / "best_known" / sc["name"]
             folder.mkdir(parents=True, exist_ok=True)
-            same = eta is None or entry.get(f"{name}_eta") == eta.name
+            same = eta is None or (
+                entry.get(f"{name}_eta") == eta.name and entry.get(f"{name}_digest") == digest
+            )
             table = dict(entry.get(f"{name}_runs", {})) if same else {}
+            added[name] = bool(table)  # these runs join runs recorded before
             for search, made in plans.items():
                 s = made.summary()
                 table[search] = {
@@ -223,13 +230,19 @@ def main() -> None:
             entry[f"{name}_runs"] = table
             if eta is not None:  # the suite compares only plans made on the same times
                 entry[f"{name}_eta"] = eta.name
-        entry["command"] = (
-            f"python benchmarks/best_known.py {sc['name']} --seconds {args.seconds:g}"
-            + ("" if args.searches == list(SEARCHES) else f" --searches {' '.join(args.searches)}")
+                entry[f"{name}_digest"] = digest
+        this = f"python benchmarks/best_known.py {sc['name']} --seconds {args.seconds:g}" + (
+            "" if args.searches == list(SEARCHES) else f" --searches {' '.join(args.searches)}"
         )
-        if args.skip_free_flow:
-            entry["model_command"] = entry["command"] + " --skip-free-flow"
-            entry["command"] = known.get(sc["name"], {}).get("command", entry["command"])
+        # runs that join runs recorded before: their command follows the earlier ones'
+        for name, key, flag in (
+            ("free_flow", "command", " --skip-model" if args.skip_model else ""),
+            ("model", "model_command", " --skip-free-flow" if args.skip_free_flow else ""),
+        ):
+            if name in etas:
+                before = entry.get(key)
+                kept = added[name] and before and before != this + flag
+                entry[key] = f"{before}; then {this}{flag}" if kept else this + flag
         known[sc["name"]] = entry
         path.write_text(json.dumps(known, indent=1) + "\n")
 
