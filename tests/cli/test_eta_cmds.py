@@ -370,3 +370,6 @@ def test_batch_and_partitions_plan_with_the_model_on_the_workers(loop, tmp_path)
     assert doc["inputs"]["model"] == "lightgbm q0.9"
     assert doc["inputs"]["partitions"]["depot-1"]["status"] == "planned"
     assert doc["summary"]["assigned"] + doc["summary"]["unassigned"] == 30
+    # the day's forecast is its partitions' (one here)
+    part = doc["inputs"]["partitions"]["depot-1"]["summary"]
+    assert doc["summary"]["on_time_forecast"] == part["on_time_forecast"] > 0.5

@@ -172,6 +172,14 @@ class PartitionedPlan:
         shift = sum(shifts)
         busy = sum(s["fleet_utilisation"] * t for s, t in zip(sums, shifts, strict=True))
         left = len(self.left_out)
+        # the parts' forecasts weighed by their drop-offs, when every part with any has one
+        served = [s for s in sums if s["assigned"]]
+        forecast = (
+            {"on_time_forecast": round(
+                sum(s["on_time_forecast"] * s["assigned"] for s in served) / assigned, 4)}
+            if served and all("on_time_forecast" in s for s in served)
+            else {}
+        )  # fmt: skip
         return {
             "orders": sum(s["orders"] for s in sums) + left,
             "assigned": assigned,
@@ -186,6 +194,7 @@ class PartitionedPlan:
             "solve_time_s": round(self.solve_time_s, 3),
             "partitions": len(self.parts) + len(self.failed),
             "failed_partitions": sorted(self.failed),
+            **forecast,
         }
 
     def to_dict(self) -> dict[str, Any]:
