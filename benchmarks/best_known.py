@@ -45,7 +45,6 @@ from fleetroute.suite import (
     PLAN_DATE,
     city_file,
     load_scenarios,
-    model_digest,
     scenario_day,
     scenario_model,
 )
@@ -201,7 +200,7 @@ def main() -> None:
         if sc["model_days"] and not args.skip_model:
             model, _, _ = scenario_model(sc, road_map, stores)
             etas["model"] = LearnedEta(model)  # the planning quantile, as the suite plans
-            digest = model_digest(model)
+            digest = model.digest()
         entry = dict(known.get(sc["name"], {}))
         added: dict[str, bool] = {}
         for name, eta in etas.items():

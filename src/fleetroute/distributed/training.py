@@ -253,12 +253,11 @@ def _boosters(
     categorical: list[str],
     model: EtaModel,
     max_rounds: int,
+    learning_rate: float,
     quantiles: Sequence[float] | None = None,
-    learning_rate: float | None = None,
 ) -> dict[float, Any]:
     """One booster per quantile (the model's, or ``quantiles``), each cut back to its best
-    validation round (to the nearest ``ROUND_STEP``), learning at ``learning_rate`` (the
-    model's travel rate when not given)."""
+    validation round (to the nearest ``ROUND_STEP``), learning at ``learning_rate``."""
     import lightgbm as lgb
     from lightgbm.dask import DaskLGBMRegressor
 
@@ -267,7 +266,7 @@ def _boosters(
     for q in quantiles or sorted(set(model.quantiles) | {0.5}):
         reg = DaskLGBMRegressor(
             client=client, objective="quantile", alpha=q, n_estimators=max_rounds,
-            learning_rate=learning_rate or model.learning_rate, num_leaves=model.num_leaves,
+            learning_rate=learning_rate, num_leaves=model.num_leaves,
             min_child_samples=model.min_child_samples, random_state=model.seed, verbosity=-1,
         )  # fmt: skip
         with warnings.catch_warnings():  # the sklearn wrapper always passes n_jobs
@@ -397,12 +396,13 @@ def train_distributed(
             )
 
         model.travel_boosters_ = _boosters(
-            client, frame(t_train, t_cols), t_val, TRAVEL_FEATURES, [], model, max_rounds
-        )
+            client, frame(t_train, t_cols), t_val, TRAVEL_FEATURES, [], model, max_rounds,
+            model.learning_rate,
+        )  # fmt: skip
         # place histories: a place-blind median model's residuals, summed per place
         plain = _boosters(client, frame(s_train, [*UNPLACED, "_y"]), s_val, UNPLACED, ["store"],
-                          model, max_rounds, quantiles=[0.5],
-                          learning_rate=model.service_learning_rate)[0.5]  # fmt: skip
+                          model, max_rounds, model.service_learning_rate,
+                          quantiles=[0.5])[0.5]  # fmt: skip
         plain_shared = share(client, plain)
         s_train = [client.submit(_left, p, plain_shared) for p in s_train]
         s_val = [client.submit(_left, p, plain_shared) for p in s_val]
@@ -414,7 +414,7 @@ def train_distributed(
         s_val = [client.submit(_placed_from, p, known_shared) for p in s_val]
         model.service_boosters_ = _boosters(
             client, frame(s_train, s_cols), s_val, _SERVICE_COLUMNS, ["store"], model, max_rounds,
-            learning_rate=model.service_learning_rate,
+            model.service_learning_rate,
         )  # fmt: skip
         model.calibration_ = {
             "travel": _calibration(client, model.travel_boosters_, t_val, TRAVEL_FEATURES),

@@ -474,6 +474,22 @@ class EtaModel:
             return 0.0
         return np.asarray(table, dtype=np.float64)[band_of(features["hour"].to_numpy())]
 
+    def digest(self) -> str:
+        """A short fingerprint of the fitted boosters, place history and calibration: two
+        models with the same digest predict the same times (a retrained model keeps its
+        name, not its digest)."""
+        import hashlib
+
+        self._check()
+        h = hashlib.sha1()
+        for boosters in (self.travel_boosters_, self.service_boosters_):
+            for q in sorted(boosters):
+                h.update(boosters[q].model_to_string().encode())
+        for sums in (self.places_.address, self.places_.cell):
+            h.update(sums.total.tobytes())
+        h.update(json.dumps(self.calibration_, sort_keys=True).encode())
+        return h.hexdigest()[:12]
+
     # -- prediction -------------------------------------------------------------------
     def _check(self) -> None:
         if not hasattr(self, "travel_boosters_"):

@@ -169,20 +169,3 @@ def scenario_model(
         train_s = time.perf_counter() - t0
         metrics = fleetroute.evaluate_eta(model, road_map, test["trips"], test["stops"])
     return model, metrics, train_s
-
-
-def model_digest(model: Any) -> str:
-    """A short fingerprint of a trained model's boosters, place history and calibration:
-    best-known plans made on one model's times are compared only with plans made on the
-    same model's (a model retrained under the same name plans on other times)."""
-    import hashlib
-    import json
-
-    h = hashlib.sha1()
-    for boosters in (model.travel_boosters_, model.service_boosters_):
-        for q in sorted(boosters):
-            h.update(boosters[q].model_to_string().encode())
-    for sums in (model.places_.address, model.places_.cell):
-        h.update(sums.total.tobytes())
-    h.update(json.dumps(model.calibration_, sort_keys=True).encode())
-    return h.hexdigest()[:12]
