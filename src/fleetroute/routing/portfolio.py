@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -31,10 +30,10 @@ from fleetroute.routing.ortools_solver import solve_ortools
 from fleetroute.routing.problem import Problem
 from fleetroute.routing.pyvrp_solver import solve_pyvrp
 from fleetroute.routing.repair import relaxed, repair
-from fleetroute.routing.schedule import Route, route_cost, schedule
+from fleetroute.routing.schedule import Route, plan_cost
 from fleetroute.routing.zones import n_zones, solve_in_zones
 
-__all__ = ["portfolio", "plan_cost"]
+__all__ = ["portfolio"]
 
 #: Share of the chain's time PyVRP searches the relaxed day.
 _RELAXED_SHARE = 0.5
@@ -43,19 +42,6 @@ _Outcome = tuple[list[Route] | None, dict[str, float], dict[str, Any]]
 
 #: The problem of the running portfolio, set before forking (workers inherit it).
 _FORKED: tuple[Problem, np.ndarray] | None = None
-
-
-def plan_cost(
-    p: Problem, routes: Sequence[Route] | None, orders: np.ndarray
-) -> tuple[float, float]:
-    """How good a search's routes are: the weight of the orders they leave out (each
-    ``1 + priority``), then their cost (fixed, per km, per route hour)."""
-    if routes is None:
-        return float("inf"), float("inf")
-    routed = {o for r in routes for o in r.orders if o >= 0}
-    left = [o for o in orders.tolist() if o not in routed]
-    cost = sum(route_cost(p, schedule(p, route)) for route in routes)
-    return float((1.0 + p.priority[left]).sum()), cost
 
 
 def _chain(p: Problem, orders: np.ndarray, opts: SolveOptions, seconds: float) -> _Outcome:
@@ -97,20 +83,9 @@ def _scratch(p: Problem, orders: np.ndarray, opts: SolveOptions, seconds: float)
     return routes, timings, {}
 
 
-def _pyvrp(p: Problem, orders: np.ndarray, opts: SolveOptions, seconds: float) -> _Outcome:
-    """PyVRP alone, one search on the whole fleet, its routes' length guided."""
-    iterations = pyvrp_iterations(opts)
-    routes, timings, how = solve_pyvrp(
-        p, orders, seconds=seconds, iterations=iterations, seed=opts.seed, workers=1, guide=True
-    )
-    return routes, timings, {k: v for k, v in how.items() if k != "searches"}
-
-
-_SEARCHES = {"pyvrp+ortools": _chain, "ortools": _scratch, "pyvrp": _pyvrp}
+_SEARCHES = {"pyvrp+ortools": _chain, "ortools": _scratch}
 #: The portfolio of a day PyVRP cannot express whole.
 REPAIR = ("pyvrp+ortools", "ortools")
-#: The portfolio of a day both model (PyVRP beside OR-Tools instead of a second PyVRP).
-BOTH = ("pyvrp", "ortools")
 
 
 def _run(name: str, opts: SolveOptions, seconds: float) -> _Outcome:
@@ -127,7 +102,7 @@ def portfolio(
     workers: int,
     names: tuple[str, ...] = REPAIR,
 ) -> tuple[list[Route] | None, str, dict[str, float], dict[str, Any]]:
-    """Two searches side by side (``names``: :data:`REPAIR` or :data:`BOTH`); the better
+    """Two searches side by side (``names``, by default :data:`REPAIR`); the better
     plan, the search that made it, the seconds per stage (of the winner) and what
     plan.json says about the contest."""
     global _FORKED

@@ -55,7 +55,7 @@ from fleetroute.routing.options import (
     stop_requested,
 )
 from fleetroute.routing.problem import Problem
-from fleetroute.routing.schedule import AT_DEPOT, DROPOFF, PICKUP, RELOAD, Route
+from fleetroute.routing.schedule import AT_DEPOT, DROPOFF, PICKUP, RELOAD, Route, plan_cost
 from fleetroute.routing.zones import SECTOR_SHARE
 
 __all__ = ["ZONE_VISITS_AT_MOST", "supports", "solve_pyvrp", "zones_to_build", "zones_why"]
@@ -760,20 +760,22 @@ def solve_pyvrp(
     seed: int = 0,
     workers: int = 1,
     guide: bool = False,
+    minimise: bool = True,
 ) -> tuple[list[Route] | None, dict[str, float], dict[str, Any]]:
     """Routes for ``orders`` (some may be left out when they cannot be fitted), or ``None``
     when PyVRP found no feasible plan; the seconds spent per stage; and how it searched.
 
     With ``workers`` > 1, that many independent searches (seeds ``seed``, ``seed + 1``, ...;
-    every other one minimising the fleet first) run in parallel processes and the cheapest
-    feasible plan is kept. ``guide`` caps the routes' length after a short first search
-    (:func:`_guided`) in the searches that do not minimise the fleet.
+    with ``minimise``, every other one minimising the fleet first) run in parallel
+    processes and the cheapest feasible plan, as scheduled, is kept. ``guide`` caps the
+    routes' length after a short first search (:func:`_guided`) in the searches that do
+    not minimise the fleet.
     """
     global _FORKED
     t0 = time.perf_counter()
     # a search still running this long after the start is stopped (a fixed effort waits)
     deadline = None if iterations is not None else t0 + seconds * (1 + OVERRUN_SHARE)
-    model = _model(problem, orders, with_required=workers > 1)
+    model = _model(problem, orders, with_required=minimise and workers > 1)
     t_search = time.perf_counter()
     # building the model counts toward the limit, and so does starting the workers; PyVRP
     # checks its clock between iterations, and an iteration of a big day takes a while
@@ -792,8 +794,8 @@ def solve_pyvrp(
                     seconds,
                     iterations,
                     seed + w,
-                    w % 2 == 1,
-                    guide and w % 2 == 0,
+                    minimise and w % 2 == 1,
+                    guide and not (minimise and w % 2 == 1),
                 )
                 for w in range(workers)
             ]
@@ -814,10 +816,21 @@ def solve_pyvrp(
     feasible = [r for r in results if r.feasible]
     if not feasible:
         return None, timings, {"searches": searches}
-    best = min(feasible, key=lambda r: r.cost)
+    # PyVRP's costs are on each place's slowest band: the searches' plans are compared as
+    # scheduled, each leg in its own band
+    plans = [(r, _routes(model, r)) for r in feasible]
+    best, routes = (
+        plans[0] if len(plans) == 1 else min(plans, key=lambda x: plan_cost(problem, x[1], orders))
+    )
+    info = {"searches": searches, "kept_seed": best.seed}
+    return routes, timings, info
+
+
+def _routes(model: _Model, result: SearchResult) -> list[Route]:
+    """A search's routes in the problem's terms (vehicles, orders), by vehicle."""
     free = [list(vehicles) for vehicles in model.type_vehicles]
     routes = []
-    for vehicle_type, activities in best.routes:
+    for vehicle_type, activities in result.routes:
         kinds, seq = [], []
         for activity, idx in activities:
             if activity == "DEPOT":
@@ -830,5 +843,4 @@ def solve_pyvrp(
                 kinds.append(PICKUP if activity == "PICKUP" else DROPOFF)
                 seq.append(int(model.shipment_order[idx]))
         routes.append(Route(free[vehicle_type].pop(0), tuple(kinds), tuple(seq)))
-    info = {"searches": searches, "kept_seed": best.seed}
-    return sorted(routes, key=lambda r: r.vehicle), timings, info
+    return sorted(routes, key=lambda r: r.vehicle)

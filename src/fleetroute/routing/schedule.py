@@ -9,6 +9,7 @@ is recomputed here, so the SPEC identities hold by construction:
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -22,6 +23,7 @@ __all__ = [
     "RouteSchedule",
     "schedule",
     "route_cost",
+    "plan_cost",
     "PICKUP",
     "DROPOFF",
     "BREAK",
@@ -461,3 +463,16 @@ def route_cost(problem: Problem, sched: RouteSchedule, *, duration_s: float | No
         + float(problem.cost_per_hour[v]) * hours
         + sched.late_cost
     )
+
+
+def plan_cost(
+    p: Problem, routes: Sequence[Route] | None, orders: npt.NDArray[np.int64]
+) -> tuple[float, float]:
+    """How good a search's routes are: the weight of the orders they leave out (each
+    ``1 + priority``), then their cost (fixed, per km, per route hour) as scheduled."""
+    if routes is None:
+        return float("inf"), float("inf")
+    routed = {o for r in routes for o in r.orders if o >= 0}
+    left = [o for o in orders.tolist() if o not in routed]
+    cost = sum(route_cost(p, schedule(p, route)) for route in routes)
+    return float((1.0 + p.priority[left]).sum()), cost
