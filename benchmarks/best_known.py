@@ -210,8 +210,11 @@ def main() -> None:
             plans = runs(problem.for_search(), args.seconds, args.searches)
             folder = RESULTS / "best_known" / sc["name"]
             folder.mkdir(parents=True, exist_ok=True)
+            # entries from before the band width was recorded were planned on 2-hour bands
             same = eta is None or (
-                entry.get(f"{name}_eta") == eta.name and entry.get(f"{name}_digest") == digest
+                entry.get(f"{name}_eta") == eta.name
+                and entry.get(f"{name}_digest") == digest
+                and entry.get(f"{name}_band_h", 2.0) == eta.band_h
             )
             table = dict(entry.get(f"{name}_runs", {})) if same else {}
             added[name] = bool(table)  # these runs join runs recorded before
@@ -230,6 +233,7 @@ def main() -> None:
             if eta is not None:  # the suite compares only plans made on the same times
                 entry[f"{name}_eta"] = eta.name
                 entry[f"{name}_digest"] = digest
+                entry[f"{name}_band_h"] = eta.band_h
         this = f"python benchmarks/best_known.py {sc['name']} --seconds {args.seconds:g}" + (
             "" if args.searches == list(SEARCHES) else f" --searches {' '.join(args.searches)}"
         )

@@ -163,7 +163,7 @@ def test_plan_with_the_model_uses_time_bands_and_keeps_every_identity(loop):
         time_limit_s=5,
         solution_limit=20,
     )
-    assert plan.problem.n_bands == 7  # 08:00-22:00 in 2 h bands
+    assert plan.problem.n_bands == 14  # 08:00-22:00 in 1 h bands
     assert_plan_valid(plan)
     assert plan.to_dict()["inputs"]["model"] == "lightgbm q0.9"
     r = _run(

@@ -57,13 +57,14 @@ def test_many_places_get_their_predicted_legs_exactly_and_the_rest_close(
     predicted are the model's own seconds, and the others stay close to what the model
     would have said, without bias."""
     nodes = np.random.default_rng(7).choice(tiny_city.n_nodes, 150, replace=False)
-    eta = LearnedEta(tiny_model)
+    eta = LearnedEta(tiny_model, band_h=2.0)  # two bands
     _, every, dist_every = eta.travel_bands(tiny_city, nodes, start=START, end=END)
     monkeypatch.setattr(learned, "EXACT_UP_TO", 100)
     monkeypatch.setattr(learned, "NEAR", 10)
     monkeypatch.setattr(learned, "ANCHORS", 15)
     starts, bands, dist = eta.travel_bands(tiny_city, nodes, start=START, end=END)
     assert len(starts) == 2 and bands.shape == every.shape == (2, 150, 150)
+    assert eta.name.endswith(" 2h bands")  # plan.json names bands other than the default
     assert np.allclose(dist, dist_every, atol=1.0)
     order = np.argsort(nodes)
     freeflow, _ = tiny_city.matrix(np.sort(nodes))

@@ -14,7 +14,7 @@ from fleetroute.eta_model.features import service_features, travel_features
 from fleetroute.eta_model.model import PLAN_QUANTILE, EtaModel
 from fleetroute.maps.roadmap import RoadMap
 
-__all__ = ["LearnedEta", "SPREAD_QUANTILE", "Z_SPREAD", "anchored_pairs"]
+__all__ = ["LearnedEta", "BAND_H", "SPREAD_QUANTILE", "Z_SPREAD", "anchored_pairs"]
 
 #: The quantile that measures how uncertain a time is, beside the median.
 SPREAD_QUANTILE = 0.9
@@ -22,6 +22,15 @@ SPREAD_QUANTILE = 0.9
 #: standard deviations.
 Z_SPREAD = 1.2815515655446004
 
+#: Hours per travel band. Each band's legs are predicted for a departure in its middle, so
+#: a band next to a rush hour's peak misses it: on the 5,000-order store day with 2-hour
+#: bands from 08:00, legs leaving at 08:00-09:00 and 18:00-19:00 were planned 5-8% faster
+#: than the true world's median (09:00-10:00 and 16:00-17:00 13-17% slower), and 94.7% of
+#: the drop-offs were on time; with 1-hour bands every hour's legs were within 0.99-1.04
+#: and 96.0% (3 draws). The 400-order day at 60 s (seeds 1-3): true cost 4,386 -> 4,332,
+#: on time 99.0% -> 99.5%; the 2,000-order day 28,970 -> 29,012 (+0.15%, the searches'
+#: spread), 98.3% -> 98.2%. Building the 5,000-order day's bands: 85 -> 97 s.
+BAND_H = 1.0
 #: Up to this many distinct places a band predicts every leg between them.
 EXACT_UP_TO = 800
 #: Above :data:`EXACT_UP_TO`: legs predicted to and from each place's this many nearest.
@@ -107,7 +116,7 @@ class LearnedEta:
         (see :mod:`fleetroute.routing.punctual`); the model's 0.9 quantile tells how
         uncertain each time is. 0: no such margins.
     band_h
-        Width of the time bands, hours.
+        Width of the time bands, hours (:data:`BAND_H`).
     """
 
     def __init__(
@@ -117,7 +126,7 @@ class LearnedEta:
         quantile: float | None = None,
         margin_s: int = 0,
         late_chance: float = 0.0,
-        band_h: float = 2.0,
+        band_h: float = BAND_H,
     ) -> None:
         if margin_s < 0:
             raise EtaOptionError("margin_s", "the margin must not be negative")
@@ -148,6 +157,7 @@ class LearnedEta:
             f"lightgbm q{quantile:g}"
             + (f" +{self.margin_s}s" if self.margin_s else "")
             + (f" late<={self.late_chance:g}" if self.late_chance else "")
+            + (f" {band_h:g}h bands" if band_h != BAND_H else "")
         )
 
     @classmethod

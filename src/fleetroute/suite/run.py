@@ -176,7 +176,11 @@ def run_scenario(sc: dict[str, Any], cache: Path) -> dict[str, Any]:
         row["on_time_model"], row["true_cost_model"] = replayed(road_map, with_model)
         # what planning on learned times costs in the true world over the free-flow plan
         row["price_of_punctuality"] = row["true_cost_model"] / row["true_cost_free_flow"]
-        same = best.get("model_eta") == eta.name and best.get("model_digest") == model.digest()
+        same = (
+            best.get("model_eta") == eta.name
+            and best.get("model_digest") == model.digest()
+            and best.get("model_band_h", 2.0) == eta.band_h  # unrecorded: 2-hour bands
+        )
         if best.get("model") and same:  # plans made on the same model's times only
             row["gap_model"] = row["objective_model"] / best["model"] - 1.0
     row["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
