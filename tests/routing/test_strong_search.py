@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from days import day_orders, day_problem, day_stores, day_vehicles
 from fleetroute.routing import DROPOFF, PICKUP, Problem, Route, SolveOptions, schedule, solve
 from fleetroute.routing.repair import repair
-from fleetroute.routing.solve import BOTH_MIN_STORE_ORDERS
+from fleetroute.routing.solve import STORE_HEAVY_ORDERS
 from spec_checks import assert_plan_valid
 
 FAST = SolveOptions(time_limit_s=5, solution_limit=20, workers=1)
@@ -89,10 +89,10 @@ def test_a_store_heavy_day_is_planned_by_pyvrp(tiny_city):
 
 
 def test_a_store_heavy_day_gets_two_guided_pyvrp_searches(tiny_city):
-    """From BOTH_MIN_STORE_ORDERS store orders, both cores search with PyVRP and neither
+    """From STORE_HEAVY_ORDERS store orders, both cores search with PyVRP and neither
     search minimises the fleet, though the vans carry a fixed cost (on the suite's
     400-order store day the minimising search was never the cheaper)."""
-    orders = day_orders(tiny_city, BOTH_MIN_STORE_ORDERS, store_share=1.0, window=(9, 15))
+    orders = day_orders(tiny_city, STORE_HEAVY_ORDERS, store_share=1.0, window=(9, 15))
     vans = day_vehicles(tiny_city, 14, capacity=30, fixed_cost=40.0)
     p = day_problem(tiny_city, orders, vans, day_stores(tiny_city))
     plan = solve(p, SolveOptions(time_limit_s=20, solution_limit=20, workers=2))
@@ -102,7 +102,7 @@ def test_a_store_heavy_day_gets_two_guided_pyvrp_searches(tiny_city):
     assert "portfolio" not in search
     assert [s["fleet_minimised"] for s in search["searches"]] == [False, False]
     assert search["kept_seed"] in {s["seed"] for s in search["searches"]}
-    assert plan.summary()["assigned"] == BOTH_MIN_STORE_ORDERS
+    assert plan.summary()["assigned"] == STORE_HEAVY_ORDERS
 
 
 @st.composite

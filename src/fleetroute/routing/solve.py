@@ -35,7 +35,7 @@ from fleetroute.routing.schedule import Route
 from fleetroute.routing.screen import screen
 from fleetroute.routing.zones import n_zones, solve_in_zones
 
-__all__ = ["SolveOptions", "solve", "BOTH_MIN_STORE_ORDERS"]
+__all__ = ["SolveOptions", "solve", "STORE_HEAVY_ORDERS"]
 
 #: Days with at least this many store orders get two guided PyVRP searches on the two
 #: cores, neither minimising the fleet. Measured on the suite's 400-order store day
@@ -45,7 +45,7 @@ __all__ = ["SolveOptions", "solve", "BOTH_MIN_STORE_ORDERS"]
 #: minimising one 4,960-5,160, never kept: on exactly the smallest fleet the vans work
 #: longer hours); two guided searches **4,408** (+1.7%), true cost 4,377 against 4,407.
 #: Li & Lim's ~50 pairs stay with a fleet-minimising search (+0.00% to the best-known).
-BOTH_MIN_STORE_ORDERS = 100
+STORE_HEAVY_ORDERS = 100
 
 
 def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
@@ -209,7 +209,7 @@ def _picks_pyvrp(p: Problem, orders: np.ndarray, opts: SolveOptions) -> bool:
 
 def _store_heavy(p: Problem, orders: np.ndarray) -> bool:
     """Whether the day has enough store orders that no PyVRP search minimises the fleet."""
-    return int(p.has_store[orders].sum()) >= BOTH_MIN_STORE_ORDERS
+    return int(p.has_store[orders].sum()) >= STORE_HEAVY_ORDERS
 
 
 def _why(p: Problem, orders: np.ndarray, opts: SolveOptions) -> str:
@@ -222,7 +222,7 @@ def _why(p: Problem, orders: np.ndarray, opts: SolveOptions) -> str:
     if _store_heavy(p, orders) and (opts.workers or default_workers()) > 1:
         return (
             f"PyVRP models this day and plans cheaper in the same time (at least "
-            f"{BOTH_MIN_STORE_ORDERS} store orders: no search minimises the fleet)"
+            f"{STORE_HEAVY_ORDERS} store orders: no search minimises the fleet)"
         )
     return "PyVRP models this day and plans cheaper in the same time"
 
