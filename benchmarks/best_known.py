@@ -44,7 +44,9 @@ from fleetroute.routing.schedule import DROPOFF, PICKUP, Route
 from fleetroute.suite import (
     PLAN_DATE,
     city_file,
+    learned_times,
     load_scenarios,
+    recorded_on,
     scenario_day,
     scenario_model,
 )
@@ -196,11 +198,9 @@ def main() -> None:
         road_map = fleetroute.maps.load(city_file(sc, args.cache))
         orders, vehicles, stores = scenario_day(sc, road_map)
         etas: dict[str, Any] = {} if args.skip_free_flow else {"free_flow": None}
-        digest = None
         if sc["model_days"] and not args.skip_model:
             model, _, _ = scenario_model(sc, road_map, stores)
             etas["model"] = LearnedEta(model)  # the planning quantile, as the suite plans
-            digest = model.digest()
         entry = dict(known.get(sc["name"], {}))
         added: dict[str, bool] = {}
         for name, eta in etas.items():
@@ -210,12 +210,8 @@ def main() -> None:
             plans = runs(problem.for_search(), args.seconds, args.searches)
             folder = RESULTS / "best_known" / sc["name"]
             folder.mkdir(parents=True, exist_ok=True)
-            # entries from before the band width was recorded were planned on 2-hour bands
-            same = eta is None or (
-                entry.get(f"{name}_eta") == eta.name
-                and entry.get(f"{name}_digest") == digest
-                and entry.get(f"{name}_band_h", 2.0) == eta.band_h
-            )
+            times = {} if eta is None else learned_times(eta)
+            same = recorded_on(entry, name, times)
             table = dict(entry.get(f"{name}_runs", {})) if same else {}
             added[name] = bool(table)  # these runs join runs recorded before
             for search, made in plans.items():
@@ -230,10 +226,8 @@ def main() -> None:
             most = max(r["assigned"] for r in table.values())
             entry[name] = min(r["objective"] for r in table.values() if r["assigned"] == most)
             entry[f"{name}_runs"] = table
-            if eta is not None:  # the suite compares only plans made on the same times
-                entry[f"{name}_eta"] = eta.name
-                entry[f"{name}_digest"] = digest
-                entry[f"{name}_band_h"] = eta.band_h
+            # the suite compares only plans made on the same times
+            entry.update({f"{name}_{k}": v for k, v in times.items()})
         this = f"python benchmarks/best_known.py {sc['name']} --seconds {args.seconds:g}" + (
             "" if args.searches == list(SEARCHES) else f" --searches {' '.join(args.searches)}"
         )

@@ -110,3 +110,18 @@ def test_the_baseline_comparison_flags_only_changes_beyond_the_noise():
     assert "slower" in worse and "costlier" in worse and "less on time (90% -> 80%)" in worse
     # 0.2 s -> 0.5 s is jitter; +18% memory and +2.5% cost are within the margins
     assert diff.loc["b", "worse"] == ""
+
+
+def test_best_known_runs_count_only_on_the_times_they_were_planned_on():
+    """The suite's gap to a best-known learned plan needs the same ETA, model and band
+    width; an entry from before the width was recorded was planned on 2-hour bands."""
+    from fleetroute.suite import recorded_on
+
+    times = {"eta": "lightgbm q0.65", "digest": "abc", "band_h": 1.0}
+    entry = {"model_eta": "lightgbm q0.65", "model_digest": "abc", "model_band_h": 1.0}
+    assert recorded_on(entry, "model", times)
+    assert not recorded_on({**entry, "model_digest": "retrained"}, "model", times)
+    unrecorded = {k: v for k, v in entry.items() if k != "model_band_h"}
+    assert not recorded_on(unrecorded, "model", times)
+    assert recorded_on(unrecorded, "model", {**times, "band_h": 2.0})
+    assert recorded_on({}, "free_flow", {})  # free-flow times need no record

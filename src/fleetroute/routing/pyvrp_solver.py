@@ -788,16 +788,11 @@ def solve_pyvrp(
         fork = pool_context().get_start_method() == "fork"
         _FORKED = model if fork else None
         try:
-            calls = [  # every other worker minimises the fleet first; the others guided
-                (
-                    None if fork else model,
-                    seconds,
-                    iterations,
-                    seed + w,
-                    minimise and w % 2 == 1,
-                    guide and not (minimise and w % 2 == 1),
-                )
-                for w in range(workers)
+            # with ``minimise`` every other worker minimises the fleet first; the others guided
+            minimising = [minimise and w % 2 == 1 for w in range(workers)]
+            calls = [
+                (None if fork else model, seconds, iterations, seed + w, m, guide and not m)
+                for w, m in enumerate(minimising)
             ]
             done = side_by_side(_search, calls, deadline=deadline)
             results = [r for r in done if r is not None]

@@ -22,7 +22,14 @@ committed results stay in ``benchmarks/``.
 from __future__ import annotations
 
 from fleetroute.suite.report import HEADLINE, compare, read_results, write_report
-from fleetroute.suite.run import replayed, run_scenario, run_suite, timed_load
+from fleetroute.suite.run import (
+    learned_times,
+    recorded_on,
+    replayed,
+    run_scenario,
+    run_suite,
+    timed_load,
+)
 from fleetroute.suite.scenarios import (
     PLAN_DATE,
     city_file,
@@ -38,8 +45,10 @@ __all__ = [
     "PLAN_DATE",
     "city_file",
     "compare",
+    "learned_times",
     "load_scenarios",
     "read_results",
+    "recorded_on",
     "replayed",
     "run_scenario",
     "run_suite",

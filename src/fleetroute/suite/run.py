@@ -81,6 +81,21 @@ def replayed(road_map: Any, plan: Any, *, draws: int = 1) -> tuple[float, float]
     return float(np.mean(on_time)), float(np.mean(cost))
 
 
+def learned_times(eta: Any) -> dict[str, Any]:
+    """What a learned plan's times are made of, as best_known.json records it beside the
+    runs made on them (``<prefix>_eta``, ``_digest``, ``_band_h``): the ETA's name, its
+    model's digest (a retrained model keeps its name) and the band width."""
+    return {"eta": eta.name, "digest": eta.model.digest(), "band_h": eta.band_h}
+
+
+def recorded_on(entry: dict[str, Any], prefix: str, times: dict[str, Any]) -> bool:
+    """Whether best_known.json's ``entry`` recorded its ``prefix`` runs on ``times``
+    (:func:`learned_times`). Entries from before the band width was recorded were planned
+    on 2-hour bands."""
+    recorded = {k: entry.get(f"{prefix}_{k}", 2.0 if k == "band_h" else None) for k in times}
+    return recorded == times
+
+
 def _best_known(name: str) -> dict[str, Any]:
     """The scenario's best-known objectives (benchmarks/results/best_known.json, made by
     benchmarks/best_known.py from long runs of every backend and VROOM), if recorded."""
@@ -176,12 +191,8 @@ def run_scenario(sc: dict[str, Any], cache: Path) -> dict[str, Any]:
         row["on_time_model"], row["true_cost_model"] = replayed(road_map, with_model)
         # what planning on learned times costs in the true world over the free-flow plan
         row["price_of_punctuality"] = row["true_cost_model"] / row["true_cost_free_flow"]
-        same = (
-            best.get("model_eta") == eta.name
-            and best.get("model_digest") == model.digest()
-            and best.get("model_band_h", 2.0) == eta.band_h  # unrecorded: 2-hour bands
-        )
-        if best.get("model") and same:  # plans made on the same model's times only
+        if best.get("model") and recorded_on(best, "model", learned_times(eta)):
+            # plans made on the same model's times only
             row["gap_model"] = row["objective_model"] / best["model"] - 1.0
     row["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     return row
