@@ -5,10 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import fleetroute
 from conftest import DATA, EXAMPLES, PLAN_DATE, example_plan
 from fleetroute import FleetSpec, InputError
+from fleetroute.api import planning
 from spec_checks import assert_plan_valid
 
 
@@ -191,3 +195,18 @@ def test_a_learned_days_bands_count_toward_the_memory_it_needs(example_map, monk
     assert _example_problem(example_map).n_orders > 0  # free-flow, one matrix: it fits
     with pytest.raises(InputError, match="GB of memory to plan"):
         _example_problem(example_map, eta=_ManyBands())
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    seconds=hnp.arrays(np.float64, (2, 3, 3), elements=st.floats(0, 50_000)),
+    four_bytes=st.booleans(),
+)
+def test_band_seconds_are_rounded_to_whole_seconds(seconds, four_bytes):
+    """The planner keeps each band's legs in whole seconds, 4 bytes each; 4-byte float
+    bands are rounded in their own memory (a big day never holds them twice)."""
+    band_f = seconds.astype(np.float32) if four_bytes else seconds.copy()
+    expected = np.rint(band_f).astype(np.int32)
+    bands = planning._whole_seconds(band_f)
+    assert bands.dtype == np.int32 and np.array_equal(bands, expected)
+    assert np.shares_memory(bands, band_f) == four_bytes

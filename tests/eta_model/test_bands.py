@@ -80,3 +80,26 @@ def test_many_places_get_their_predicted_legs_exactly_and_the_rest_close(
     off = ~np.eye(150, dtype=bool)
     change, model_change = bands[1][off] / bands[0][off], every[1][off] / every[0][off]
     assert abs(np.median(change) / np.median(model_change) - 1) < 0.02
+
+
+def test_places_at_one_node_share_its_legs_in_many_places_bands(
+    tiny_city, tiny_model, monkeypatch
+):
+    """Two places that snap to one node (a depot beside an order) get that node's legs in
+    the anchored bands, in the order the places were given, and none between them."""
+    rng = np.random.default_rng(3)
+    distinct = rng.choice(tiny_city.n_nodes, 120, replace=False)
+    nodes = np.concatenate([distinct, distinct[[5, 0, 77]]])
+    monkeypatch.setattr(learned, "EXACT_UP_TO", 100)
+    monkeypatch.setattr(learned, "NEAR", 10)
+    monkeypatch.setattr(learned, "ANCHORS", 15)
+    eta = LearnedEta(tiny_model, band_h=2.0)
+    _, bands, dist = eta.travel_bands(tiny_city, nodes, start=START, end=END)
+    _, alone, alone_dist = eta.travel_bands(tiny_city, distinct, start=START, end=END)
+    assert bands.shape == (2, 123, 123) and bands.dtype == np.float32
+    assert np.allclose(bands[:, :120, :120], alone, rtol=1e-6)
+    assert np.array_equal(dist[:120, :120], alone_dist)
+    for copy, first in ((120, 5), (121, 0), (122, 77)):
+        assert np.allclose(bands[:, copy, :120], alone[:, first], rtol=1e-6)
+        assert np.allclose(bands[:, :120, copy], alone[:, :, first], rtol=1e-6)
+        assert (bands[:, copy, first] == 0).all() and (bands[:, first, copy] == 0).all()

@@ -7,7 +7,7 @@ asks which one it has.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -31,6 +31,8 @@ SHOP_BASE_S = 300.0
 SHOP_PER_ITEM_S = 20.0
 
 FloatArray = npt.NDArray[np.float64]
+#: Travel seconds per band: 4-byte floats where they are many (a big day's bands).
+BandArray = npt.NDArray[np.floating[Any]]
 
 
 class EtaProvider(Protocol):
@@ -51,7 +53,7 @@ class EtaProvider(Protocol):
         start: datetime,
         end: datetime,
         hubs: npt.ArrayLike = (),
-    ) -> tuple[list[datetime], FloatArray, FloatArray]:
+    ) -> tuple[list[datetime], BandArray, FloatArray]:
         """Travel seconds between map nodes per time band from ``start`` to ``end``.
 
         Returns the band start times, a ``(bands, n, n)`` array of seconds for legs that
@@ -107,7 +109,7 @@ class FreeFlow:
         start: datetime,
         end: datetime,
         hubs: npt.ArrayLike = (),
-    ) -> tuple[list[datetime], FloatArray, FloatArray]:
+    ) -> tuple[list[datetime], BandArray, FloatArray]:
         """One band: free-flow seconds and metres of the fastest paths, at any hour."""
         del hubs
         travel, distance = road_map.matrix(nodes)

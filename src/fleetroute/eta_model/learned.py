@@ -10,6 +10,7 @@ import numpy.typing as npt
 from scipy.spatial import cKDTree
 
 from fleetroute.errors import EtaOptionError
+from fleetroute.eta_model.baseline import BandArray
 from fleetroute.eta_model.features import service_features, travel_features
 from fleetroute.eta_model.model import PLAN_QUANTILE, EtaModel
 from fleetroute.maps.roadmap import RoadMap
@@ -226,7 +227,7 @@ class LearnedEta:
         start: datetime,
         end: datetime,
         hubs: npt.ArrayLike = (),
-    ) -> tuple[list[datetime], FloatArray, FloatArray]:
+    ) -> tuple[list[datetime], BandArray, FloatArray]:
         """Predicted seconds per band between ``start`` and ``end``; path metres.
 
         Up to :data:`EXACT_UP_TO` distinct places every leg is predicted. Above it
@@ -241,21 +242,20 @@ class LearnedEta:
         unique, inverse = np.unique(np.asarray(nodes, dtype=np.int64), return_inverse=True)
         n = unique.shape[0]
         starts = self.band_starts(start, end)
+        grid = np.ix_(inverse, inverse)
         if n <= EXACT_UP_TO:
             o, d = np.repeat(unique, n), np.tile(unique, n)
             bands, distance = self.leg_bands(road_map, o, d, band_starts=starts)
             bands = bands.reshape(len(starts), n, n)
-            distance = distance.reshape(n, n)
-        else:
-            hub_nodes = np.asarray(hubs, dtype=np.int64).ravel()
-            if not np.isin(hub_nodes, unique).all():
-                raise ValueError("every hub must be one of the nodes")
-            hub = np.searchsorted(unique, hub_nodes)
-            bands, distance = self._anchored_bands(road_map, unique, starts, hub)
-        for b in range(len(starts)):
-            np.fill_diagonal(bands[b], 0.0)
-        grid = np.ix_(inverse, inverse)
-        return starts, bands[:, grid[0], grid[1]], distance[grid]
+            for b in range(len(starts)):
+                np.fill_diagonal(bands[b], 0.0)
+            return starts, bands[:, grid[0], grid[1]], distance.reshape(n, n)[grid]
+        hub_nodes = np.asarray(hubs, dtype=np.int64).ravel()
+        if not np.isin(hub_nodes, unique).all():
+            raise ValueError("every hub must be one of the nodes")
+        hub = np.searchsorted(unique, hub_nodes)
+        anchored, distance = self._anchored_bands(road_map, unique, starts, hub, grid)
+        return starts, anchored, distance[grid]
 
     def _anchored_bands(
         self,
@@ -263,17 +263,22 @@ class LearnedEta:
         unique: npt.NDArray[np.int64],
         starts: list[datetime],
         hubs: npt.NDArray[np.int64],
-    ) -> tuple[FloatArray, FloatArray]:
+        grid: tuple[npt.NDArray[np.intp], ...],
+    ) -> tuple[BandArray, FloatArray]:
         """:meth:`travel_bands` of many places: near and anchor legs predicted, the rest
         scaled from them (log slowdowns add: origin-to-anchor plus anchor-to-destination
-        minus anchor-to-anchor)."""
+        minus anchor-to-anchor). The bands come out indexed by ``grid`` (the places, from
+        the distinct nodes), one band at a time: a big day's bands are its biggest array,
+        and a second copy of all of them doubled the day's peak memory. They are 4-byte
+        floats (to a thousandth of a second at 5 hours; the planner rounds them to whole
+        seconds)."""
         freeflow, distance = road_map.matrix(unique)
         anchor, label, (o, d) = anchored_pairs(
             road_map, unique, freeflow, near=NEAR, anchors=ANCHORS, hubs=hubs
         )
         exact, _ = self.leg_bands(road_map, unique[o], unique[d], band_starts=starts)
         n = unique.shape[0]
-        bands = np.empty((len(starts), n, n), dtype=np.float64)
+        bands = np.empty((len(starts), grid[0].size, grid[1].size), dtype=np.float32)
         slow = np.zeros((n, n), dtype=np.float64)
         ff = freeflow[o, d]
         inside = (label[o] == label[d]) & (o != d)
@@ -296,8 +301,10 @@ class LearnedEta:
             # (its leg to itself has none, and theirs would be counted twice)
             np.fill_diagonal(between, within)
             log_slow = to_anchor[:, label] + from_anchor[label, :] - between[label][:, label]
-            bands[b] = freeflow * np.exp(log_slow)
-            bands[b][o, d] = exact[b]
+            band = freeflow * np.exp(log_slow)
+            band[o, d] = exact[b]
+            np.fill_diagonal(band, 0.0)
+            bands[b] = band[grid]
         return bands, distance
 
     def leg_bands(
