@@ -284,3 +284,41 @@ def test_every_weekday_weighs_the_same_in_the_calibration():
     weighted = calibration_shifts(residual, hours, 0.9, days)[5]
     plain = calibration_shifts(residual, hours, 0.9)[5]
     assert abs(weighted - want) < 0.02 < abs(plain - want)
+
+
+def test_training_rows_are_calibrated_by_boosters_that_never_saw_their_day(monkeypatch):
+    """Cross-fitted calibration: every training row (and no validation row) gets one
+    residual, from a booster that learned none of that row's day; a history too short to
+    fold gives none (the validation rows calibrate alone)."""
+    rng = np.random.default_rng(4)
+    n = 4_000
+    seconds = np.sort(rng.uniform(0, 20 * 86_400, n))
+    when = pd.DatetimeIndex(pd.Timestamp("2026-03-02") + pd.to_timedelta(seconds, unit="s"))
+    X = pd.DataFrame({"hour": when.hour, "weekday": when.day_of_week, "x": rng.normal(size=n)})
+    y = 0.3 * X["x"].to_numpy() + rng.normal(0, 0.2, n)
+    model = EtaModel(n_estimators=30)
+    valid = model._validation_rows(when)
+    day = (seconds // 86_400).astype(np.int64)
+    training_days = set(day[~valid].tolist())
+    unseen: list[set[int]] = []  # per booster: the training days it did not learn
+    booster = EtaModel._booster
+
+    def spy(self, X_, y_, valid_, *args):
+        unseen.append(training_days - set(day[X_.index[~valid_]].tolist()))
+        return booster(self, X_, y_, valid_, *args)
+
+    monkeypatch.setattr(EtaModel, "_booster", spy)
+    rows, residual = model._out_of_fold(X, y, valid, when, 0.9, [], 0.2)
+    assert np.array_equal(np.sort(rows), np.flatnonzero(~valid))
+    assert residual.shape == rows.shape and np.isfinite(residual).all()
+    # each training day is left out of exactly one booster, which predicts its rows
+    assert len(unseen) == 4 and all(unseen)
+    assert sorted(d for days in unseen for d in days) == sorted(training_days)
+    start = 0
+    for days in unseen:
+        mine = np.flatnonzero(~valid & np.isin(day, sorted(days)))
+        assert np.array_equal(np.sort(rows[start : start + mine.size]), mine)
+        start += mine.size
+    first = day == 0
+    short, _ = model._out_of_fold(X[first], y[first], valid[first], when[first], 0.9, [], 0.2)
+    assert short.size == 0
