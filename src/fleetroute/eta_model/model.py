@@ -211,7 +211,7 @@ CALIBRATION_BAND_H = 2
 #: The training rows are calibrated on too, out of fold: their days dealt into this many
 #: folds, each predicted by a booster of the others' (4 more boosters per calibrated
 #: quantile). On benchmarks/eta_worlds.py's five worlds (seed 21) the travel bands' P90
-#: coverage went from 0.877-0.914 to 0.889-0.913 (the 20-22 band in ``rush``: 0.877 ->
+#: coverage went from 0.877-0.914 to 0.888-0.913 (the 20-22 band in ``rush``: 0.877 ->
 #: 0.889); the validation weeks alone are one draw of each band's days.
 CALIBRATION_FOLDS = 4
 #: A band with fewer calibration rows than this takes the whole day's shift.
