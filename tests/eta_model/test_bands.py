@@ -82,9 +82,7 @@ def test_many_places_get_their_predicted_legs_exactly_and_the_rest_close(
     assert abs(np.median(change) / np.median(model_change) - 1) < 0.02
 
 
-def test_places_at_one_node_share_its_legs_in_many_places_bands(
-    tiny_city, tiny_model, monkeypatch
-):
+def test_places_at_one_node_share_its_legs_in_many_places_bands(tiny_city, tiny_model, monkeypatch):
     """Two places that snap to one node (a depot beside an order) get that node's legs in
     the anchored bands, in the order the places were given, and none between them."""
     rng = np.random.default_rng(3)
