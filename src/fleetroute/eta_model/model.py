@@ -475,19 +475,17 @@ class EtaModel:
         validation rows' residuals and the training rows' out of fold
         (:meth:`_out_of_fold`)."""
         out = {}
-        rows = X[valid]
+        hour, weekday = X["hour"].to_numpy(), X["weekday"].to_numpy()
+        rows = np.flatnonzero(valid)
         for q, booster in boosters.items():
             if q >= CALIBRATED_FROM:
-                residual = y[valid] - booster.predict(rows, num_threads=0)
+                residual = y[rows] - booster.predict(X.iloc[rows], num_threads=0)
                 fold_rows, fold_residual = self._out_of_fold(
                     X, y, valid, when, q, categorical, learning_rate
                 )
-                both = pd.concat([rows, X.iloc[fold_rows]])
+                both = np.concatenate([rows, fold_rows])
                 out[q] = calibration_shifts(
-                    np.concatenate([residual, fold_residual]),
-                    both["hour"].to_numpy(),
-                    q,
-                    both["weekday"].to_numpy(),
+                    np.concatenate([residual, fold_residual]), hour[both], q, weekday[both]
                 )
         return out
 
