@@ -250,8 +250,8 @@ def _whole_seconds(band_f: npt.NDArray[np.floating[Any]]) -> npt.NDArray[np.int3
     are rounded into their own memory, so the day never holds two copies (the 5,000-order
     store day, 5,011 places in 14 bands: building its problem peaked at 6.3 GB with a
     second copy in the ETA and one here, 4.1 GB with the one here, 3.5 GB now)."""
-    mine = band_f.dtype == np.float32 and band_f.flags.c_contiguous and band_f.flags.owndata
-    bands = band_f.view(np.int32) if mine else np.empty(band_f.shape, dtype=np.int32)
+    in_place = band_f.dtype == np.float32 and band_f.flags.c_contiguous and band_f.flags.owndata
+    bands = band_f.view(np.int32) if in_place else np.empty(band_f.shape, dtype=np.int32)
     for b in range(band_f.shape[0]):
         bands[b] = np.rint(band_f[b])  # the band is read whole before it is written
     return bands

@@ -34,6 +34,8 @@ from fleetroute.eta_model.metrics import add_sums
 from fleetroute.eta_model.model import (
     CALIBRATED_FROM,
     DEFAULT_QUANTILES,
+    MIN_ROWS,
+    TOO_SHORT,
     UNPLACED,
     EtaModel,
     _times,
@@ -301,7 +303,7 @@ def _calibration(
     client: Any, boosters: dict[float, Any], valid: list[Any], features: Sequence[str]
 ) -> dict[float, list[float]]:
     """Each upper quantile's calibration shifts, from every validation partition's
-    residuals (as :meth:`EtaModel.fit` calibrates)."""
+    residuals (:meth:`EtaModel.fit` cross-fits the training rows' too; not here)."""
     out = {}
     for q, booster in boosters.items():
         if q >= CALIBRATED_FROM:
@@ -386,10 +388,8 @@ def train_distributed(
             pieces(s_parts, s_since, s_cut, True),
         )
         n_rows = [nt, nt_val, ns, ns_val]
-        if min(n_rows[0] + n_rows[1], n_rows[2] + n_rows[3]) < 50:
-            raise ValueError(
-                "the history is too short to learn from (at least 50 trips and 50 stops)"
-            )
+        if min(n_rows[0] + n_rows[1], n_rows[2] + n_rows[3]) < MIN_ROWS:
+            raise ValueError(TOO_SHORT)
         if min(n_rows) == 0:
             raise ValueError(
                 "the history spans too short a time to keep its latest part for validation"

@@ -203,6 +203,12 @@ PLACES_FILE = "places.npz"
 #: The area slowness's file in a bundle.
 AREAS_FILE = "areas.npz"
 
+#: Fewest rows a booster learns from (trips, stops; a calibration fold's training rows).
+MIN_ROWS = 50
+#: What training says of a history with fewer.
+TOO_SHORT = (
+    f"the history is too short to learn from (at least {MIN_ROWS} trips and {MIN_ROWS} stops)"
+)
 #: Quantiles at or above this are calibrated (conformal, per band).
 CALIBRATED_FROM = 0.8
 #: Hours per calibration band (12 bands a day, by the hour the leg departs or the stop
@@ -406,10 +412,8 @@ class EtaModel:
 
     def fit(self, road_map: RoadMap, history: HistoryFeatures) -> EtaModel:
         """Learn travel and service times from ``history`` on ``road_map``; returns self."""
-        if len(history.travel) < 50 or len(history.service) < 50:
-            raise ValueError(
-                "the history is too short to learn from (at least 50 trips and 50 stops)"
-            )
+        if len(history.travel) < MIN_ROWS or len(history.service) < MIN_ROWS:
+            raise ValueError(TOO_SHORT)
         ff = np.maximum(history.travel["freeflow_s"].to_numpy(), 1.0)
         y_travel = np.log(np.maximum(history.travel_actual_s, 1.0) / ff)
         self.travel_boosters_, t_valid = self._fit_target(
@@ -504,13 +508,13 @@ class EtaModel:
         day, so that no booster saw any of a day it is asked about), each fold's rows
         predicted by a booster of the other folds', stopped early on the validation
         rows. Empty when the training rows span too few days."""
-        day = np.asarray((when.normalize() - when.normalize().min()).days, dtype=np.int64)
-        fold = day % CALIBRATION_FOLDS
+        midnight = when.normalize()
+        fold = np.asarray((midnight - midnight.min()).days, dtype=np.int64) % CALIBRATION_FOLDS
         rows, residuals = [], []
         for k in range(CALIBRATION_FOLDS):
             mine = np.flatnonzero(~valid & (fold == k))
             learn = np.flatnonzero(valid | (fold != k))
-            if mine.size == 0 or (~valid[learn]).sum() < 50:
+            if mine.size == 0 or (~valid[learn]).sum() < MIN_ROWS:
                 continue
             booster = self._booster(
                 X.iloc[learn], y[learn], valid[learn], q, categorical, learning_rate
