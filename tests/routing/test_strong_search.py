@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 
 from days import day_orders, day_problem, day_stores, day_vehicles
 from fleetroute.routing import DROPOFF, PICKUP, Problem, Route, SolveOptions, schedule, solve
+from fleetroute.routing.pyvrp_solver import solve_pyvrp
 from fleetroute.routing.repair import repair
+from fleetroute.routing.schedule import plan_cost
 from fleetroute.routing.solve import STORE_HEAVY_ORDERS
 from spec_checks import assert_plan_valid
 
@@ -213,3 +215,18 @@ def test_a_plan_with_a_margin_keeps_it_before_every_window_it_promises():
         begin = (s.arrival_s + s.wait_s)[drop]
         assert (begin <= s.window_end_s[drop] - 1800).all()
         assert (s.window_end_s[drop] == p.window_end_s[np.array(s.route.orders)[drop[1:-1]]]).all()
+
+
+def test_a_search_warm_started_from_a_plan_goes_on_from_it():
+    """One iteration from a good plan keeps it (or better); one iteration from PyVRP's own
+    first plan does not reach it, so the start was used."""
+    n = 40
+    p = _banded(n, 2, vehicles=6).for_search()
+    orders = np.arange(n)
+    good, _, _ = solve_pyvrp(p, orders, seconds=30, iterations=3000, seed=0)
+    assert good is not None
+    warm, _, info = solve_pyvrp(p, orders, seconds=30, iterations=1, seed=5, start=good)
+    cold, _, _ = solve_pyvrp(p, orders, seconds=30, iterations=1, seed=5)
+    assert warm is not None and cold is not None
+    assert info["warm_start_routes"] == len(good)
+    assert plan_cost(p, warm, orders) <= plan_cost(p, good, orders) < plan_cost(p, cold, orders)

@@ -3,19 +3,31 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import PLAN_DATE
 from days import day_orders, day_stores, day_vehicles
 from fleetroute import build_problem, plan
+from fleetroute.routing import SolveOptions
 from fleetroute.routing.pyvrp_solver import (
     ZONE_VISITS_AT_MOST,
     build_seconds,
     zones_to_build,
     zones_why,
 )
-from fleetroute.routing.zones import SECTOR_SHARE, sectors, share_fleet
+from fleetroute.routing.schedule import AT_DEPOT, DROPOFF, PICKUP, RELOAD, Route, plan_cost
+from fleetroute.routing.solve import _search
+from fleetroute.routing.zones import (
+    POLISHED_SECTOR_SHARE,
+    _lift,
+    _lower,
+    polish_in_zones,
+    sectors,
+    share_fleet,
+    solve_in_zones,
+)
 from spec_checks import assert_plan_valid
 
 
@@ -54,6 +66,69 @@ def test_sectors_split_every_order_once_and_the_fleet_by_demand(
     demand = np.array([p.demand[z].sum() for z in zones], dtype=float)
     fair = 1 + (n_vehicles - k) * demand / demand.sum()
     assert all(abs(len(f) - share) < 1 for f, share in zip(fleets, fair, strict=True))
+
+
+@st.composite
+def routes_and_a_zone(draw):
+    """Routes of 6 vehicles over 30 orders (some reloads), and a zone's vehicles and orders."""
+    n_orders, n_vehicles = 30, 6
+    order = draw(st.permutations(range(n_orders)))
+    owner = draw(st.lists(st.integers(0, n_vehicles - 1), min_size=n_orders, max_size=n_orders))
+    routes = []
+    for v in range(n_vehicles):
+        mine = [o for o, w in zip(order, owner, strict=True) if w == v]
+        if not mine:
+            continue
+        stops = [(DROPOFF, o) for o in mine]
+        if draw(st.booleans()) and len(stops) > 1:
+            stops.insert(draw(st.integers(1, len(stops) - 1)), (RELOAD, AT_DEPOT))
+        if draw(st.booleans()):  # its first order shopped on the way
+            stops.insert(0, (PICKUP, stops[0][1]))
+        routes.append(Route(v, tuple(k for k, _ in stops), tuple(o for _, o in stops)))
+    vehicles = np.array(sorted(draw(st.sets(st.integers(0, n_vehicles - 1), min_size=1))))
+    orders = np.array(sorted(draw(st.sets(st.integers(0, n_orders - 1), min_size=1))))
+    return tuple(routes), vehicles, orders
+
+
+@settings(max_examples=60, deadline=None)
+@given(routes_and_a_zone())
+def test_a_warm_start_reaches_each_zone_as_its_own_part_of_the_routes(case):
+    """A zone's search starts from the routes of its vehicles cut to its orders, in its own
+    indices; lifted back, they are exactly those parts, stops in the same order."""
+    routes, vehicles, orders = case
+    lowered = _lower(routes, vehicles, orders)
+    assert all(0 <= r.vehicle < len(vehicles) for r in lowered)
+    assert all(0 <= o < len(orders) for r in lowered for o in r.orders if o >= 0)
+    expected = []
+    for r in routes:
+        kept = [(k, o) for k, o in zip(r.kinds, r.orders, strict=True) if o < 0 or o in orders]
+        if r.vehicle in vehicles and any(o >= 0 for _, o in kept):
+            expected.append(Route(r.vehicle, tuple(k for k, _ in kept), tuple(o for _, o in kept)))
+    assert _lift(list(lowered), vehicles, orders) == expected
+
+
+@pytest.mark.parametrize("shift", [0.5, 0.0])
+def test_a_polish_serves_the_orders_left_out_and_never_costs_more(tiny_city, shift):
+    """The joined routes searched again in zones across the sectors' borders, each zone
+    from its own routes: every order served once, the one the routes left out too, and
+    no group's plan costlier than it was."""
+    p = _problem(tiny_city, 48, 12, seed=3)
+    orders = np.arange(p.n_orders)
+    fast = SolveOptions(time_limit_s=30, solution_limit=5, workers=1, backend="pyvrp")
+    routes, _, _ = solve_in_zones(p, orders, fast, 1, _search, 4)
+    assert routes is not None
+    out = routes[0].orders
+    routes[0] = Route(  # one order taken out
+        routes[0].vehicle,
+        tuple(k for k, o in zip(routes[0].kinds, out, strict=True) if o != out[-1]),
+        tuple(o for o in out if o != out[-1]),
+    )
+    polished = polish_in_zones(p, orders, routes, fast, 1, _search, 4, 30.0, shift)
+    visits = [o for r in polished for o in r.orders if o >= 0]
+    dropoffs = [o for r in polished for k, o in zip(r.kinds, r.orders, strict=True) if k == DROPOFF]
+    assert sorted(dropoffs) == orders.tolist()
+    assert len(visits) == len(dropoffs) + int(p.has_store.sum())
+    assert plan_cost(p, polished, orders) < plan_cost(p, routes, orders)
 
 
 def test_a_zoned_day_is_one_valid_plan_with_every_order(tiny_city):
@@ -98,6 +173,22 @@ def test_a_big_pyvrp_day_is_searched_in_zones_of_a_few_hundred_places(tiny_city)
     assert zones_to_build(no_stores, orders[:2000], 60.0, 2) == 1
     k = zones_to_build(many, orders, 5.0, 2)
     # each zone's build then fits its share of the time, one round of zones per core
-    assert build_seconds(many, orders[: -(-5000 // k)]) <= 0.3 * 5.0 * SECTOR_SHARE / -(-k // 2)
+    assert build_seconds(many, orders[: -(-5000 // k)]) <= 0.3 * 5.0 * POLISHED_SECTOR_SHARE / -(
+        -k // 2
+    )
     locked = many.replace(order_vehicle=np.r_[0, np.full(4999, -1)], order_rank=np.full(5000, -1))
     assert zones_to_build(locked, orders, 5.0, 2) == 1
+
+
+def test_a_pyvrp_day_in_zones_is_polished_in_the_time_the_sectors_leave(tiny_city):
+    """PyVRP's sectors take part of the time; the rest polishes their joined routes (each
+    zone's search starting from its routes), and the plan still serves every order once.
+    OR-Tools' zones are not polished (see the test above: no route crosses sectors)."""
+    p = _problem(tiny_city, 40, 10, seed=5)
+    orders = np.arange(p.n_orders)
+    opts = SolveOptions(time_limit_s=8, workers=1, backend="pyvrp")
+    routes, backend, timings = solve_in_zones(p, orders, opts, 1, _search, 2, polish=True)
+    assert backend == "pyvrp" and routes is not None
+    assert timings["polish"] > 0
+    dropoffs = [o for r in routes for k, o in zip(r.kinds, r.orders, strict=True) if k == DROPOFF]
+    assert sorted(dropoffs) == orders.tolist()

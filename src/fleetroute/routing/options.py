@@ -9,7 +9,10 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fleetroute.routing.schedule import Route
 
 __all__ = [
     "SolveOptions",
@@ -65,6 +68,11 @@ class SolveOptions:
         Called with the search's cost (cost units, penalties for left-out orders included)
         each time OR-Tools finds a better plan, for progress displays. PyVRP's searches
         run in other processes and do not call it.
+    warm_start
+        Routes (:class:`fleetroute.routing.schedule.Route`, in the problem's vehicle and
+        order indices) PyVRP's searches start from instead of a plan of their own: a
+        second search of a day goes on from the first's plan. Orders it leaves out are
+        placed by the search; OR-Tools ignores them.
     """
 
     time_limit_s: float = 10.0
@@ -77,6 +85,7 @@ class SolveOptions:
     zone_orders: int | None = 500
     inputs: Mapping[str, Any] = field(default_factory=dict)
     on_solution: Callable[[float], None] | None = field(default=None, compare=False, repr=False)
+    warm_start: tuple[Route, ...] = field(default=(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:

@@ -39,6 +39,7 @@ from __future__ import annotations
 import dataclasses
 import time
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -56,7 +57,7 @@ from fleetroute.routing.options import (
 )
 from fleetroute.routing.problem import Problem
 from fleetroute.routing.schedule import AT_DEPOT, DROPOFF, PICKUP, RELOAD, Route, plan_cost
-from fleetroute.routing.zones import SECTOR_SHARE
+from fleetroute.routing.zones import POLISHED_SECTOR_SHARE
 
 __all__ = ["ZONE_VISITS_AT_MOST", "supports", "solve_pyvrp", "zones_to_build", "zones_why"]
 
@@ -572,7 +573,7 @@ def zones_to_build(problem: Problem, orders: np.ndarray, seconds: float, workers
     if fewest > 1:
         fewest = -(-fewest // workers) * workers
     for k in range(min(fewest, most), most + 1):
-        budget = seconds if k == 1 else seconds * SECTOR_SHARE / -(-k // workers)
+        budget = seconds if k == 1 else seconds * POLISHED_SECTOR_SHARE / -(-k // workers)
         if _build_s(visits / k) <= _BUILD_SHARE * budget:
             return k
     return most
@@ -670,6 +671,54 @@ def _guided(
     return first
 
 
+#: Warm-start routes as :class:`SearchResult` holds routes: (vehicle type, activities).
+Start = list[tuple[int, list[tuple[str, int]]]]
+_ACTIVITY: dict[str, Any] = dict(pyvrp.ActivityType.__members__)
+
+
+def _start_routes(model: _Model, routes: Sequence[Route]) -> Start:
+    """``routes`` (in the indices of the problem ``model`` was made of) as PyVRP routes of
+    ``model``: each on its vehicle's type, its stops as activities. Orders the model does
+    not hold are left out; an order with several windows is visited in its first."""
+    type_of = {v: t for t, members in enumerate(model.type_vehicles) for v in members}
+    client: dict[int, int] = {}
+    for c, order in enumerate(model.client_order.tolist()):
+        client.setdefault(order, c)
+    shipment = {order: j for j, order in enumerate(model.shipment_order.tolist())}
+    reload = [t.reload_depots[0] if t.reload_depots else -1 for t in model.data.vehicle_types()]
+    out: Start = []
+    for route in routes:
+        t = type_of[route.vehicle]
+        stops: list[tuple[str, int]] = []
+        for kind, order in zip(route.kinds, route.orders, strict=True):
+            if kind == RELOAD and reload[t] >= 0 and stops and stops[-1][0] != "DEPOT":
+                stops.append(("DEPOT", reload[t]))
+            elif order in shipment:
+                stops.append(("PICKUP" if kind == PICKUP else "DELIVERY", shipment[order]))
+            elif order in client and kind == DROPOFF:
+                stops.append(("CLIENT", client[order]))
+        while stops and stops[-1][0] == "DEPOT":
+            stops.pop()
+        if stops:
+            out.append((t, stops))
+    return out
+
+
+def _solution(data: pyvrp.ProblemData, start: Start) -> pyvrp.Solution | None:
+    """The warm-start routes as a PyVRP solution of ``data`` (None if PyVRP rejects them:
+    the search then builds its own first plan)."""
+    try:
+        return pyvrp.Solution(
+            data,
+            [
+                pyvrp.Route(data, [pyvrp.Activity(_ACTIVITY[a], i) for a, i in stops], t)
+                for t, stops in start
+            ],
+        )
+    except (RuntimeError, ValueError, IndexError):
+        return None
+
+
 def _search(
     model: _Model | None,
     seconds: float,
@@ -677,10 +726,12 @@ def _search(
     seed: int,
     minimise: bool,
     guide: bool = False,
+    start: Start | None = None,
 ) -> SearchResult:
     """One PyVRP search of ``model`` (``None``: the model this worker was forked with),
     ending ``seconds`` after it starts (building its neighbourhood and first plan
-    included), or after ``iterations``.
+    included), or after ``iterations``. With ``start`` (routes of the model), the search
+    goes on from them: neither minimising the fleet nor guided.
 
     With ``minimise`` and one vehicle type that has a fixed cost, the fleet is minimised
     first (PyVRP's ``minimise_fleet``) and the rest of the time goes to the running costs
@@ -729,7 +780,10 @@ def _search(
             data = m.required.replace(vehicle_types=[fleet.replace(fixed_cost=0)])
             dropped_fixed = types[0].fixed_cost
         neighbours = compute_neighbours(data, _PARAMS.neighbourhood)
-        if guide and not minimised:
+        initial = _solution(data, start) if start and not minimised else None
+        if initial is not None:
+            result, _ = _run(data, stop(1.0, 1.0), seed, neighbours, initial)
+        elif guide and not minimised:
             result = _guided(data, stop, seed, neighbours, end)
         else:
             share = 1.0 - _FLEET_SHARE if minimised else 1.0
@@ -761,6 +815,7 @@ def solve_pyvrp(
     workers: int = 1,
     guide: bool = False,
     minimise: bool = True,
+    start: Sequence[Route] = (),
 ) -> tuple[list[Route] | None, dict[str, float], dict[str, Any]]:
     """Routes for ``orders`` (some may be left out when they cannot be fitted), or ``None``
     when PyVRP found no feasible plan; the seconds spent per stage; and how it searched.
@@ -769,13 +824,17 @@ def solve_pyvrp(
     with ``minimise``, every other one minimising the fleet first) run in parallel
     processes and the cheapest feasible plan, as scheduled, is kept. ``guide`` caps the
     routes' length after a short first search (:func:`_guided`) in the searches that do
-    not minimise the fleet.
+    not minimise the fleet. With ``start`` (routes of ``problem``, say an earlier search's
+    plan) every search goes on from those routes instead, with its own seed.
     """
     global _FORKED
     t0 = time.perf_counter()
     # a search still running this long after the start is stopped (a fixed effort waits)
     deadline = None if iterations is not None else t0 + seconds * (1 + OVERRUN_SHARE)
+    if start:
+        minimise = guide = False
     model = _model(problem, orders, with_required=minimise and workers > 1)
+    warm = _start_routes(model, start) if start else None
     t_search = time.perf_counter()
     # building the model counts toward the limit, and so does starting the workers; PyVRP
     # checks its clock between iterations, and an iteration of a big day takes a while
@@ -783,7 +842,7 @@ def solve_pyvrp(
     pool = _POOL_START_S if workers > 1 else 0.0
     seconds = max(0.1, seconds - (t_search - t0) - pool - overrun)
     if workers <= 1:
-        results = [_search(model, seconds, iterations, seed, False, guide)]
+        results = [_search(model, seconds, iterations, seed, False, guide, warm)]
     else:
         fork = pool_context().get_start_method() == "fork"
         _FORKED = model if fork else None
@@ -791,7 +850,7 @@ def solve_pyvrp(
             # with ``minimise`` every other worker minimises the fleet first; the others guided
             minimising = [minimise and w % 2 == 1 for w in range(workers)]
             calls = [
-                (None if fork else model, seconds, iterations, seed + w, m, guide and not m)
+                (None if fork else model, seconds, iterations, seed + w, m, guide and not m, warm)
                 for w, m in enumerate(minimising)
             ]
             done = side_by_side(_search, calls, deadline=deadline)
@@ -817,7 +876,9 @@ def solve_pyvrp(
     best, routes = (
         plans[0] if len(plans) == 1 else min(plans, key=lambda x: plan_cost(problem, x[1], orders))
     )
-    info = {"searches": searches, "kept_seed": best.seed}
+    info: dict[str, Any] = {"searches": searches, "kept_seed": best.seed}
+    if warm:
+        info["warm_start_routes"] = len(warm)
     return routes, timings, info
 
 

@@ -134,9 +134,14 @@ def _searched(
     zones = _zones(q, orders, opts, workers)
     if zones <= 1:
         return _search_day(q, orders, opts, workers)
-    routes, backend, timings = solve_in_zones(q, orders, opts, workers, _search, zones)
+    pyvrp_zones = _picks_pyvrp(q, orders, opts)
+    routes, backend, timings = solve_in_zones(
+        q, orders, opts, workers, _search, zones, polish=pyvrp_zones
+    )
     search: dict[str, Any] = {"why": _why(q, orders, opts), "zones": zones}
-    if _picks_pyvrp(q, orders, opts):
+    if "polish" in timings:
+        search["polished_s"] = round(timings["polish"], 1)
+    if pyvrp_zones:
         search["why"] = "PyVRP models this day and plans cheaper in the same time"
         search["zones_why"] = zones_why(q, orders, opts.time_limit_s, zones)
     return routes, backend, timings, search
@@ -162,8 +167,11 @@ def _with_risk_margins(
         return p, routes, backend, timings, search
     risk = risk_margins(p, routes, seed=opts.seed)
     wider = p.replace(order_margin_s=np.maximum(p.order_margin_s, np.maximum(0, risk - p.margin_s)))
+    # the second search goes on from the first's plan (PyVRP; OR-Tools starts again)
     rest = dataclasses.replace(
-        opts, time_limit_s=max(0.1, opts.time_limit_s - (time.perf_counter() - t0))
+        opts,
+        time_limit_s=max(0.1, opts.time_limit_s - (time.perf_counter() - t0)),
+        warm_start=tuple(routes),
     )
     again, backend_2, timings_2, search_2 = _searched(wider.for_search(), orders, rest, workers)
     how: dict[str, Any] = {
@@ -262,6 +270,7 @@ def _search(
             workers=workers,
             guide=True,
             minimise=not _store_heavy(p, orders),
+            start=opts.warm_start,
         )
         note.update(how)
         if routes is not None or opts.backend == "pyvrp":
