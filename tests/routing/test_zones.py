@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -181,14 +183,19 @@ def test_a_big_pyvrp_day_is_searched_in_zones_of_a_few_hundred_places(tiny_city)
 
 
 def test_a_pyvrp_day_in_zones_is_polished_in_the_time_the_sectors_leave(tiny_city):
-    """PyVRP's sectors take part of the time; the rest polishes their joined routes (each
-    zone's search starting from its routes), and the plan still serves every order once.
-    OR-Tools' zones are not polished (see the test above: no route crosses sectors)."""
+    """PyVRP's sectors take half the time; the rest polishes their joined routes (each
+    zone's search starting from its routes), and the plan still serves every order once;
+    not when the polish's passes would be too short. OR-Tools' zones are not polished
+    (see the test above: no route crosses sectors)."""
     p = _problem(tiny_city, 40, 10, seed=5)
     orders = np.arange(p.n_orders)
-    opts = SolveOptions(time_limit_s=8, workers=1, backend="pyvrp")
+    opts = SolveOptions(time_limit_s=10, workers=1, backend="pyvrp")
     routes, backend, timings = solve_in_zones(p, orders, opts, 1, _search, 2, polish=True)
     assert backend == "pyvrp" and routes is not None
     assert timings["polish"] > 0
     dropoffs = [o for r in routes for k, o in zip(r.kinds, r.orders, strict=True) if k == DROPOFF]
     assert sorted(dropoffs) == orders.tolist()
+    # at 4 s a pass would have under POLISH_AT_LEAST_S: the sectors take the time instead
+    short = dataclasses.replace(opts, time_limit_s=4)
+    routes, _, timings = solve_in_zones(p, orders, short, 1, _search, 2, polish=True)
+    assert routes is not None and "polish" not in timings
