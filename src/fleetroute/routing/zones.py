@@ -46,10 +46,10 @@ Search = Callable[
 SECTOR_SHARE = 0.85
 #: Share of the time limit for the sectors of a search that goes on from a warm start
 #: (PyVRP); the rest polishes their joined routes (:func:`polish_in_zones`), in two passes
-#: (:data:`POLISH_SHIFTS`). On the 2,000-order learned store day (6 zones, 60 s, seeds 1
-#: and 2) the plans cost 29,378-29,630 without a polish, 29,378-29,484 after one pass in
-#: the last 15%, 29,105-29,209 after one pass in the last 40-55%, 29,037-29,182 after two
-#: passes in the last half.
+#: (:data:`POLISH_SHIFTS`). On the 2,000-order learned store day (6 zones, 60 s) seeds 1
+#: and 2 planned 29,378-29,630 without a polish, 29,378-29,484 after one pass in the last
+#: 15%, 29,105-29,209 after one pass in the last 40-55%, 29,037-29,182 after two passes in
+#: the last half; seeds 0, 3 and 4, 29,431-29,656 without, 28,868-29,037 with two.
 POLISHED_SECTOR_SHARE = 0.5
 
 
@@ -60,18 +60,26 @@ def n_zones(p: Problem, orders: np.ndarray, opts: SolveOptions) -> int:
     return max(1, min(int(np.ceil(orders.shape[0] / opts.zone_orders)), p.n_vehicles))
 
 
-def sectors(p: Problem, orders: np.ndarray, k: int) -> list[np.ndarray]:
-    """``orders`` in ``k`` compass sectors around the depots' centre, equal in count."""
+def _bearings(p: Problem, loc: np.ndarray) -> np.ndarray:
+    """Each place's bearing (radians) from the depots' centre."""
     depots = np.unique(p.start_loc)
     lat0, lon0 = float(p.loc_lat[depots].mean()), float(p.loc_lon[depots].mean())
-    loc = p.order_loc[orders]
     east = (p.loc_lon[loc] - lon0) * np.cos(np.radians(lat0))
-    angle = np.arctan2(p.loc_lat[loc] - lat0, east)
+    return np.asarray(np.arctan2(p.loc_lat[loc] - lat0, east))
+
+
+def _around(angle: np.ndarray) -> np.ndarray:
+    """Indices of ``angle`` in order around the compass, from the widest empty angle."""
     by_angle = np.argsort(angle, kind="stable")
     sorted_angle = angle[by_angle]
     gaps = np.diff(np.append(sorted_angle, sorted_angle[0] + 2 * np.pi))
-    start = (int(np.argmax(gaps)) + 1) % orders.shape[0]
-    return [orders[part] for part in np.array_split(np.roll(by_angle, -start), k)]
+    return np.roll(by_angle, -((int(np.argmax(gaps)) + 1) % angle.shape[0]))
+
+
+def sectors(p: Problem, orders: np.ndarray, k: int) -> list[np.ndarray]:
+    """``orders`` in ``k`` compass sectors around the depots' centre, equal in count."""
+    around = _around(_bearings(p, p.order_loc[orders]))
+    return [orders[part] for part in np.array_split(around, k)]
 
 
 def share_fleet(p: Problem, zones: list[np.ndarray]) -> list[np.ndarray]:
@@ -263,32 +271,19 @@ def polish_in_zones(
     sectors' cut. Each group's search starts from its routes, with the orders nobody
     serves nearest its routes and a share of the idle vehicles; a group keeps its routes
     unless the search's serve more orders, or as many for less cost."""
-    depots = np.unique(p.start_loc)
-    lat0, lon0 = float(p.loc_lat[depots].mean()), float(p.loc_lon[depots].mean())
-
-    def bearing(loc: np.ndarray) -> np.ndarray:
-        east = (p.loc_lon[loc] - lon0) * np.cos(np.radians(lat0))
-        return np.asarray(np.arctan2(p.loc_lat[loc] - lat0, east))
-
     served = [np.unique([o for o in r.orders if o >= 0]).astype(np.int64) for r in routes]
     # a route's bearing: the circular mean of its orders' bearings
-    angles = [bearing(p.order_loc[o]) for o in served]
+    angles = [_bearings(p, p.order_loc[o]) for o in served]
     mean = np.array([np.arctan2(np.sin(a).mean(), np.cos(a).mean()) for a in angles])
-    by_angle = np.argsort(mean, kind="stable")
-    # from the widest empty angle, as the sectors are cut
-    gaps = np.diff(np.append(mean[by_angle], mean[by_angle[0]] + 2 * np.pi))
-    by_angle = np.roll(by_angle, -((int(np.argmax(gaps)) + 1) % len(routes)))
-    sizes = np.array([o.shape[0] for o in served])[by_angle]
+    around = _around(mean)  # as the sectors are cut
+    sizes = np.array([o.shape[0] for o in served])[around]
     middle = np.cumsum(sizes) - sizes / 2.0
     group_of = np.empty(len(routes), dtype=np.int64)
-    group_of[by_angle] = np.floor(middle / sizes.sum() * k + shift).astype(np.int64) % k
-    routed = np.concatenate(served)
-    left = np.setdiff1d(orders, routed)
-    if left.size:  # each to the group whose route bearing is nearest
-        gap = np.abs(np.angle(np.exp(1j * (bearing(p.order_loc[left])[:, None] - mean[None, :]))))
-        left_group = group_of[np.argmin(gap, axis=1)]
-    else:
-        left_group = np.zeros(0, dtype=np.int64)
+    group_of[around] = np.floor(middle / sizes.sum() * k + shift).astype(np.int64) % k
+    left = np.setdiff1d(orders, np.concatenate(served))
+    # each to the group whose route's bearing is nearest
+    turn = _bearings(p, p.order_loc[left])[:, None] - mean[None, :]
+    left_group = group_of[np.argmin(np.abs(np.angle(np.exp(1j * turn))), axis=1)]
     idle = np.setdiff1d(np.arange(p.n_vehicles), [r.vehicle for r in routes])
     groups = [g for g in range(k) if (group_of == g).any()]
     problems, each, parts, before = [], [], [], []
@@ -314,7 +309,7 @@ def polish_in_zones(
             )
         )
     results = _searched_zones(problems, each, search, workers)
-    out = [r for r, g in zip(routes, group_of.tolist(), strict=True) if g not in groups]
+    out: list[Route] = []
     for j, (found, _, _) in enumerate(results):
         vehicles, zone_orders = parts[j]
         everyone = np.arange(zone_orders.shape[0])
