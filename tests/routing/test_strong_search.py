@@ -97,7 +97,7 @@ def test_a_store_heavy_day_gets_two_guided_pyvrp_searches(tiny_city):
     orders = day_orders(tiny_city, STORE_HEAVY_ORDERS, store_share=1.0, window=(9, 15))
     vans = day_vehicles(tiny_city, 14, capacity=30, fixed_cost=40.0)
     p = day_problem(tiny_city, orders, vans, day_stores(tiny_city))
-    plan = solve(p, SolveOptions(time_limit_s=20, solution_limit=20, workers=2))
+    plan = solve(p, SolveOptions(time_limit_s=20, solution_limit=5, workers=2))
     assert_plan_valid(plan)
     search = plan.inputs["search"]
     assert plan.inputs["backend"] == "pyvrp"
@@ -223,7 +223,7 @@ def test_a_search_warm_started_from_a_plan_goes_on_from_it():
     n = 40
     p = _banded(n, 2, vehicles=6).for_search()
     orders = np.arange(n)
-    good, _, _ = solve_pyvrp(p, orders, seconds=30, iterations=3000, seed=0)
+    good, _, _ = solve_pyvrp(p, orders, seconds=30, iterations=200, seed=0)
     assert good is not None
     warm, _, info = solve_pyvrp(p, orders, seconds=30, iterations=1, seed=5, start=good)
     cold, _, _ = solve_pyvrp(p, orders, seconds=30, iterations=1, seed=5)
