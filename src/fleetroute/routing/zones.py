@@ -51,6 +51,17 @@ SECTOR_SHARE = 0.85
 #: 15%, 29,105-29,209 after one pass in the last 40-55%, 29,037-29,182 after two passes in
 #: the last half; seeds 0, 3 and 4, 29,431-29,656 without, 28,868-29,037 with two.
 POLISHED_SECTOR_SHARE = 0.5
+#: Seconds a polish's pass must have to be worth starting its searches; below it the
+#: sectors take :data:`SECTOR_SHARE` (at 5 s, 2,000- and 5,000-order store days ended at
+#: 2.3 and 3.1 s without it: half the time unused).
+POLISH_AT_LEAST_S = 2.0
+#: Share of the time the polish leaves for placing or explaining the orders still left
+#: out (one search of every route each): on the 5,000-order learned store day, 122 of
+#: them, a polish to the end of the time limit had the solve end at 126 s of 120.
+POLISH_LEAVES = 0.05
+#: The polish's passes: each cuts the routes into groups this share of a group from
+#: the sectors' cut.
+POLISH_SHIFTS = (0.5, 0.0)
 
 
 def n_zones(p: Problem, orders: np.ndarray, opts: SolveOptions) -> int:
@@ -148,6 +159,14 @@ def _lower(
     return tuple(out)
 
 
+def _zone_options(opts: SolveOptions, seconds: float, start: tuple[Route, ...]) -> SolveOptions:
+    """The options of one zone's search: ``seconds``, one worker, starting from ``start``
+    (progress callbacks stay in this process)."""
+    return dataclasses.replace(
+        opts, time_limit_s=seconds, workers=1, on_solution=None, warm_start=start
+    )
+
+
 def _searched_zones(
     problems: list[Problem], each: list[SolveOptions], search: Search, workers: int
 ) -> list[Any]:
@@ -193,13 +212,7 @@ def solve_in_zones(
     polish = polish and polish_s / len(POLISH_SHIFTS) >= POLISH_AT_LEAST_S
     share = POLISHED_SECTOR_SHARE if polish else SECTOR_SHARE
     each = [
-        dataclasses.replace(  # progress callbacks stay in this process
-            opts,
-            time_limit_s=opts.time_limit_s * share / rounds,
-            workers=1,
-            on_solution=None,
-            warm_start=_lower(opts.warm_start, f, z),
-        )
+        _zone_options(opts, opts.time_limit_s * share / rounds, _lower(opts.warm_start, f, z))
         for z, f in zip(zones, fleets, strict=True)
     ]
     timings: dict[str, float] = {"zones": time.perf_counter() - t0}
@@ -216,12 +229,10 @@ def solve_in_zones(
     left = np.array([o for o in orders.tolist() if o not in routed], dtype=np.int64)
     idle = np.setdiff1d(np.arange(p.n_vehicles), [r.vehicle for r in routes])
     if left.size and idle.size and not polish:  # (a polish places them)
-        rest = dataclasses.replace(
+        rest = _zone_options(
             opts,
-            time_limit_s=max(1.0, opts.time_limit_s * (1 - SECTOR_SHARE)),
-            workers=1,
-            on_solution=None,
-            warm_start=_lower(opts.warm_start, idle, left),
+            max(1.0, opts.time_limit_s * (1 - SECTOR_SHARE)),
+            _lower(opts.warm_start, idle, left),
         )
         more, backend, _ = search(
             p.with_vehicles(idle).with_orders(left), np.arange(left.size), rest, 1
@@ -239,19 +250,6 @@ def solve_in_zones(
         routes = polish_in_zones(p, orders, routes, opts, workers, search, k, seconds, shift)
         timings["polish"] = time.perf_counter() - t1
     return sorted(routes, key=lambda r: r.vehicle), "+".join(sorted(backends)), timings
-
-
-#: Seconds a polish's pass must have to be worth starting its searches (a 5,000-order
-#: store day at 5 s planned 389.6 with its sectors in half the time and no polish, 372.5
-#: with the sectors in all of it).
-POLISH_AT_LEAST_S = 2.0
-#: Share of the time the polish leaves for placing or explaining the orders still left
-#: out (one search of every route each): on the 5,000-order learned store day, 122 of
-#: them, a polish to the end of the time limit had the solve end at 126 s of 120.
-POLISH_LEAVES = 0.05
-#: The polish's passes: each cuts the routes into groups this share of a group from
-#: the sectors' cut.
-POLISH_SHIFTS = (0.5, 0.0)
 
 
 def polish_in_zones(
@@ -299,15 +297,7 @@ def polish_in_zones(
         problems.append(zone)
         parts.append((vehicles, zone_orders))
         before.append(plan_cost(zone, start, np.arange(zone_orders.shape[0])))
-        each.append(
-            dataclasses.replace(
-                opts,
-                time_limit_s=seconds / rounds,
-                workers=1,
-                on_solution=None,
-                warm_start=start,
-            )
-        )
+        each.append(_zone_options(opts, seconds / rounds, start))
     results = _searched_zones(problems, each, search, workers)
     out: list[Route] = []
     for j, (found, _, _) in enumerate(results):
