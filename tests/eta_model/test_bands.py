@@ -101,3 +101,53 @@ def test_places_at_one_node_share_its_legs_in_many_places_bands(tiny_city, tiny_
         assert np.allclose(bands[:, copy, :120], alone[:, first], rtol=1e-6)
         assert np.allclose(bands[:, :120, copy], alone[:, :, first], rtol=1e-6)
         assert (bands[:, copy, first] == 0).all() and (bands[:, first, copy] == 0).all()
+
+
+def test_a_learned_store_day_plans_each_shop_at_the_hour_it_is_shopped(tiny_city, tiny_model):
+    """With learned times a shop takes the model's time for each travel band (predicted at
+    the band's middle; 0 for orders without a store, none at all with free-flow times),
+    and the plan re-times every shop its first search made to the hour it was made."""
+    from datetime import timedelta
+
+    from conftest import PLAN_DATE
+    from days import day_orders, day_stores, day_vehicles
+    from fleetroute import build_problem, plan
+
+    orders = day_orders(tiny_city, 12, store_share=0.5, window=(9, 15))
+    vans, stores = day_vehicles(tiny_city, 3), day_stores(tiny_city)
+    eta = LearnedEta(tiny_model)
+    p, _ = build_problem(
+        orders, vans, road_map=tiny_city, stores=stores, plan_date=PLAN_DATE, eta=eta
+    )
+    shopped = p.has_store
+    assert p.n_bands > 1 and p.shop_band_s.shape == (12, p.n_bands)
+    assert (p.shop_band_s[~shopped] == 0).all() and (p.shop_band_s[shopped] > 0).all()
+    b = p.n_bands // 2
+    start, end = p.band_start_s[b : b + 2].tolist()
+    middle = p.origin + timedelta(seconds=(start + end) // 2)
+    where = p.loc_lat[p.pickup_loc[shopped]], p.loc_lon[p.pickup_loc[shopped]]
+    expect = eta.service_s(
+        tiny_city,
+        is_shop=np.ones(int(shopped.sum()), dtype=bool),
+        items=p.items[shopped],
+        store_id=np.array(p.store_id, dtype=object)[p.order_store[shopped]],
+        lat=where[0],
+        lon=where[1],
+        when=middle,
+    )
+    assert p.shop_band_s[shopped, b].tolist() == np.rint(expect).astype(int).tolist()
+    free, _ = build_problem(orders, vans, road_map=tiny_city, stores=stores, plan_date=PLAN_DATE)
+    assert free.shop_band_s.shape == (12, 0)
+
+    made = plan(
+        orders,
+        vans,
+        road_map=tiny_city,
+        stores=stores,
+        plan_date=PLAN_DATE,
+        eta=eta,
+        solution_limit=5,
+        workers=1,
+    )
+    retimed = made.inputs["search"]["shops_retimed"]
+    assert made.summary()["assigned"] == 12 and retimed["orders"] == int(shopped.sum())

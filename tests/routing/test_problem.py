@@ -28,6 +28,8 @@ def test_a_problem_cannot_be_changed_in_place():
         ({"order_vehicle": np.full(5, 7)}, "vehicle that does not exist"),
         ({"order_rank": np.zeros(5, dtype=int)}, "locked rank needs a locked vehicle"),
         ({"band_start_s": [0, 10, 5]}, "band_start_s must increase"),
+        ({"shop_band_s": np.ones((5, 2), dtype=int)}, "shop_band_s must be"),
+        ({"shop_band_s": np.full((5, 3), -1)}, "shop_band_s must be"),
     ],
 )
 def test_replace_validates_the_new_problem(change, message):
@@ -59,6 +61,29 @@ def test_with_window_is_replace_with_that_one_window(order, start, length):
     assert np.array_equal(p.order_windows, _banded(5, 0).order_windows)
     with pytest.raises(ValueError, match="window ends before it starts"):
         p.with_window(order, start + 1, start)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(st.integers(0, 5), min_size=1, max_size=6, unique=True),
+    st.lists(st.integers(0, 20 * 3600), min_size=6, max_size=6),
+)
+def test_shops_re_timed_take_the_time_of_the_band_they_begin_in(orders, begin):
+    """Bands start at 0, 12:00 and 14:00: each re-timed shop takes its band's time, the
+    other orders keep theirs, and cutting the problem to some orders keeps their rows;
+    without hour-dependent shop times the problem is returned as it is."""
+    p = _banded(6, 2)
+    shops = np.arange(18).reshape(6, 3) * 100
+    p = p.replace(shop_band_s=shops)
+    at = np.array(begin[: len(orders)])
+    retimed = p.with_shops_at(orders, at)
+    band = (at >= 12 * 3600).astype(int) + (at >= 14 * 3600)
+    assert retimed.shop_s[orders].tolist() == shops[orders, band].tolist()
+    others = np.setdiff1d(np.arange(6), orders)
+    assert retimed.shop_s[others].tolist() == p.shop_s[others].tolist()
+    assert p.with_orders(orders).shop_band_s.tolist() == shops[orders].tolist()
+    plain = _banded(6, 2)  # shop times that do not depend on the hour stay as they are
+    assert plain.with_shops_at(orders, at) is plain
 
 
 def test_with_orders_and_with_vehicles_keep_locks_on_the_kept_vehicles():

@@ -230,3 +230,27 @@ def test_a_search_warm_started_from_a_plan_goes_on_from_it():
     assert warm is not None and cold is not None
     assert info["warm_start_routes"] == len(good)
     assert plan_cost(p, warm, orders) <= plan_cost(p, good, orders) < plan_cost(p, cold, orders)
+
+
+def test_shops_are_planned_with_the_time_of_the_hour_the_plan_shops_them():
+    """A store's noon rush (the 12:00-14:00 band) makes its shops three times slower: the
+    first search plans on each shop's morning time, the second on the time of the hour the
+    first plan shops it, and the plan states no shop faster than the hour it begins it
+    (at noon: three times slower)."""
+    p = _banded(30, 3, vehicles=4)
+    p = p.replace(shop_band_s=np.stack([p.shop_s, 3 * p.shop_s, p.shop_s], axis=1))
+    plan = solve(p, FAST)
+    assert_plan_valid(plan)
+    how = plan.inputs["search"]["shops_retimed"]
+    assert how["orders"] == int(p.has_store.sum()) and how["changed"] > 0
+    at_noon = 0
+    for s in plan.schedules:
+        begin = s.arrival_s + s.wait_s
+        for row, (kind, order) in enumerate(zip(s.route.kinds, s.route.orders, strict=True), 1):
+            if kind == PICKUP:
+                noon = 12 * 3600 <= begin[row] < 14 * 3600
+                at_noon += noon
+                planned = plan.problem.shop_s[order]
+                assert planned in (p.shop_s[order], 3 * p.shop_s[order])
+                assert planned >= (3 if noon else 1) * p.shop_s[order]
+    assert at_noon > 0

@@ -195,6 +195,10 @@ def with_new_order(
         max_late_s=np.append(p.max_late_s, own["max_late_s"]),
         dropoff_s=np.append(p.dropoff_s, round(service[0] if np.isnan(given) else given)),
         shop_s=np.append(p.shop_s, round(service[1]) if store >= 0 else 0),
+        # the new order's shop takes its one predicted time at every hour
+        shop_band_s=np.vstack(
+            [p.shop_band_s, np.full((1, p.shop_band_s.shape[1]), round(service[1]) * (store >= 0))]
+        ),
         priority=np.append(p.priority, float(o["priority"].iloc[0])),
         order_vehicle=np.append(p.order_vehicle, -1),
         order_rank=np.append(p.order_rank, -1),
@@ -373,6 +377,7 @@ def replan(
         shift_start_s=np.minimum(ready, p.shift_end_s),
         order_store=np.where(carried_mask, -1, p.order_store),
         shop_s=np.where(carried_mask, 0, p.shop_s),
+        shop_band_s=np.where(carried_mask[:, None], 0, p.shop_band_s),
         order_vehicle=on_vehicle,
         order_rank=rank,
         break_s=np.where(ready > p.break_end_s, 0, break_s),  # its window has passed

@@ -149,6 +149,7 @@ def build_problem(
             row=int(veh.index[k]),
             column="shift_end",
         )
+    band_start_s = _int64([(b - origin).total_seconds() for b in band_starts])
     windows = order_windows(o, int(shift_start.min()), int(shift_end.max()))
     at = service_instants(windows["order_windows"], int(shift_start.min()), int(shift_end.max()))
     dropoff, shop = _service_times(inp, rmap, eta, origin, at)
@@ -188,8 +189,9 @@ def build_problem(
         cost_per_hour=veh["cost_per_hour"].to_numpy(float),
         cost_per_km=veh["cost_per_km"].to_numpy(float),
         excluded=excluded,
-        band_start_s=_int64([(b - origin).total_seconds() for b in band_starts]),
+        band_start_s=band_start_s,
         band_travel_s=bands if len(band_starts) > 1 else None,
+        shop_band_s=_shop_bands(inp, rmap, eta, origin, band_start_s),
         store_visit_s=st["visit_s"].to_numpy(np.int64),
         margin_s=int(getattr(eta, "margin_s", 0)),
         late_chance=late_chance,
@@ -491,35 +493,65 @@ def _service_times(
     """Each order's drop-off seconds (orders.csv ``service_s`` where given) and shop seconds
     at its store (0 without one), from the ETA provider at the instants ``at`` gives
     (drop-off, shop; :func:`service_instants`)."""
-    o, st, order_store = inp.orders, inp.stores, inp.order_store
-    n, m = len(o), len(st)
-    items = o["items"].to_numpy(dtype=np.int64)
-    store_ids = np.where(order_store >= 0, o["store_id"].to_numpy(object), "")
-    s_idx = np.maximum(order_store, 0)
-    lat, lon = o["lat"].to_numpy(float), o["lon"].to_numpy(float)
-    store_lat = st["lat"].to_numpy(float)[s_idx] if m else lat
-    store_lon = st["lon"].to_numpy(float)[s_idx] if m else lon
-
-    def predict(shop: bool, at: np.ndarray, where: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-        return service_at(
-            eta,
-            rmap,
-            is_shop=np.full(n, shop),
-            items=items,
-            store_id=store_ids,
-            lat=where[0],
-            lon=where[1],
-            origin=origin,
-            at=at,
-        )
-
+    o = inp.orders
     drop_at, shop_at = at
-    dropoff = predict(False, drop_at, (lat, lon))
+    dropoff = service_at(
+        eta,
+        rmap,
+        is_shop=np.zeros(len(o), dtype=bool),
+        items=o["items"].to_numpy(dtype=np.int64),
+        store_id=_store_ids(inp),
+        lat=o["lat"].to_numpy(float),
+        lon=o["lon"].to_numpy(float),
+        origin=origin,
+        at=drop_at,
+    )
     given = o["service_s"].to_numpy(dtype=float)
     dropoff = np.where(np.isnan(given), dropoff, given)
+    return dropoff, _shop_times(inp, rmap, eta, origin, shop_at)
+
+
+def _shop_times(
+    inp: _Inputs, rmap: RoadMap, eta: EtaProvider, origin: datetime, at: np.ndarray
+) -> np.ndarray:
+    """Each order's shop seconds at its store if the shop begins at ``at`` (seconds from
+    ``origin``), 0 without a store."""
+    o, st, order_store = inp.orders, inp.stores, inp.order_store
     with_store = order_store >= 0
-    shop = predict(True, np.where(with_store, shop_at, -1), (store_lat, store_lon))
-    return dropoff, np.where(with_store, shop, 0.0)
+    s_idx = np.maximum(order_store, 0)
+    shop = service_at(
+        eta,
+        rmap,
+        is_shop=np.ones(len(o), dtype=bool),
+        items=o["items"].to_numpy(dtype=np.int64),
+        store_id=_store_ids(inp),
+        lat=st["lat"].to_numpy(float)[s_idx] if len(st) else o["lat"].to_numpy(float),
+        lon=st["lon"].to_numpy(float)[s_idx] if len(st) else o["lon"].to_numpy(float),
+        origin=origin,
+        at=np.where(with_store, at, -1),
+    )
+    return np.where(with_store, shop, 0.0)
+
+
+def _store_ids(inp: _Inputs) -> np.ndarray:
+    """Each order's store id, "" without a store."""
+    return np.where(inp.order_store >= 0, inp.orders["store_id"].to_numpy(object), "")
+
+
+def _shop_bands(
+    inp: _Inputs, rmap: RoadMap, eta: EtaProvider, origin: datetime, band_start_s: np.ndarray
+) -> np.ndarray:
+    """Each order's shop seconds in each travel band (``Problem.shop_band_s``), predicted
+    for the middle of the band (a store's rush hour makes its shops slower); ``(orders,
+    0)`` with one band or no store order."""
+    n = len(inp.orders)
+    if band_start_s.shape[0] < 2 or not (inp.order_store >= 0).any():
+        return np.zeros((n, 0), dtype=np.int64)
+    width = np.diff(band_start_s)
+    middle = band_start_s + np.append(width, width[-1]) // 2
+    return np.column_stack(
+        [np.rint(_shop_times(inp, rmap, eta, origin, np.full(n, t))) for t in middle.tolist()]
+    ).astype(np.int64)
 
 
 def _has_spreads(eta: Any) -> bool:

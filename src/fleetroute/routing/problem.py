@@ -33,6 +33,7 @@ _ORDER_FIELDS = (
     "window_end_s",
     "dropoff_s",
     "shop_s",
+    "shop_band_s",
     "dropoff_sd",
     "shop_sd",
     "priority",
@@ -170,6 +171,11 @@ class Problem:
         Optional time-dependent travel: ``band_travel_s[b]`` is the ``(L, L)`` matrix for
         legs that depart from ``band_start_s[b]`` on (until the next band starts). Without
         them, ``travel_s`` holds at every hour.
+    shop_band_s
+        Optional hour-dependent shop times, ``(orders, bands)``: ``shop_band_s[i, b]`` is
+        order ``i``'s shop seconds when its shop begins in travel band ``b``. ``shop_s``
+        is the one a search plans on (:meth:`with_shops_at` sets it from a plan's shop
+        hours). ``(orders, 0)``: ``shop_s`` at every hour.
     """
 
     origin: datetime
@@ -209,6 +215,7 @@ class Problem:
     order_rank: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     band_start_s: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     band_travel_s: npt.NDArray[np.int32] | None = None
+    shop_band_s: IntArray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
     skill_names: tuple[str, ...] = ()
     order_skills: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     vehicle_skills: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -251,6 +258,7 @@ class Problem:
             "max_late_s": (n, 0),
             "reload_s": (v, -1),
             "order_margin_s": (n, 0),
+            "shop_band_s": ((n, 0), 0),
         }
         if name not in defaults:
             return None
@@ -382,6 +390,13 @@ class Problem:
                 raise ValueError("band_start_s must increase")
             if (self.band_travel_s < 0).any():
                 raise ValueError("travel times must not be negative")
+        shop_bands = self.shop_band_s
+        if shop_bands.shape[1:] != (0,) and (
+            self.band_travel_s is None
+            or shop_bands.shape != (n, self.n_bands)
+            or (shop_bands < 0).any()
+        ):
+            raise ValueError("shop_band_s must be (orders x travel bands) of at least 0 s")
 
     def _validate_windows(self) -> None:
         w = self.order_windows
@@ -454,6 +469,23 @@ class Problem:
     def n_bands(self) -> int:
         """Number of travel-time bands (1 when travel does not depend on the hour)."""
         return 1 if self.band_travel_s is None else int(self.band_start_s.shape[0])
+
+    @property
+    def shops_by_hour(self) -> bool:
+        """Whether shop times depend on the hour the shop begins (``shop_band_s``)."""
+        return self.shop_band_s.shape[1] > 0
+
+    def with_shops_at(self, orders: npt.ArrayLike, begin_s: npt.ArrayLike) -> Problem:
+        """The problem with the shop seconds of ``orders`` those of the travel band their
+        shops begin in at ``begin_s`` (seconds from the origin); this problem itself when
+        shop times do not depend on the hour."""
+        if not self.shops_by_hour:
+            return self
+        idx, at = np.asarray(orders, dtype=np.int64), np.asarray(begin_s, dtype=np.int64)
+        band = np.maximum(0, np.searchsorted(self.band_start_s, at, side="right") - 1)
+        shop = self.shop_s.copy()
+        shop[idx] = self.shop_band_s[idx, band]
+        return self.replace(shop_s=shop)
 
     def leg_s(self, a: int, b: int, depart_s: int) -> int:
         """Seconds from location ``a`` to ``b`` for a departure at ``depart_s``."""
