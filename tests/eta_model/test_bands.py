@@ -106,7 +106,7 @@ def test_places_at_one_node_share_its_legs_in_many_places_bands(tiny_city, tiny_
 def test_a_learned_store_day_plans_each_shop_at_the_hour_it_is_shopped(tiny_city, tiny_model):
     """With learned times a shop takes the model's time for each travel band (predicted at
     the band's middle; 0 for orders without a store, none at all with free-flow times),
-    and the plan re-times every shop its first search made to the hour it was made."""
+    and the plan re-times every shop to the hour its schedule makes it."""
     from datetime import timedelta
 
     from conftest import PLAN_DATE
