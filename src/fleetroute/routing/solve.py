@@ -184,7 +184,7 @@ def _with_risk_margins(
         "mean_margin_s": round(float(wider.margins[orders].mean()), 1),
         "first_search": search,
     }
-    timings = _summed(timings, timings_2)
+    timings = {k: timings.get(k, 0.0) + timings_2.get(k, 0.0) for k in timings | timings_2}
     if again is None:
         how["kept"] = "the first search's plan: the second found none"
         return p, routes, backend, timings, {**search, "risk_margins": how}
@@ -247,11 +247,6 @@ def _shop_begins(p: Problem, routes: list[Route]) -> tuple[np.ndarray, np.ndarra
                 shopped.append(order)
                 begin.append(int(starts[row]))
     return np.array(shopped, dtype=np.int64), np.array(begin, dtype=np.int64)
-
-
-def _summed(a: dict[str, float], b: dict[str, float]) -> dict[str, float]:
-    """Seconds per stage of two searches, added up."""
-    return {k: a.get(k, 0.0) + b.get(k, 0.0) for k in a | b}
 
 
 def _zones(p: Problem, orders: np.ndarray, opts: SolveOptions, workers: int) -> int:
