@@ -1,15 +1,18 @@
 """Travel bands of many places: the legs near each place and to and from anchor places
-are predicted; the others are scaled from them."""
+are predicted; the others are scaled from them. Shop times in every band."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fleetroute.eta_model.learned as learned
+from conftest import PLAN_DATE
+from days import day_orders, day_stores, day_vehicles
+from fleetroute import build_problem, plan
 from fleetroute.eta_model.learned import LearnedEta, anchored_pairs
 from fleetroute.maps.roadmap import haversine_m
 
@@ -107,12 +110,6 @@ def test_a_learned_store_day_plans_each_shop_at_the_hour_it_is_shopped(tiny_city
     """With learned times a shop takes the model's time for each travel band (predicted at
     the band's middle; 0 for orders without a store, none at all with free-flow times),
     and the plan re-times every shop to the hour its schedule makes it."""
-    from datetime import timedelta
-
-    from conftest import PLAN_DATE
-    from days import day_orders, day_stores, day_vehicles
-    from fleetroute import build_problem, plan
-
     orders = day_orders(tiny_city, 12, store_share=0.5, window=(9, 15))
     vans, stores = day_vehicles(tiny_city, 3), day_stores(tiny_city)
     eta = LearnedEta(tiny_model)

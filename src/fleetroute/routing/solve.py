@@ -215,7 +215,7 @@ def _shops_at_their_hours(p: Problem, routes: list[Route]) -> tuple[Problem, dic
     The searches plan each shop on one time, predicted for before its order's window
     opens. Searching again on the times of the hours a first plan shops them cost more
     than it gained (the suite's 2,000-order learned store day at 60 s, seeds 0, 3 and 4,
-    the sectors' routes re-timed before their polish: true cost +1.9%, on time +0.3
+    the sectors' routes re-timed before their polish: true cost +1.8%, on time +0.3
     points), so the plan is searched once and its schedule re-timed: an order whose
     window a slower shop breaks is taken out and placed again like any left out."""
     shopped, begin = _shop_begins(p, routes)
