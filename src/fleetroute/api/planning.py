@@ -493,20 +493,9 @@ def _service_times(
     """Each order's drop-off seconds (orders.csv ``service_s`` where given) and shop seconds
     at its store (0 without one), from the ETA provider at the instants ``at`` gives
     (drop-off, shop; :func:`service_instants`)."""
-    o = inp.orders
     drop_at, shop_at = at
-    dropoff = service_at(
-        eta,
-        rmap,
-        is_shop=np.zeros(len(o), dtype=bool),
-        items=o["items"].to_numpy(dtype=np.int64),
-        store_id=_store_ids(inp),
-        lat=o["lat"].to_numpy(float),
-        lon=o["lon"].to_numpy(float),
-        origin=origin,
-        at=drop_at,
-    )
-    given = o["service_s"].to_numpy(dtype=float)
+    dropoff = _predicted(inp, rmap, eta, origin, drop_at, shop=False)
+    given = inp.orders["service_s"].to_numpy(dtype=float)
     dropoff = np.where(np.isnan(given), dropoff, given)
     return dropoff, _shop_times(inp, rmap, eta, origin, shop_at)
 
@@ -516,26 +505,29 @@ def _shop_times(
 ) -> np.ndarray:
     """Each order's shop seconds at its store if the shop begins at ``at`` (seconds from
     ``origin``), 0 without a store."""
-    o, st, order_store = inp.orders, inp.stores, inp.order_store
-    with_store = order_store >= 0
-    s_idx = np.maximum(order_store, 0)
-    shop = service_at(
-        eta,
-        rmap,
-        is_shop=np.ones(len(o), dtype=bool),
-        items=o["items"].to_numpy(dtype=np.int64),
-        store_id=_store_ids(inp),
-        lat=st["lat"].to_numpy(float)[s_idx] if len(st) else o["lat"].to_numpy(float),
-        lon=st["lon"].to_numpy(float)[s_idx] if len(st) else o["lon"].to_numpy(float),
-        origin=origin,
-        at=np.where(with_store, at, -1),
-    )
+    with_store = inp.order_store >= 0
+    shop = _predicted(inp, rmap, eta, origin, np.where(with_store, at, -1), shop=True)
     return np.where(with_store, shop, 0.0)
 
 
-def _store_ids(inp: _Inputs) -> np.ndarray:
-    """Each order's store id, "" without a store."""
-    return np.where(inp.order_store >= 0, inp.orders["store_id"].to_numpy(object), "")
+def _predicted(
+    inp: _Inputs, rmap: RoadMap, eta: EtaProvider, origin: datetime, at: np.ndarray, *, shop: bool
+) -> np.ndarray:
+    """The ETA provider's seconds of each order's drop-off (at its address) or shop (at
+    its store) at ``at`` (seconds from ``origin``; -1: none, 0 seconds)."""
+    o, st = inp.orders, inp.stores
+    where = st.iloc[np.maximum(inp.order_store, 0)] if shop and len(st) else o
+    return service_at(
+        eta,
+        rmap,
+        is_shop=np.full(len(o), shop),
+        items=o["items"].to_numpy(dtype=np.int64),
+        store_id=np.where(inp.order_store >= 0, o["store_id"].to_numpy(object), ""),
+        lat=where["lat"].to_numpy(float),
+        lon=where["lon"].to_numpy(float),
+        origin=origin,
+        at=at,
+    )
 
 
 def _shop_bands(
