@@ -82,7 +82,7 @@ def test_a_store_heavy_day_is_planned_by_pyvrp(tiny_city):
     p = day_problem(
         tiny_city, orders, day_vehicles(tiny_city, 8, capacity=30), day_stores(tiny_city)
     )
-    plan = solve(p, FAST)
+    plan = solve(p, SolveOptions(time_limit_s=5, solution_limit=5, workers=1))
     table = assert_plan_valid(plan)
     assert plan.inputs["backend"] == "pyvrp"
     assert plan.inputs["search"]["why"].startswith("PyVRP models this day")
