@@ -151,7 +151,7 @@ def _p_on_time(
     orders = np.array([max(s.route.orders[j - 1], 0) for s, j in stops], dtype=np.int64)
     shop = np.array([s.kind[j] == PICKUP for s, j in stops], dtype=bool)
     departs = np.array([s.departure_s[j - 1] for s, j in stops], dtype=np.int64)
-    band = np.clip(np.searchsorted(p.band_start_s, departs, side="right") - 1, 0, None)
+    band = p.band_at(departs)
     drop_at, shop_at = service_instants(
         p.order_windows[orders], int(p.shift_start_s.min()), int(p.shift_end_s.max())
     )

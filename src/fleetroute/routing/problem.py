@@ -470,6 +470,12 @@ class Problem:
         """Number of travel-time bands (1 when travel does not depend on the hour)."""
         return 1 if self.band_travel_s is None else int(self.band_start_s.shape[0])
 
+    def band_at(self, at_s: npt.ArrayLike) -> IntArray:
+        """The travel band in force at each instant ``at_s`` (seconds from the origin;
+        band 0 before the first band starts)."""
+        band = np.searchsorted(self.band_start_s, at_s, side="right") - 1
+        return np.maximum(0, band).astype(np.int64)
+
     @property
     def shops_by_hour(self) -> bool:
         """Whether shop times depend on the hour the shop begins (``shop_band_s``)."""
@@ -481,18 +487,16 @@ class Problem:
         shop times do not depend on the hour."""
         if not self.shops_by_hour:
             return self
-        idx, at = np.asarray(orders, dtype=np.int64), np.asarray(begin_s, dtype=np.int64)
-        band = np.maximum(0, np.searchsorted(self.band_start_s, at, side="right") - 1)
+        idx = np.asarray(orders, dtype=np.int64)
         shop = self.shop_s.copy()
-        shop[idx] = self.shop_band_s[idx, band]
+        shop[idx] = self.shop_band_s[idx, self.band_at(begin_s)]
         return self.replace(shop_s=shop)
 
     def leg_s(self, a: int, b: int, depart_s: int) -> int:
         """Seconds from location ``a`` to ``b`` for a departure at ``depart_s``."""
         if self.band_travel_s is None:
             return int(self.travel_s[a, b])
-        band = max(0, int(np.searchsorted(self.band_start_s, depart_s, side="right")) - 1)
-        return int(self.band_travel_s[band, a, b])
+        return int(self.band_travel_s[int(self.band_at(depart_s)), a, b])
 
     def worst_travel_s(
         self,

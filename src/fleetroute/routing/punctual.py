@@ -41,8 +41,7 @@ def _drives(
     ``p.plan_quantile``), the van waiting for windows as it would: the order, when each
     drive starts it, when the plan starts it, and when its window closes."""
     sched = schedule(p, route)
-    bands = np.searchsorted(p.band_start_s, sched.departure_s, side="right") - 1
-    bands = np.clip(bands, 0, p.travel_sd.shape[0] - 1)
+    bands = np.minimum(p.band_at(sched.departure_s), p.travel_sd.shape[0] - 1)
     # log(median / planned) in spreads: 0 for a plan on the median
     back = -NormalDist().inv_cdf(p.plan_quantile)
     t = np.full(samples, float(sched.departure_s[0]))
