@@ -13,6 +13,7 @@ import fleetroute.eta_model.learned as learned
 from conftest import PLAN_DATE
 from days import day_orders, day_stores, day_vehicles
 from fleetroute import build_problem, plan
+from fleetroute.api.dispatch import with_new_order
 from fleetroute.eta_model.learned import LearnedEta, anchored_pairs
 from fleetroute.maps.roadmap import haversine_m
 
@@ -109,7 +110,8 @@ def test_places_at_one_node_share_its_legs_in_many_places_bands(tiny_city, tiny_
 def test_a_learned_store_day_plans_each_shop_at_the_hour_it_is_shopped(tiny_city, tiny_model):
     """With learned times a shop takes the model's time for each travel band (predicted at
     the band's middle; 0 for orders without a store, none at all with free-flow times),
-    and the plan re-times every shop to the hour its schedule makes it."""
+    and the plan re-times every shop to the hour its schedule makes it; an order booked
+    later gets its shop times in every band too."""
     orders = day_orders(tiny_city, 12, store_share=0.5, window=(9, 15))
     vans, stores = day_vehicles(tiny_city, 3), day_stores(tiny_city)
     eta = LearnedEta(tiny_model)
@@ -148,3 +150,8 @@ def test_a_learned_store_day_plans_each_shop_at_the_hour_it_is_shopped(tiny_city
     )
     retimed = made.inputs["search"]["shops_retimed"]
     assert made.summary()["assigned"] == 12 and retimed["orders"] == int(shopped.sum())
+    # an order booked into the plan later gets its shop predicted in every band as well
+    i = int(np.flatnonzero(shopped)[0])
+    again = orders.iloc[[i]].assign(order_id="booked")
+    bigger = with_new_order(made, again, road_map=tiny_city, eta=eta)
+    assert bigger.shop_band_s[-1].tolist() == p.shop_band_s[i].tolist()

@@ -36,6 +36,7 @@ from fleetroute.api._common import (
     road_map_of,
 )
 from fleetroute.api.planning import (
+    band_middles,
     build_problem,
     order_windows,
     service_at,
@@ -155,17 +156,24 @@ def with_new_order(
         own["order_windows"], int(p.shift_start_s.min()), int(p.shift_end_s.max())
     )
     at_store = store >= 0
+    # the drop-off, the shop before its window, and the shop in each band (hour-dependent)
+    shop_at = np.concatenate(
+        [shop_at, band_middles(p.band_start_s) if p.shops_by_hour and at_store else []]
+    ).astype(np.int64)
+    rows = 1 + shop_at.shape[0]
+    shop_loc = p.store_loc[store] if at_store else None
     service = service_at(
         eta,
         rmap,
-        is_shop=np.array([False, True]),
-        items=np.array([items, items]),
-        store_id=np.array([store_name, store_name], dtype=object),
-        lat=np.array([lat, p.loc_lat[p.store_loc[store]] if at_store else lat]),
-        lon=np.array([lon, p.loc_lon[p.store_loc[store]] if at_store else lon]),
+        is_shop=np.arange(rows) > 0,
+        items=np.full(rows, items),
+        store_id=np.full(rows, store_name, dtype=object),
+        lat=np.array([lat] + [lat if shop_loc is None else p.loc_lat[shop_loc]] * (rows - 1)),
+        lon=np.array([lon] + [lon if shop_loc is None else p.loc_lon[shop_loc]] * (rows - 1)),
         origin=p.origin,
         at=np.concatenate([drop_at, shop_at]),
     )
+    shop_bands = np.rint(service[2:]).astype(np.int64) if rows > 2 else 0
     given = float(o["service_s"].iloc[0])
     k = max(own["order_windows"].shape[1], p.order_windows.shape[1])
     windows = np.concatenate([_padded(p.order_windows, k), _padded(own["order_windows"], k)])
@@ -195,9 +203,8 @@ def with_new_order(
         max_late_s=np.append(p.max_late_s, own["max_late_s"]),
         dropoff_s=np.append(p.dropoff_s, round(service[0] if np.isnan(given) else given)),
         shop_s=np.append(p.shop_s, round(service[1]) if store >= 0 else 0),
-        # the new order's shop takes its one predicted time at every hour
         shop_band_s=np.vstack(
-            [p.shop_band_s, np.full((1, p.shop_band_s.shape[1]), round(service[1]) * (store >= 0))]
+            [p.shop_band_s, np.broadcast_to(shop_bands, (1, p.shop_band_s.shape[1]))]
         ),
         priority=np.append(p.priority, float(o["priority"].iloc[0])),
         order_vehicle=np.append(p.order_vehicle, -1),

@@ -539,11 +539,19 @@ def _shop_bands(
     n = len(inp.orders)
     if band_start_s.shape[0] < 2 or not (inp.order_store >= 0).any():
         return np.zeros((n, 0), dtype=np.int64)
-    width = np.diff(band_start_s)
-    middle = band_start_s + np.append(width, width[-1]) // 2
     return np.column_stack(
-        [np.rint(_shop_times(inp, rmap, eta, origin, np.full(n, t))) for t in middle.tolist()]
+        [
+            np.rint(_shop_times(inp, rmap, eta, origin, np.full(n, t)))
+            for t in band_middles(band_start_s).tolist()
+        ]
     ).astype(np.int64)
+
+
+def band_middles(band_start_s: np.ndarray) -> np.ndarray:
+    """The middle of each of at least two travel bands (seconds from the origin; the last
+    as wide as the one before): the instant hour-dependent shop times are predicted for."""
+    width = np.diff(band_start_s)
+    return band_start_s + np.append(width, width[-1]) // 2
 
 
 def _has_spreads(eta: Any) -> bool:
