@@ -15,7 +15,7 @@ from fleetroute.eta_model.features import service_features, travel_features
 from fleetroute.eta_model.model import PLAN_QUANTILE, EtaModel
 from fleetroute.maps.roadmap import RoadMap
 
-__all__ = ["LearnedEta", "BAND_H", "SPREAD_QUANTILE", "Z_SPREAD", "anchored_pairs"]
+__all__ = ["LearnedEta", "BAND_H", "SPREAD_QUANTILE", "Z_SPREAD", "anchored_pairs", "bands_every"]
 
 #: The quantile that measures how uncertain a time is, beside the median.
 SPREAD_QUANTILE = 0.9
@@ -88,6 +88,16 @@ def anchored_pairs(
     wanted[chosen, :] = True
     o, d = np.nonzero(wanted)
     return chosen, label, (o.astype(np.int64), d.astype(np.int64))
+
+
+def bands_every(start: datetime, end: datetime, band_h: float) -> list[datetime]:
+    """Band starts every ``band_h`` hours from ``start`` while before ``end`` (``start``
+    at least)."""
+    width = timedelta(hours=band_h)
+    starts = [start]
+    while starts[-1] + width < end:
+        starts.append(starts[-1] + width)
+    return starts
 
 
 class LearnedEta:
@@ -213,11 +223,7 @@ class LearnedEta:
     def band_starts(self, start: datetime, end: datetime) -> list[datetime]:
         """When each band :meth:`travel_bands` predicts between ``start`` and ``end``
         begins: every ``band_h`` hours from ``start``."""
-        width = timedelta(hours=self.band_h)
-        starts = [start]
-        while starts[-1] + width < end:
-            starts.append(starts[-1] + width)
-        return starts
+        return bands_every(start, end, self.band_h)
 
     def travel_bands(
         self,

@@ -152,18 +152,32 @@ class TrueWorld:
         if sums is None:
             sums = self.leg_sums(road_map, o_node, d_node)
         hour = np.asarray(when.hour + when.minute / 60.0, dtype=np.float64)
-        wf = np.asarray(self.weekday_factor)[np.asarray(when.day_of_week)]
-        am, pm = _bump(hour, 8.0, self.rush_width_h), _bump(hour, 17.5, self.rush_width_h)
-        art = sums[:, 1] * (1 + wf * (self.arterial_am * am + self.arterial_pm * pm))
-        local = sums[:, 2] * (1 + wf * (self.local_am * am + self.local_pm * pm))
+        park = self.parking_at(road_map, d_node)
+        return self.travel_at(sums, park, hour, np.asarray(when.day_of_week))
+
+    def parking_at(self, road_map: RoadMap, d_node: npt.ArrayLike) -> FloatArray:
+        """The parking seconds at the end of a leg into each node."""
         d = np.asarray(d_node, dtype=np.int64)
         dest_centre = self.in_centre(road_map, road_map.lat[d], road_map.lon[d])
         park = self.parking_s + self.parking_centre_s * dest_centre
         if self.districts:
             park = park + self.district_extra(road_map, road_map.lat[d], road_map.lon[d])[1]
-        return (
-            art + local + self.centre_extra * sums[:, 3] + self.intersection_s * sums[:, 4] + park
-        )
+        return park
+
+    def travel_at(
+        self, sums: FloatArray, park_s: npt.ArrayLike, hour: npt.ArrayLike, weekday: npt.ArrayLike
+    ) -> FloatArray:
+        """The world's median seconds of legs with these :meth:`leg_sums` and parking
+        seconds (:meth:`parking_at`), departing at ``hour`` (of the day, fractional) on
+        ``weekday`` (Monday 0): each one per leg, or one for every leg."""
+        h = np.asarray(hour, dtype=np.float64)
+        wf = np.asarray(self.weekday_factor)[np.asarray(weekday, dtype=np.int64)]
+        am, pm = _bump(h, 8.0, self.rush_width_h), _bump(h, 17.5, self.rush_width_h)
+        art = sums[:, 1] * (1 + wf * (self.arterial_am * am + self.arterial_pm * pm))
+        local = sums[:, 2] * (1 + wf * (self.local_am * am + self.local_pm * pm))
+        fixed = self.centre_extra * sums[:, 3] + self.intersection_s * sums[:, 4]
+        park = np.asarray(park_s, dtype=np.float64)
+        return np.asarray(art + local + fixed + park, dtype=np.float64)
 
     def noise_floor(
         self, road_map: RoadMap, trips: pd.DataFrame, stops: pd.DataFrame
@@ -171,6 +185,17 @@ class TrueWorld:
         """The MAE of this world's own expected travel and service seconds on a history it
         wrote (trips.csv and stops.csv as read by ``pd.read_csv``): the error no model of
         its noisy durations can beat."""
+        travel, service = self.expected_of(road_map, trips, stops)
+        return (
+            float(np.mean(np.abs(travel - trips["duration_s"].to_numpy()))),
+            float(np.mean(np.abs(service - stops["duration_s"].to_numpy()))),
+        )
+
+    def expected_of(
+        self, road_map: RoadMap, trips: pd.DataFrame, stops: pd.DataFrame
+    ) -> tuple[FloatArray, FloatArray]:
+        """This world's median seconds of each trip and each stop of a history it wrote
+        (trips.csv and stops.csv as read by ``pd.read_csv``)."""
         o, _ = road_map.snap(trips["origin_lat"], trips["origin_lon"])
         d, _ = road_map.snap(trips["dest_lat"], trips["dest_lon"])
         when_t = pd.DatetimeIndex(pd.to_datetime(trips["departure_time"]))
@@ -185,10 +210,7 @@ class TrueWorld:
             stops["lon"],
             when_s,
         )
-        return (
-            float(np.mean(np.abs(travel - trips["duration_s"].to_numpy()))),
-            float(np.mean(np.abs(service - stops["duration_s"].to_numpy()))),
-        )
+        return travel, service
 
     def _stores(self, store_ids: list[str]) -> dict[str, tuple[float, float]]:
         rng = np.random.default_rng(self.store_seed)
