@@ -91,8 +91,8 @@ def anchored_pairs(
 
 
 def bands_every(start: datetime, end: datetime, band_h: float) -> list[datetime]:
-    """Band starts every ``band_h`` hours from ``start`` while before ``end`` (``start``
-    at least)."""
+    """When each band of ``band_h`` hours from ``start`` begins, up to the last that
+    begins before ``end`` (``start`` itself always)."""
     width = timedelta(hours=band_h)
     starts = [start]
     while starts[-1] + width < end:
