@@ -15,7 +15,15 @@ from fleetroute.eta_model.features import service_features, travel_features
 from fleetroute.eta_model.model import PLAN_QUANTILE, EtaModel
 from fleetroute.maps.roadmap import RoadMap
 
-__all__ = ["LearnedEta", "BAND_H", "SPREAD_QUANTILE", "Z_SPREAD", "anchored_pairs", "bands_every"]
+__all__ = [
+    "LearnedEta",
+    "BAND_H",
+    "SPREAD_QUANTILE",
+    "Z_SPREAD",
+    "anchored_pairs",
+    "band_middle_hours",
+    "bands_every",
+]
 
 #: The quantile that measures how uncertain a time is, beside the median.
 SPREAD_QUANTILE = 0.9
@@ -98,6 +106,18 @@ def bands_every(start: datetime, end: datetime, band_h: float) -> list[datetime]
     while starts[-1] + width < end:
         starts.append(starts[-1] + width)
     return starts
+
+
+def band_middle_hours(
+    band_starts: list[datetime], band_h: float
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    """The hour of the day (fractional) and weekday of the middle of each band of
+    ``band_h`` hours: the departure a band's legs are predicted for."""
+    middles = [when + timedelta(hours=band_h) / 2 for when in band_starts]
+    return (
+        np.array([m.hour + m.minute / 60.0 for m in middles], dtype=np.float64),
+        np.array([m.weekday() for m in middles], dtype=np.int64),
+    )
 
 
 class LearnedEta:
@@ -337,11 +357,7 @@ class LearnedEta:
     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
         """The hour of the day (fractional) and weekday of each band's middle: the
         departure a band's legs are predicted for."""
-        middles = [when + timedelta(hours=self.band_h) / 2 for when in band_starts]
-        return (
-            np.array([m.hour + m.minute / 60.0 for m in middles], dtype=np.float64),
-            np.array([m.weekday() for m in middles], dtype=np.int64),
-        )
+        return band_middle_hours(band_starts, self.band_h)
 
     def legs_in_band(
         self,

@@ -15,7 +15,7 @@ benchmark's day, not for a city's.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from math import exp
 from statistics import NormalDist
 
@@ -24,7 +24,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from fleetroute.eta_model.baseline import BandArray
-from fleetroute.eta_model.learned import BAND_H, bands_every
+from fleetroute.eta_model.learned import BAND_H, band_middle_hours, bands_every
 from fleetroute.eta_model.model import PLAN_QUANTILE
 from fleetroute.maps.roadmap import RoadMap
 from fleetroute.simulator.world import TrueWorld
@@ -88,8 +88,8 @@ class WorldEta:
         park = np.tile(self.world.parking_at(road_map, unique), n)
         grid = np.ix_(inverse, inverse)
         bands = np.empty((len(starts), inverse.size, inverse.size), dtype=np.float32)
-        for b, begin in enumerate(starts):
-            band = self._band(sums, park, begin).reshape(n, n)
+        for b, when in enumerate(zip(*band_middle_hours(starts, self.band_h), strict=True)):
+            band = self._band(sums, park, *when).reshape(n, n)
             np.fill_diagonal(band, 0.0)
             bands[b] = band[grid]
         return starts, bands, sums[:, 0].reshape(n, n)[grid]
@@ -107,16 +107,15 @@ class WorldEta:
         o, d = np.asarray(origins, dtype=np.int64), np.asarray(dests, dtype=np.int64)
         sums = self.world.leg_sums(road_map, o, d)
         park = self.world.parking_at(road_map, d)
-        out = np.array([self._band(sums, park, begin) for begin in band_starts])
+        middles = band_middle_hours(band_starts, self.band_h)
+        out = np.array([self._band(sums, park, *when) for when in zip(*middles, strict=True)])
         out[:, o == d] = 0.0
         return out.reshape(len(band_starts), o.shape[0]), sums[:, 0]
 
-    def _band(self, sums: FloatArray, park: FloatArray, begin: datetime) -> FloatArray:
+    def _band(self, sums: FloatArray, park: FloatArray, hour: float, weekday: int) -> FloatArray:
         """The planned seconds of legs (their :meth:`TrueWorld.leg_sums` and parking)
-        departing in the middle of the band that begins at ``begin``."""
-        middle = begin + timedelta(hours=self.band_h) / 2
-        hour = middle.hour + middle.minute / 60.0
-        return self.world.travel_at(sums, park, hour, middle.weekday()) * self._travel_factor
+        departing at ``hour`` of ``weekday``."""
+        return self.world.travel_at(sums, park, hour, weekday) * self._travel_factor
 
     def service_s(
         self,
