@@ -34,7 +34,6 @@ from fleetroute.errors import ModelBundleError
 from fleetroute.eta_model.learned import LearnedEta
 from fleetroute.eta_model.model import EtaModel
 from fleetroute.simulator.oracle import WorldEta
-from fleetroute.suite import replayed
 from fleetroute.suite.scenarios import (
     PLAN_DATE,
     city_file,
@@ -42,6 +41,7 @@ from fleetroute.suite.scenarios import (
     scenario_day,
     scenario_model,
 )
+from store_day import judged
 
 CACHE = Path(__file__).parent / ".cache"
 SCENARIOS = Path(__file__).parent / "scenarios.toml"
@@ -102,18 +102,11 @@ def main() -> None:
                     time_limit_s=secs,
                     seed=seed,
                 )
-                s = plan.summary()
-                on_time, true_cost = replayed(road_map, plan, draws=args.draws)
                 row = {
                     "scenario": sc["name"],
                     "plan": name,
                     "seed": seed,
-                    "served": s["assigned"],
-                    "vans": s["vehicles_used"],
-                    "km": round(s["total_distance_m"] / 1000, 1),
-                    "objective": round(s["objective"], 1),
-                    "true_cost": round(true_cost, 1),
-                    "on_time": round(on_time, 4),
+                    **judged(road_map, plan, args.draws),
                     "wall_s": round(time.perf_counter() - t0, 1),
                 }
                 rows.append(row)
@@ -124,10 +117,10 @@ def main() -> None:
         r.true_cost / ff.get((r.scenario, r.seed), np.nan) for r in table.itertuples()
     ]
     summary = table.groupby(["scenario", "plan"], sort=False).agg(
-        served=("served", "mean"),
+        served=("assigned", "mean"),
         vans=("vans", "mean"),
         true_cost=("true_cost", "mean"),
-        on_time=("on_time", "mean"),
+        on_time=("true_on_time", "mean"),
         price=("price", "mean"),
     )
     print(summary.round(3).to_string())
@@ -147,7 +140,7 @@ def main() -> None:
                 for r in summary.round(4).reset_index().to_dict(orient="records")
             ],
         }
-        args.json.write_text(json.dumps(out, indent=1) + "\n")
+        args.json.write_text(json.dumps(out, indent=1, default=str) + "\n")
 
 
 if __name__ == "__main__":
