@@ -50,6 +50,23 @@ def test_a_history_shops_at_the_stores_it_is_given(tiny_city, tmp_path):
     assert np.allclose(shops[["lat", "lon"]].to_numpy(), at[["lat", "lon"]].to_numpy())
 
 
+def test_a_store_shops_alike_whichever_stores_are_asked_about_with_it(tiny_city):
+    """A history's day asks the world about all its stores at once, a replay about one
+    stop at a time: each store's shop takes the same time either way, and the stores
+    differ from each other."""
+    w = TrueWorld()
+    ids = ["S1", "S2", "S3", "S10", "north"]
+    at = pd.DatetimeIndex([pd.Timestamp("2026-03-03 10:00")] * len(ids))
+    zeros = np.zeros(len(ids))
+    together = w.expected_service_s(tiny_city, ["shop"] * 5, [10] * 5, ids, zeros, zeros, at)
+    alone = [
+        w.expected_service_s(tiny_city, ["shop"], [10], [s], [0.0], [0.0], at[:1])[0]
+        for s in ids
+    ]
+    assert together.tolist() == alone
+    assert len(set(alone)) == len(ids)
+
+
 def test_rush_hour_and_weekend_effects(tiny_city):
     w = TrueWorld()
     rng = np.random.default_rng(1)

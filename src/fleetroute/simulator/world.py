@@ -38,6 +38,7 @@ Worlds unlike the one the model was designed on (all off by default):
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -212,11 +213,13 @@ class TrueWorld:
         )
         return travel, service
 
-    def _stores(self, store_ids: list[str]) -> dict[str, tuple[float, float]]:
-        rng = np.random.default_rng(self.store_seed)
-        return {
-            s: (float(rng.uniform(150, 420)), float(rng.uniform(12, 32))) for s in sorted(store_ids)
-        }
+    def store_params(self, store_id: str) -> tuple[float, float]:
+        """A store's shop seconds ``(base, per item)`` off its rush hours: drawn from the
+        world's ``store_seed`` and the store's id alone, so a store shops alike whichever
+        stores are asked about with it (a history's day asks about all its stores at once,
+        a replay about one stop at a time)."""
+        rng = np.random.default_rng([self.store_seed, zlib.crc32(store_id.encode())])
+        return float(rng.uniform(150, 420)), float(rng.uniform(12, 32))
 
     def expected_service_s(
         self,
@@ -233,7 +236,7 @@ class TrueWorld:
         n_items = np.asarray(items, dtype=np.float64)
         stores = np.asarray(store_id, dtype=object)
         hour = np.asarray(when.hour + when.minute / 60.0, dtype=np.float64)
-        params = self._stores([s for s in set(stores.tolist()) if s])
+        params = {s: self.store_params(s) for s in set(stores.tolist()) if s}
         base = np.array([params.get(s, (0.0, 0.0))[0] for s in stores])
         per_item = np.array([params.get(s, (0.0, 0.0))[1] for s in stores])
         busy = 1 + self.shop_busy * (_bump(hour, 12.0, 1.5) + _bump(hour, 18.0, 1.5))
