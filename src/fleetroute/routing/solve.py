@@ -116,13 +116,16 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
         return Plan(p, (), unassigned, elapsed, inputs, timings=timings)
     if p.shops_by_hour:  # each shop's time at the hour the plan's schedule begins it
         p, inputs["search"]["shops_retimed"] = _shops_at_their_hours(p, routes)
-    routes, broken = _within_rules(p, routes)
+    # a slower shop can push a drop-off into its margin: the rules kept, and the placing
+    # of what breaks them, are those of the windows less the margins (as searched)
+    kept = p.for_search()
+    routes, broken = _within_rules(kept, routes)
     routed = {i for route in routes for i in route.orders}
     dropped = [i for i in orders.tolist() if i not in routed]
     if broken:
         inputs["search"]["taken_out"] = len(broken)
     deadline = None if opts.solution_limit is not None else t0 + limit * _EXPLAIN_SHARE
-    routes, reasons = _placed_or_explained(p, orders, routes, dropped, deadline)
+    routes, reasons = _placed_or_explained(kept, orders, routes, dropped, deadline)
     unassigned.update(reasons)
     elapsed = time.perf_counter() - t0  # placing and explaining the left-out orders count
     return Plan(p, tuple(routes), unassigned, elapsed, inputs, timings=timings)
