@@ -60,8 +60,7 @@ def test_a_store_shops_alike_whichever_stores_are_asked_about_with_it(tiny_city)
     zeros = np.zeros(len(ids))
     together = w.expected_service_s(tiny_city, ["shop"] * 5, [10] * 5, ids, zeros, zeros, at)
     alone = [
-        w.expected_service_s(tiny_city, ["shop"], [10], [s], [0.0], [0.0], at[:1])[0]
-        for s in ids
+        w.expected_service_s(tiny_city, ["shop"], [10], [s], [0.0], [0.0], at[:1])[0] for s in ids
     ]
     assert together.tolist() == alone
     assert len(set(alone)) == len(ids)
