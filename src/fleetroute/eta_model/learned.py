@@ -342,7 +342,7 @@ class LearnedEta:
         band_starts: list[datetime],
     ) -> tuple[FloatArray, FloatArray]:
         """Predicted seconds of each leg for a departure in the middle of each band."""
-        hours, weekdays = self._middles(band_starts)
+        hours, weekdays = band_middle_hours(band_starts, self.band_h)
         features = travel_features(
             road_map, origins, dests, hour=0.0, weekday=0, area_s=self.model.area_edges(road_map)
         )
@@ -351,13 +351,6 @@ class LearnedEta:
             features["hour"], features["weekday"] = hours[b], weekdays[b]
             bands[b] = self.model.predict_travel(features, self.quantile)
         return bands, features["length_m"].to_numpy()
-
-    def _middles(
-        self, band_starts: list[datetime]
-    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
-        """The hour of the day (fractional) and weekday of each band's middle: the
-        departure a band's legs are predicted for."""
-        return band_middle_hours(band_starts, self.band_h)
 
     def legs_in_band(
         self,
@@ -372,7 +365,7 @@ class LearnedEta:
         """Predicted seconds of each leg departing in its own band (``band[i]``, an index
         of ``band_starts``), for each of ``quantiles``: what :meth:`leg_bands` gives for
         that band, with the legs' paths found once for every quantile."""
-        hours, weekdays = self._middles(band_starts)
+        hours, weekdays = band_middle_hours(band_starts, self.band_h)
         features = travel_features(
             road_map, origins, dests, hour=0.0, weekday=0, area_s=self.model.area_edges(road_map)
         )

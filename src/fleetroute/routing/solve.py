@@ -118,14 +118,14 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
         p, inputs["search"]["shops_retimed"] = _shops_at_their_hours(p, routes)
     # a slower shop can push a drop-off into its margin: the rules kept, and the placing
     # of what breaks them, are those of the windows less the margins (as searched)
-    kept = p.for_search()
-    routes, broken = _within_rules(kept, routes)
+    as_searched = p.for_search()
+    routes, broken = _within_rules(as_searched, routes)
     routed = {i for route in routes for i in route.orders}
     dropped = [i for i in orders.tolist() if i not in routed]
     if broken:
         inputs["search"]["taken_out"] = len(broken)
     deadline = None if opts.solution_limit is not None else t0 + limit * _EXPLAIN_SHARE
-    routes, reasons = _placed_or_explained(kept, orders, routes, dropped, deadline)
+    routes, reasons = _placed_or_explained(as_searched, orders, routes, dropped, deadline)
     unassigned.update(reasons)
     elapsed = time.perf_counter() - t0  # placing and explaining the left-out orders count
     return Plan(p, tuple(routes), unassigned, elapsed, inputs, timings=timings)
