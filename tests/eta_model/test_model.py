@@ -322,3 +322,22 @@ def test_training_rows_are_calibrated_by_boosters_that_never_saw_their_day(monke
     first = day == 0
     short, _ = model._out_of_fold(X[first], y[first], valid[first], when[first], 0.9, [], 0.2)
     assert short.size == 0
+
+
+def test_plans_are_made_on_the_planning_quantile_blended_or_the_nearest_learned(tiny_model):
+    """A default bundle (0.5, 0.65, 0.9) plans on 0.7, blended from its 0.65 and 0.9; a
+    bundle that cannot blend it plans on its learned quantile nearest to it."""
+    import copy
+
+    from fleetroute import LearnedEta
+    from fleetroute.eta_model.model import PLAN_QUANTILE
+
+    assert PLAN_QUANTILE == 0.7
+    assert sorted(tiny_model.travel_boosters_) == [0.5, 0.65, 0.9]
+    assert LearnedEta(tiny_model).quantile == 0.7
+    assert LearnedEta(tiny_model).name == "lightgbm q0.7"
+    for kept, planned in (((0.5, 0.65), 0.65), ((0.5,), 0.5), ((0.5, 0.8, 0.9), 0.7)):
+        fewer = copy.copy(tiny_model)
+        fewer.travel_boosters_ = {q: tiny_model.travel_boosters_[0.9] for q in kept}
+        assert LearnedEta(fewer).quantile == planned
+    assert LearnedEta(tiny_model, late_chance=0.1).quantile == 0.5

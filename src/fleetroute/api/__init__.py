@@ -12,6 +12,7 @@ from fleetroute.api.dispatch import check_routes, insert_order, late_risk, repla
 from fleetroute.api.eta import evaluate_eta, monitor_eta, predict_eta, train_eta
 from fleetroute.api.parts import (  # noqa: F401  (listed in __all__ through _parts)
     BACKENDS,
+    DEFAULT_QUANTILES,
     DEFAULT_SHIFT_S,
     PLAN_QUANTILE,
     FleetSpec,

@@ -2,7 +2,7 @@
 jobs) reaches io, maps, the ETA model, routing, views and the simulator through the api."""
 
 from fleetroute.eta_model.learned import LearnedEta
-from fleetroute.eta_model.model import PLAN_QUANTILE
+from fleetroute.eta_model.model import DEFAULT_QUANTILES, PLAN_QUANTILE
 from fleetroute.eta_model.monitor import plot_trend
 from fleetroute.io.cells import neutralise_table, restore_table, write_csv
 from fleetroute.io.readers import (
@@ -24,6 +24,7 @@ from fleetroute.views import kpis, map_html, plan_geojson, vehicle_table
 
 __all__ = [
     "BACKENDS",
+    "DEFAULT_QUANTILES",
     "DEFAULT_SHIFT_S",
     "FleetSpec",
     "LearnedEta",

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from fleetroute import api
-from fleetroute.api import PLAN_QUANTILE, load_map, write_csv
+from fleetroute.api import DEFAULT_QUANTILES, load_map, write_csv
 from fleetroute.errors import InputError
 
 if TYPE_CHECKING:
@@ -48,8 +48,8 @@ def eta_group() -> None:
     "quantiles",
     type=click.FloatRange(0.01, 0.99),
     multiple=True,
-    help="Quantiles to learn besides the median and the planning quantile 0.65 "
-    "(default 0.9); repeatable.",
+    help="Quantiles to learn besides the median and 0.65 (default 0.9; plans blend the "
+    "planning quantile 0.7 from those around it); repeatable.",
 )
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
@@ -90,7 +90,7 @@ def eta_train_cmd(
             road_map,
             trips,
             stops,
-            quantiles=(0.5, PLAN_QUANTILE, *(quantiles or (0.9,))),
+            quantiles=(*DEFAULT_QUANTILES[:2], *(quantiles or DEFAULT_QUANTILES[2:])),
             seed=seed,
             last_days=last_days,
             distributed=distributed,

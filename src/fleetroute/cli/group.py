@@ -158,8 +158,9 @@ def _day_options(command: Callable[..., None]) -> Callable[..., None]:
             "--eta-quantile",
             type=click.FloatRange(0.01, 0.99),
             default=None,
-            help="Plan on this quantile of predicted times (default 0.65, the median for a "
-            "model trained without it; 0.9: every leg as slow as one time in ten).",
+            help="Plan on this quantile of predicted times (default 0.7, blended from the "
+            "model's 0.65 and 0.9; the median for a model trained with the median alone; "
+            "0.9: every leg as slow as one time in ten).",
         ),
         click.option(
             "--eta-margin",

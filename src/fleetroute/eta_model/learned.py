@@ -132,7 +132,9 @@ class LearnedEta:
         leg and stop as slow as one time in ten), from the lowest the model learned to its
         highest; one between two learned ones blends their predictions
         (:func:`fleetroute.eta_model.model.blend_weights`). By default
-        :data:`PLAN_QUANTILE` (0.65), or the median for a bundle trained without it.
+        :data:`PLAN_QUANTILE` (0.7, blended from the learned 0.65 and 0.9), or the learned
+        quantile nearest to it for a bundle that cannot blend it (the median for a bundle
+        trained with the median alone).
     margin_s
         Slack the plan keeps before each window closes (seconds; see
         :attr:`fleetroute.routing.problem.Problem.margin_s`; default none). The median
@@ -168,10 +170,10 @@ class LearnedEta:
                 "late_chance",
                 f"a late chance needs the model's {SPREAD_QUANTILE:g} quantile (retrain it)",
             )
+        learned = sorted(model.travel_boosters_)
         if quantile is None:
             default = 0.5 if late_chance > 0 else PLAN_QUANTILE
-            quantile = default if default in model.travel_boosters_ else 0.5
-        learned = sorted(model.travel_boosters_)
+            quantile = min(max(default, learned[0]), learned[-1])
         if not learned[0] <= quantile <= learned[-1]:
             have = ", ".join(f"{q:g}" for q in learned)
             raise EtaOptionError(

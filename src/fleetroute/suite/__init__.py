@@ -6,7 +6,7 @@ memory is per scenario), and writes ``results.json``, ``results.csv`` and ``repo
 with plots. Each scenario: generate (and cache) the city, load it, plan a simulated day
 with free-flow times, replay the plan in the simulator's true world; with ``model_days``,
 also simulate that much history, train the ETA model, measure its error on two later days
-and plan and replay the day with it (the planning quantile, 0.65).
+and plan and replay the day with it (the planning quantile, 0.7).
 
 It lives in the package, over the api, because it is a user command (`route bench suite`,
 run by CI and by users on their machines) and its pieces (scenario days, true-world replay,

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fleetroute.api import PLAN_QUANTILE
 from fleetroute.errors import InputError
 
 #: The report's headline columns.
@@ -116,7 +117,8 @@ def write_report(
         "",
         "Times in seconds, memory in MB (peak RSS of the scenario's process). On-time rates",
         "are the plan replayed in the simulator's true world (free-flow plan, and the plan",
-        "made with the ETA model's planning quantile (0.65) where the scenario trains one).",
+        f"made with the ETA model's planning quantile ({PLAN_QUANTILE:g}) where the scenario",
+        "trains one).",
         "",
         *[f"![{name}]({name}.png)" for name in plots],
     ]
@@ -174,7 +176,8 @@ def _plots(table: pd.DataFrame, out_dir: Path) -> list[str]:
     pos = np.arange(len(ok))
     ax.bar(pos - 0.2, ok["on_time_free_flow"], 0.4, label="free-flow plan")
     if "on_time_model" in ok:
-        ax.bar(pos + 0.2, ok["on_time_model"].fillna(0), 0.4, label="ETA model plan (q0.65)")
+        label = f"ETA model plan (q{PLAN_QUANTILE:g})"
+        ax.bar(pos + 0.2, ok["on_time_model"].fillna(0), 0.4, label=label)
     ax.set_xticks(pos, ok["scenario"], rotation=30, ha="right", fontsize=7)
     ax.set_ylabel("on-time rate (true world)")
     ax.legend(fontsize=7)
