@@ -341,3 +341,22 @@ def test_plans_are_made_on_the_planning_quantile_blended_or_the_nearest_learned(
         fewer.travel_boosters_ = {q: tiny_model.travel_boosters_[0.9] for q in kept}
         assert LearnedEta(fewer).quantile == planned
     assert LearnedEta(tiny_model, late_chance=0.1).quantile == 0.5
+
+
+def test_a_shop_is_predicted_by_its_store_wherever_the_store_stands(tiny_model, tiny_city):
+    """Where a shop happens says nothing beyond its store: the same store at another place
+    (moved, or a history that drew it elsewhere) is predicted alike, and a drop-off is not."""
+    from fleetroute.eta_model.features import service_features
+
+    rng = np.random.default_rng(3)
+    lat = tiny_city.lat[rng.integers(0, tiny_city.n_nodes, 40)]
+    lon = tiny_city.lon[rng.integers(0, tiny_city.n_nodes, 40)]
+
+    def predicted(shop: int) -> np.ndarray:
+        f = service_features(tiny_city, is_shop=np.full(40, shop), items=np.full(40, 12),
+                             store_code=np.full(40, 0 if shop else -1), lat=lat, lon=lon,
+                             hour=11.0, weekday=2)  # fmt: skip
+        return tiny_model.predict_service(f)
+
+    assert np.ptp(predicted(1)) == 0.0
+    assert np.ptp(predicted(0)) > 0.0
