@@ -185,7 +185,7 @@ def history_features(
 #: keeps 98% of the promises on each of the suite's store days (benchmarks/punctuality.py,
 #: replayed in the true world; 60 s, seeds 1-3; the 5,000-order day at 120 s, seed 0).
 #: 0.65 kept 98.7% on 400 orders, 98.6% on 2,000 but 97.7% on 5,000; 0.7 keeps 99.6%,
-#: 99.2% and 98.7% at +0.4%, +2.6% and +1.5% true cost. It is planned from the learned 0.65
+#: 99.2% and 98.7% at +0.3%, +2.6% and +1.5% true cost. It is planned from the learned 0.65
 #: and 0.9 (:func:`blend_weights`). (The median with a margin before each window is another
 #: way to be on time: see ``LearnedEta``'s ``margin_s``.)
 PLAN_QUANTILE = 0.7
