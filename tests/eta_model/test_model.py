@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 
 import numpy as np
@@ -11,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fleetroute
-from fleetroute import ModelBundleError, NotFittedError
-from fleetroute.eta_model.features import TRAVEL_FEATURES, travel_features
-from fleetroute.eta_model.model import EtaModel, fit_areas, history_features
+from fleetroute import LearnedEta, ModelBundleError, NotFittedError
+from fleetroute.eta_model.features import TRAVEL_FEATURES, service_features, travel_features
+from fleetroute.eta_model.model import PLAN_QUANTILE, EtaModel, fit_areas, history_features
 from fleetroute.io.readers import read_stops, read_trips
 
 
@@ -327,11 +328,6 @@ def test_training_rows_are_calibrated_by_boosters_that_never_saw_their_day(monke
 def test_plans_are_made_on_the_planning_quantile_blended_or_the_nearest_learned(tiny_model):
     """A default bundle (0.5, 0.65, 0.9) plans on 0.7, blended from its 0.65 and 0.9; a
     bundle that cannot blend it plans on its learned quantile nearest to it."""
-    import copy
-
-    from fleetroute import LearnedEta
-    from fleetroute.eta_model.model import PLAN_QUANTILE
-
     assert PLAN_QUANTILE == 0.7
     assert sorted(tiny_model.travel_boosters_) == [0.5, 0.65, 0.9]
     assert LearnedEta(tiny_model).quantile == 0.7
@@ -346,8 +342,6 @@ def test_plans_are_made_on_the_planning_quantile_blended_or_the_nearest_learned(
 def test_a_shop_is_predicted_by_its_store_wherever_the_store_stands(tiny_model, tiny_city):
     """Where a shop happens says nothing beyond its store: the same store at another place
     (moved, or a history that drew it elsewhere) is predicted alike, and a drop-off is not."""
-    from fleetroute.eta_model.features import service_features
-
     rng = np.random.default_rng(3)
     lat = tiny_city.lat[rng.integers(0, tiny_city.n_nodes, 40)]
     lon = tiny_city.lon[rng.integers(0, tiny_city.n_nodes, 40)]
