@@ -40,7 +40,7 @@ def main() -> None:
     pf._SEARCHES["pyvrp"] = _pyvrp  # the replaced pair, not a shipped one
     road_map, model, stores = city_and_model((0.5, 0.65, 0.9))
     orders, vehicles = day(road_map, stores, 400, 40)
-    for label, eta in [("free-flow", None), ("q0.65", LearnedEta(model))]:
+    for label, eta in [("free-flow", None), ("q0.65", LearnedEta(model, quantile=0.65))]:
         p, _ = fleetroute.build_problem(orders, vehicles, road_map=road_map, stores=stores,
                                         plan_date=PLAN_DATE, eta=eta)  # fmt: skip
         opts = SolveOptions(time_limit_s=limit, seed=seed)
