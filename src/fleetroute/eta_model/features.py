@@ -37,12 +37,12 @@ TRAVEL_FEATURES = (
     "m_lon",
     "area_ratio",
 )
-# A drop-off's own coordinates and distance from the centre (missing for shop stops:
-# measured, a store's coordinates let the shop model overfit store locations, which the
-# store id already carries; service MAE 1.14x the noise floor with them, 1.01x without; its
-# distance from the centre did the same where the held-out stores stood elsewhere, 1.09x).
-# With them the model learns where drop-offs take long wherever that is, not only by
-# distance from the map's centre.
+#: A drop-off's own coordinates and distance from the centre (missing for shop stops:
+#: measured, a store's coordinates let the shop model overfit store locations, which the
+#: store id already carries; service MAE 1.14x the noise floor with them, 1.01x without; its
+#: distance from the centre did the same where the held-out stores stood elsewhere, 1.09x).
+#: With them the model learns where drop-offs take long wherever that is, not only by
+#: distance from the map's centre.
 SERVICE_FEATURES = (
     "is_shop", "items", "store", "hour", "weekday", "drop_centre_m", "d_lat", "d_lon"
 )  # fmt: skip
@@ -134,16 +134,16 @@ def service_features(
     weekday: npt.ArrayLike,
 ) -> pd.DataFrame:
     """Features of shop and drop-off stops. ``store_code`` is -1 for none or unknown
-    (a missing value to LightGBM). Where a shop is says nothing beyond its store: its
-    coordinates and distance from the centre (``drop_centre_m``: a drop-off's only) are
-    missing, or a model trained on a few stores tells them apart by where they are, and a
-    store that moves or opens is predicted as whichever store was as far out
-    (benchmarks/eta_proof.py, whose held-out days draw the stores elsewhere: two of five
-    stores 11-17% off, service MAE 1.09x the noise floor, with the shops' distance from
-    the centre)."""
+    (a missing value to LightGBM). Where a stop is (coordinates, distance from the centre)
+    is a drop-off's only: a shop's store id carries where it is (see
+    :data:`SERVICE_FEATURES`)."""
     n_items = np.asarray(items, dtype=np.float64)
     h, w = _when(hour, weekday, n_items.shape[0])
     shop = np.asarray(is_shop, dtype=np.int64)
+
+    def drop_off_only(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        return np.where(shop == 1, np.nan, values)
+
     lat_a = np.broadcast_to(np.asarray(lat, dtype=np.float64), n_items.shape)
     lon_a = np.broadcast_to(np.asarray(lon, dtype=np.float64), n_items.shape)
     return pd.DataFrame(
@@ -155,9 +155,9 @@ def service_features(
             ),
             "hour": h,
             "weekday": w,
-            "drop_centre_m": np.where(shop == 1, np.nan, _centre_m(road_map, lat_a, lon_a)),
-            "d_lat": np.where(shop == 1, np.nan, lat_a),
-            "d_lon": np.where(shop == 1, np.nan, lon_a),
+            "drop_centre_m": drop_off_only(_centre_m(road_map, lat_a, lon_a)),
+            "d_lat": drop_off_only(lat_a),
+            "d_lon": drop_off_only(lon_a),
         },
         columns=list(SERVICE_FEATURES),
     )
