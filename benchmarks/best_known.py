@@ -19,7 +19,8 @@ A learned plan keeps the model's margin before each window closes: every search 
 the windows less the margin. ``--searches`` runs some of them, merged with the runs
 recorded for the same times. Every plan is costed by the engine's own schedule (the
 objective of plan.json). The best objective among the plans that serve the most orders
-is the day's best-known plan; the suite reports its default plan's gap to it. Writes
+is the day's best-known plan; the suite reports its default plan's gap to it. A search's
+run replaces the one recorded before for the same times only when it is better. Writes
 ``benchmarks/results/best_known.json`` (merged with what is there) and each plan's
 routes.csv under
 ``benchmarks/results/best_known/<scenario>/<eta>-<search>.csv``.
@@ -176,6 +177,11 @@ def runs(p: Problem, seconds: float, searches: list[str]) -> dict[str, Plan]:
     return out
 
 
+def _rank(run: dict[str, Any]) -> tuple[int, float]:
+    """A run's place among runs of one day: more orders served first, then cheaper."""
+    return -int(run["assigned"]), float(run["objective"])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -216,13 +222,19 @@ def main() -> None:
             added[name] = bool(table)  # these runs join runs recorded before
             for search, made in plans.items():
                 s = made.summary()
-                table[search] = {
+                run = {
                     "objective": round(s["objective"], 2),
                     "assigned": s["assigned"],
                     "vehicles": s["vehicles_used"],
                 }
+                print(sc["name"], name, search, run, flush=True)
+                before = table.get(search)
+                if before and _rank(before) <= _rank(run):
+                    # a best-known plan is the best known: a worse run does not replace it
+                    print("  kept the run recorded before:", before, flush=True)
+                    continue
+                table[search] = run
                 made.routes_table().to_csv(folder / f"{name}-{search}.csv", index=False)
-                print(sc["name"], name, search, table[search], flush=True)
             most = max(r["assigned"] for r in table.values())
             entry[name] = min(r["objective"] for r in table.values() if r["assigned"] == most)
             entry[f"{name}_runs"] = table
