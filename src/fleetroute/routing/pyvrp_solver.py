@@ -620,7 +620,7 @@ def _run(
     rng = pyvrp.RandomNumberGenerator(seed=seed)
     visits = data.num_clients + 2 * data.num_shipments  # a shipment: pickup, delivery
 
-    def local_search(perturb: Any) -> LocalSearch:
+    def local_search(perturb: pyvrp.search.PerturbationParams) -> LocalSearch:
         ls = LocalSearch(data, rng, neighbours, PerturbationManager(perturb))
         for operator in _PARAMS.operators:
             if operator.supports(data):
@@ -644,24 +644,23 @@ def _run(
         return ils.run(until, collect_stats=False)
 
     def probed(start: pyvrp.Solution, end: float) -> tuple[pyvrp.Result, float]:
-        """A short search at the shortest history from ``start``, and the iterations per
-        visit the rest of the time (to ``end``) would run at its pace."""
+        """A short search at the shortest history from ``start``, and how many iterations
+        the rest of the time (to ``end``) would run at its pace."""
         began = time.perf_counter()
         probe = _Until(began + _PROBE_SHARE * max(0.0, end - began))
         result = search(start, _HISTORY_AT_LEAST, probe)
         now = time.perf_counter()
-        pace = probe.calls / max(now - began, 1e-6)
-        return result, pace * max(0.0, end - now) / max(1, visits)
+        return result, probe.calls / max(now - began, 1e-6) * max(0.0, end - now)
 
     if history is not None:
         return search(initial, history, stop), built
     if isinstance(stop, _ForIterations):
         return search(initial, _history(stop.iterations, visits), stop), built
-    first, per_visit = probed(initial, stop.at)
-    if per_visit >= _SHORT_PER_VISIT:  # a long search: PyVRP's perturbations, its pace
+    first, ahead = probed(initial, stop.at)
+    if ahead >= _SHORT_PER_VISIT * visits:  # a long search: PyVRP's perturbations, its pace
         ls = local_search(_PARAMS.perturbation)
-        first, per_visit = probed(first.best, stop.at)
-    return search(first.best, _history(per_visit * visits, visits), stop), built
+        first, ahead = probed(first.best, stop.at)
+    return search(first.best, _history(ahead, visits), stop), built
 
 
 def _guided(
