@@ -516,6 +516,7 @@ _HISTORY_AT_MOST = 300
 #: 300 (Solomon's R211) per visit with 5 and keep 25: with 5, Li & Lim's lrc201 ended
 #: 2.4% above its best-known plan instead of on it.
 _SHORT_PER_VISIT = 100
+#: What a short search perturbs: 1 to 5 places per iteration.
 _SHORT_PERTURB = pyvrp.search.PerturbationParams(1, 5)
 #: Share of a timed search spent at the shortest history measuring how many iterations
 #: the day runs a second.
@@ -627,6 +628,8 @@ def _run(
                 ls.add_operator(operator(data))
         return ls
 
+    # a fixed effort knows its length now; a timed search starts short and its probe
+    # decides (below); a search on a given history keeps PyVRP's perturbations
     short = history is None and (
         not isinstance(stop, _ForIterations) or stop.iterations < _SHORT_PER_VISIT * visits
     )
