@@ -9,10 +9,13 @@ from datetime import datetime
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pyvrp.search import compute_neighbours
 
+from conftest import VRP_DIR
 from days import day_orders, day_problem, day_stores, day_vehicles
 from fleetroute.routing import DROPOFF, PICKUP, Problem, Route, SolveOptions, schedule, solve
-from fleetroute.routing.pyvrp_solver import solve_pyvrp
+from fleetroute.routing.instances import _read_solomon
+from fleetroute.routing.pyvrp_solver import _ForIterations, _minimise_fleet, _model, solve_pyvrp
 from fleetroute.routing.repair import repair
 from fleetroute.routing.schedule import plan_cost
 from fleetroute.routing.solve import STORE_HEAVY_ORDERS
@@ -253,3 +256,17 @@ def test_shops_are_planned_with_the_time_of_the_hour_the_plan_shops_them():
                 assert planned in (p.shop_s[order], 3 * p.shop_s[order])
                 assert planned >= (3 if noon else 1) * p.shop_s[order]
     assert at_noon > 0
+
+
+def test_fleet_minimisation_hands_on_a_complete_feasible_plan_of_its_smallest_fleet():
+    """The search on the smallest fleet goes on from the plan that fleet was found with:
+    that plan serves every customer, on no more vehicles than the fleet it returns."""
+    problem = _read_solomon(VRP_DIR / "solomon" / "C101.txt").problem
+    data = _model(problem, np.arange(problem.n_orders), with_required=True).required
+    assert data is not None
+    given = data.vehicle_type(0).num_available
+    fleet, plan = _minimise_fleet(data, _ForIterations(3000), 0, compute_neighbours(data))
+    assert plan is not None and fleet.num_available < given
+    assert plan.is_feasible() and plan.is_complete()
+    assert plan.num_clients() == data.num_clients
+    assert plan.num_routes() <= fleet.num_available
