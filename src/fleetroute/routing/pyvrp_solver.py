@@ -884,12 +884,12 @@ def _search(
             and types[0].fixed_cost > 0
             and (iterations is not None or tries >= _FLEET_TRIES)
         )
+        neighbours = None
         if minimised and m.required is not None:
+            # PyVRP's neighbours look at the places only, not the fleet: found once
+            neighbours = compute_neighbours(m.required, _PARAMS.neighbourhood)
             fleet, smallest = _minimise_fleet(
-                m.required,
-                stop(_FLEET_SHARE, _FLEET_SHARE),
-                seed,
-                compute_neighbours(m.required, _PARAMS.neighbourhood),
+                m.required, stop(_FLEET_SHARE, _FLEET_SHARE), seed, neighbours
             )
             # on exactly the smallest fleet the fixed cost decides nothing and only blurs
             # PyVRP's penalties: search on the running costs, add it back to compare.
@@ -898,7 +898,8 @@ def _search(
             # is kept.
             data = m.required.replace(vehicle_types=[fleet.replace(fixed_cost=0)])
             dropped_fixed = types[0].fixed_cost
-        neighbours = compute_neighbours(data, _PARAMS.neighbourhood)
+        if neighbours is None:
+            neighbours = compute_neighbours(data, _PARAMS.neighbourhood)
         initial = _solution(data, start) if start and not minimised else None
         if initial is not None:
             result, _ = _run(data, stop(1.0, 1.0), seed, neighbours, initial)
