@@ -440,11 +440,20 @@ _FLEET_HISTORY = 150
 _FLEET_SHORT_ROUTE = 20
 
 
+def _data_visits(data: pyvrp.ProblemData) -> int:
+    """The places a plan of ``data`` visits (a shipment twice: pickup and delivery)."""
+    return int(data.num_clients + 2 * data.num_shipments)
+
+
 def _short_routes(data: pyvrp.ProblemData) -> bool:
     """Whether ``data``'s fleet, every vehicle used, has short routes (see
     :data:`_FLEET_HISTORY`)."""
-    visits = data.num_clients + 2 * data.num_shipments
-    return visits <= _FLEET_SHORT_ROUTE * max(1, data.num_vehicles)
+    return _data_visits(data) <= _FLEET_SHORT_ROUTE * max(1, data.num_vehicles)
+
+
+def _fleet_history(data: pyvrp.ProblemData) -> int:
+    """The late-acceptance history of a search on exactly ``data``'s fleet."""
+    return _FLEET_HISTORY if _short_routes(data) else _HISTORY_AT_MOST
 
 
 #: Seconds kept back for starting the worker processes and bringing their plans back.
@@ -637,7 +646,7 @@ def _run(
     The result and the seconds the initial plan took to build (0 when ``initial`` is
     given)."""
     rng = pyvrp.RandomNumberGenerator(seed=seed)
-    visits = data.num_clients + 2 * data.num_shipments  # a shipment: pickup, delivery
+    visits = _data_visits(data)
 
     def local_search(perturb: pyvrp.search.PerturbationParams) -> LocalSearch:
         ls = LocalSearch(data, rng, neighbours, PerturbationManager(perturb))
@@ -685,21 +694,6 @@ def _run(
     return search(first.best, _history(ahead, visits), stop), built
 
 
-def _moved(data: pyvrp.ProblemData, routes: Sequence[pyvrp.Route]) -> pyvrp.Solution:
-    """``routes`` (of a problem with the same places) as a plan of ``data``."""
-    return pyvrp.Solution(
-        data,
-        [
-            pyvrp.Route(
-                data,
-                [pyvrp.Activity(a.type, a.idx) for a in list(r.schedule())[1:-1]],
-                r.vehicle_type(),
-            )
-            for r in routes
-        ],
-    )
-
-
 class _FirstFeasibleOr:
     """A PyVRP stopping criterion that ends the search at its first feasible plan, or when
     ``stop`` says so (which is then remembered in :attr:`stopped`)."""
@@ -740,8 +734,7 @@ def _minimise_fleet(
         smaller = fleet.replace(num_available=fleet.num_available - 1)
         until = _FirstFeasibleOr(stop)
         trial = data.replace(vehicle_types=[smaller])
-        history = _FLEET_HISTORY if _short_routes(trial) else _HISTORY_AT_MOST
-        result, _ = _run(trial, until, seed, neighbours, history=history)
+        result, _ = _run(trial, until, seed, neighbours, history=_fleet_history(trial))
         if until.stopped or not result.best.is_feasible():
             break
         best = result.best
@@ -817,6 +810,20 @@ def _start_routes(model: _Model, routes: Sequence[Route]) -> Start:
         if stops:
             out.append((t, stops))
     return out
+
+
+def _as_start(routes: Sequence[pyvrp.Route]) -> Start:
+    """PyVRP routes as :data:`Start` routes (of this or another problem with the same
+    places)."""
+    return [
+        (
+            int(route.vehicle_type()),
+            [  # the first and last depot visits are the start and end; others reloads
+                (a.type.name, int(a.idx)) for a in list(route.schedule())[1:-1]
+            ],
+        )
+        for route in routes
+    ]
 
 
 def _solution(data: pyvrp.ProblemData, start: Start) -> pyvrp.Solution | None:
@@ -911,19 +918,12 @@ def _search(
             # R instances at 10 s, 8 of them, two runs: +0.72% and +0.90% over the
             # best-known distances with it, +2.10% and +2.35% fitted), or a shorter one
             # for short routes, which go on from the plan their fleet was found with
-            short = minimised and _short_routes(data)
-            keep = (_FLEET_HISTORY if short else _HISTORY_AT_MOST) if minimised else None
-            first = _moved(data, smallest.routes()) if short and smallest is not None else None
+            keep = _fleet_history(data) if minimised else None
+            first = None
+            if minimised and smallest is not None and _short_routes(data):
+                first = _solution(data, _as_start(smallest.routes()))
             result, _ = _run(data, stop(share, 1.0), seed, neighbours, first, history=keep)
-    routes = [
-        (
-            int(route.vehicle_type()),
-            [  # the first and last depot visits are the start and end; others reloads
-                (a.type.name, int(a.idx)) for a in list(route.schedule())[1:-1]
-            ],
-        )
-        for route in result.best.routes()
-    ]
+    routes = _as_start(result.best.routes())
     cost = float(result.cost()) + dropped_fixed * len(routes)
     return SearchResult(bool(result.is_feasible()), cost, routes, seed, minimised)
 
