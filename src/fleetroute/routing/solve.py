@@ -114,18 +114,13 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
         reason = "the solver found no plan within the time limit; give it more time"
         unassigned.update(dict.fromkeys(orders.tolist(), reason))
         return Plan(p, (), unassigned, elapsed, inputs, timings=timings)
-    if p.shops_by_hour:  # each shop's time at the hour the plan's schedule begins it
-        p, inputs["search"]["shops_retimed"] = _shops_at_their_hours(p, routes)
-    # a slower shop can push a drop-off into its margin: the rules kept, and the placing
-    # of what breaks them, are those of the windows less the margins (as searched)
-    as_searched = p.for_search()
-    routes, broken = _within_rules(as_searched, routes)
-    routed = {i for route in routes for i in route.orders}
-    dropped = [i for i in orders.tolist() if i not in routed]
-    if broken:
-        inputs["search"]["taken_out"] = len(broken)
+    searched_shops = p.shop_s
     deadline = None if opts.solution_limit is not None else t0 + limit * _EXPLAIN_SHARE
-    routes, reasons = _placed_or_explained(as_searched, orders, routes, dropped, deadline)
+    p, routes, reasons, taken_out = _settled(p, orders, routes, deadline)
+    if p.shops_by_hour:
+        inputs["search"]["shops_retimed"] = _retimed(searched_shops, p, routes)
+    if taken_out:
+        inputs["search"]["taken_out"] = taken_out
     unassigned.update(reasons)
     elapsed = time.perf_counter() - t0  # placing and explaining the left-out orders count
     return Plan(p, tuple(routes), unassigned, elapsed, inputs, timings=timings)
@@ -171,7 +166,7 @@ def _with_risk_margins(
     if routes is None:
         return p, routes, backend, timings, search
     if p.shops_by_hour:  # the margins, and the second search, on the shops' hours' times
-        p, _ = _shops_at_their_hours(p, routes)
+        p = _shops_at_their_hours(p, routes)
     risk = risk_margins(p, routes, seed=opts.seed)
     wider = p.replace(order_margin_s=np.maximum(p.order_margin_s, np.maximum(0, risk - p.margin_s)))
     # the second search goes on from the first's plan (PyVRP; OR-Tools starts again)
@@ -208,34 +203,90 @@ def _with_risk_margins(
 _RETIME_PASSES = 5
 
 
-def _shops_at_their_hours(p: Problem, routes: list[Route]) -> tuple[Problem, dict[str, Any]]:
+def _shops_at_their_hours(p: Problem, routes: list[Route]) -> Problem:
     """``p`` with no shop of ``routes`` planned faster than the band its schedule begins
     it in: each takes that band's time, then the slower of it and the band's it begins in
     then, until none changes (a longer shop can move its begin, and the schedule starts a
-    route as late as it can: a noon shop made slower can begin before noon); and what
-    plan.json says about it.
+    route as late as it can: a noon shop made slower can begin before noon).
 
     The searches plan each shop on one time, predicted for before its order's window
     opens. Searching again on the times of the hours a first plan shops them cost more
     than it gained (the suite's 2,000-order learned store day at 60 s, seeds 0, 3 and 4,
     the sectors' routes re-timed before their polish: true cost +1.8%, on time +0.3
-    points), so the plan is searched once and its schedule re-timed: an order whose
-    window a slower shop breaks is taken out and placed again like any left out."""
-    shopped, begin = _shop_begins(p, routes)
-    before = p.shop_s[shopped]
-    p = p.with_shops_at(shopped, begin)
+    points), so the plan is searched once and its schedule re-timed (:func:`_settled`)."""
+    p = p.with_shops_at(*_shop_begins(p, routes))
     for _ in range(_RETIME_PASSES):
         at_hour = p.with_shops_at(*_shop_begins(p, routes)).shop_s
         if (at_hour <= p.shop_s).all():
             break
         p = p.replace(shop_s=np.maximum(p.shop_s, at_hour))
-    change = p.shop_s[shopped] - before
-    return p, {
+    return p
+
+
+def _shops_timed(p: Problem, routes: list[Route]) -> bool:
+    """Whether no shop of ``routes`` is planned faster than the hour it begins in."""
+    return bool((p.with_shops_at(*_shop_begins(p, routes)).shop_s <= p.shop_s).all())
+
+
+def _retimed(searched: np.ndarray, p: Problem, routes: list[Route]) -> dict[str, Any]:
+    """What plan.json says about the shops of ``routes`` timed at their hours: how many,
+    and how many take longer or shorter than the ``searched`` times."""
+    shopped, _ = _shop_begins(p, routes)
+    change = p.shop_s[shopped] - searched[shopped]
+    return {
         "orders": int(shopped.size),
         "slower": int((change > 0).sum()),
         "faster": int((change < 0).sum()),
         "mean_change_s": round(float(change.mean()), 1) if change.size else 0.0,
     }
+
+
+#: Most times the shops are timed again after orders were placed in the plan.
+_SETTLE_PASSES = 3
+_SHOP_HOURS = (
+    "with every shop timed at the hour the plan makes it, no route kept room for it "
+    "(a longer --time-limit may place it)"
+)
+
+
+def _settled(
+    p: Problem, orders: np.ndarray, routes: list[Route], deadline: float | None
+) -> tuple[Problem, list[Route], dict[int, str], int]:
+    """The plan's last routes: every shop at the time of the hour its schedule begins it
+    (:func:`_shops_at_their_hours`), every order whose stop then breaks a hard rule taken
+    out, and the left-out orders placed where they fit or explained
+    (:func:`_placed_or_explained`). An order placed, or one taken out, moves the shops
+    after it, maybe into another hour: so the shops are timed again, and what that breaks
+    placed again, at most :data:`_SETTLE_PASSES` times; after that, what the timing breaks
+    stays out. The problem the routes are timed on, the routes, why each left-out order is
+    out, and how many were taken out.
+
+    A slower shop can push a drop-off into its margin: the rules kept, and the placing of
+    what breaks them, are those of the windows less the margins (as searched)."""
+    reasons: dict[int, str] = {}
+    taken_out = 0
+    for _ in range(_SETTLE_PASSES):
+        if p.shops_by_hour:
+            p = _shops_at_their_hours(p, routes)
+        as_searched = p.for_search()
+        routes, broken = _within_rules(as_searched, routes)
+        taken_out += len(broken)
+        routed = {i for route in routes for i in route.orders}
+        # the orders explained before stay out
+        out = [i for i in orders.tolist() if i not in routed and i not in reasons]
+        routes, why = _placed_or_explained(as_searched, orders, routes, out, deadline)
+        reasons.update(why)
+        if not p.shops_by_hour or _shops_timed(p, routes):
+            return p, routes, reasons, taken_out
+    # each pass leaves out at least one order or ends
+    for _ in range(orders.size + 1):
+        p = _shops_at_their_hours(p, routes)
+        routes, broken = _within_rules(p.for_search(), routes)
+        taken_out += len(broken)
+        reasons.update(dict.fromkeys(broken, _SHOP_HOURS))
+        if _shops_timed(p, routes):
+            break
+    return p, routes, reasons, taken_out
 
 
 def _shop_begins(p: Problem, routes: list[Route]) -> tuple[np.ndarray, np.ndarray]:
