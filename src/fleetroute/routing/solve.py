@@ -216,16 +216,22 @@ def _shops_at_their_hours(p: Problem, routes: list[Route]) -> Problem:
     points), so the plan is searched once and its schedule re-timed (:func:`_settled`)."""
     p = p.with_shops_at(*_shop_begins(p, routes))
     for _ in range(_RETIME_PASSES):
-        at_hour = p.with_shops_at(*_shop_begins(p, routes)).shop_s
+        at_hour = _at_their_hours(p, routes)
         if (at_hour <= p.shop_s).all():
             break
         p = p.replace(shop_s=np.maximum(p.shop_s, at_hour))
     return p
 
 
+def _at_their_hours(p: Problem, routes: list[Route]) -> np.ndarray:
+    """Each order's shop seconds at the hour ``routes``' schedules begin it (the others'
+    as ``p`` plans them)."""
+    return p.with_shops_at(*_shop_begins(p, routes)).shop_s
+
+
 def _shops_timed(p: Problem, routes: list[Route]) -> bool:
     """Whether no shop of ``routes`` is planned faster than the hour it begins in."""
-    return bool((p.with_shops_at(*_shop_begins(p, routes)).shop_s <= p.shop_s).all())
+    return bool((_at_their_hours(p, routes) <= p.shop_s).all())
 
 
 def _retimed(searched: np.ndarray, p: Problem, routes: list[Route]) -> dict[str, Any]:
@@ -278,7 +284,9 @@ def _settled(
         reasons.update(why)
         if not p.shops_by_hour or _shops_timed(p, routes):
             return p, routes, reasons, taken_out
-    # each pass leaves out at least one order or ends
+    # placing still moves shops: time them, and leave out what that breaks, until no shop
+    # moves (a round that takes nothing out leaves the shops at their hours, or they swing
+    # between two hours: a round per order at most)
     for _ in range(orders.size + 1):
         p = _shops_at_their_hours(p, routes)
         routes, broken = _within_rules(p.for_search(), routes)
