@@ -445,15 +445,16 @@ def _data_visits(data: pyvrp.ProblemData) -> int:
     return int(data.num_clients + 2 * data.num_shipments)
 
 
-def _short_routes(data: pyvrp.ProblemData) -> bool:
+def _fleet_routes_short(data: pyvrp.ProblemData) -> bool:
     """Whether ``data``'s fleet, every vehicle used, has short routes (see
-    :data:`_FLEET_HISTORY`)."""
+    :data:`_FLEET_HISTORY`; counted on the fleet, where :func:`_plan_routes_long` counts
+    on a plan's routes for the perturbations)."""
     return _data_visits(data) <= _FLEET_SHORT_ROUTE * max(1, data.num_vehicles)
 
 
 def _fleet_history(data: pyvrp.ProblemData) -> int:
     """The late-acceptance history of a search on exactly ``data``'s fleet."""
-    return _FLEET_HISTORY if _short_routes(data) else _HISTORY_AT_MOST
+    return _FLEET_HISTORY if _fleet_routes_short(data) else _HISTORY_AT_MOST
 
 
 #: Seconds kept back for starting the worker processes and bringing their plans back.
@@ -559,9 +560,10 @@ _SHORT_ROUTE_VISITS = 25
 _PROBE_SHARE = 0.05
 
 
-def _long_routes(visits: int, plan: pyvrp.Solution) -> bool:
+def _plan_routes_long(visits: int, plan: pyvrp.Solution) -> bool:
     """Whether ``plan`` visits more places a route than a short search perturbs less
-    for (:data:`_SHORT_ROUTE_VISITS`)."""
+    for (:data:`_SHORT_ROUTE_VISITS`; counted on the plan's routes, where
+    :func:`_fleet_routes_short` counts on the fleet for the history)."""
     return visits > _SHORT_ROUTE_VISITS * max(1, plan.num_routes())
 
 
@@ -684,7 +686,7 @@ def _run(
         random = pyvrp.Solution.make_random(data, rng)
         initial = ls(random, penalties.max_cost_evaluator(), exhaustive=True)
     built = time.perf_counter() - t0
-    if short and isinstance(stop, _ForIterations) and _long_routes(visits, initial):
+    if short and isinstance(stop, _ForIterations) and _plan_routes_long(visits, initial):
         ls = local_search(_PARAMS.perturbation)
 
     def search(start: pyvrp.Solution, history: int, until: Any) -> pyvrp.Result:
@@ -707,7 +709,7 @@ def _run(
         return search(initial, _history(stop.iterations, visits), stop), built
     assert isinstance(stop, _Until), "a search to its first feasible plan has its history"
     first, ahead = probed(initial, stop.at)
-    if ahead >= _SHORT_PER_VISIT * visits or _long_routes(visits, first.best):
+    if ahead >= _SHORT_PER_VISIT * visits or _plan_routes_long(visits, first.best):
         # a long search or long routes: PyVRP's perturbations, and the pace with them
         ls = local_search(_PARAMS.perturbation)
         first, ahead = probed(first.best, stop.at)
@@ -940,7 +942,7 @@ def _search(
             # for short routes, which go on from the plan their fleet was found with
             keep = _fleet_history(data) if minimised else None
             first = None
-            if minimised and smallest is not None and _short_routes(data):
+            if minimised and smallest is not None and _fleet_routes_short(data):
                 first = _solution(data, _as_start(smallest.routes()))
             result, _ = _run(data, stop(share, 1.0), seed, neighbours, first, history=keep)
     routes = _as_start(result.best.routes())
