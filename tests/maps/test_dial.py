@@ -58,3 +58,27 @@ def test_legs_equal_the_matrix_and_sum_along_the_same_path(tiny_city):
     assert (np.abs(sums[:, 0] - np.diag(full_d)) <= 0.005 * sums[:, 1] + 1e-6).all()
     hops = [len(tiny_city.path(int(a), int(b))) - 1 for a, b in zip(o[:10], d[:10], strict=True)]
     np.testing.assert_array_equal(sums[:10, 1], hops)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_legs_into_hubs_equal_the_legs_searched_from_their_origins(tiny_city, seed):
+    """A band's legs: every place to a few others and to a handful of hubs (its anchors).
+    The legs into the hubs are found from the hubs over the reversed roads; they are the
+    legs each origin's own search finds: the same centiseconds, the same sums."""
+    from fleetroute.maps.roadmap import _into_hubs
+
+    rng = np.random.default_rng(seed)
+    places = rng.choice(tiny_city.n_nodes, 60, replace=False)
+    hubs = places[:4]
+    o = np.concatenate([np.repeat(places, 5), np.repeat(places, 4), np.repeat(hubs, 60)])
+    d = np.concatenate([rng.choice(places, 300), np.tile(hubs, 60), np.tile(places, 4)])
+    values = np.column_stack(
+        [tiny_city.edge_length_m, np.ones(tiny_city.n_edges), rng.random(tiny_city.n_edges)]
+    )
+    assert _into_hubs(o, d).sum() >= 200  # the legs into the hubs from the other places
+    travel, sums = tiny_city.legs(o, d, values)
+    for origin in np.unique(o):  # one origin at a time: its own search, nothing reversed
+        mine = o == origin
+        alone_t, alone_sums = tiny_city.legs(o[mine], d[mine], values)
+        np.testing.assert_array_equal(travel[mine], alone_t)
+        np.testing.assert_allclose(sums[mine], alone_sums, rtol=1e-12, atol=1e-9)
