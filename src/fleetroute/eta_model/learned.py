@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import numba as nb
 import numpy as np
 import numpy.typing as npt
 from scipy.spatial import cKDTree
@@ -118,6 +119,39 @@ def band_middle_hours(
         np.array([m.hour + m.minute / 60.0 for m in middles], dtype=np.float64),
         np.array([m.weekday() for m in middles], dtype=np.int64),
     )
+
+
+@nb.njit(parallel=True, cache=True)
+def _scaled(
+    freeflow: FloatArray,
+    to_anchor: FloatArray,
+    from_anchor: FloatArray,
+    between: FloatArray,
+    label: IntArray,
+    band: FloatArray,
+) -> None:  # pragma: no cover
+    """``band[i, j]``: the free-flow seconds of leg i -> j times its slowdown made of
+    anchor legs (log slowdowns: i to j's anchor, plus i's anchor to j, less anchor to
+    anchor), row by row on every core (what numpy did in six passes over the matrix)."""
+    n = freeflow.shape[0]
+    for i in nb.prange(n):
+        a = label[i]
+        for j in range(n):
+            c = label[j]
+            band[i, j] = freeflow[i, j] * np.exp(
+                to_anchor[i, c] + from_anchor[a, j] - between[a, c]
+            )
+
+
+@nb.njit(parallel=True, cache=True)
+def _gathered(
+    band: FloatArray, index: IntArray, out: npt.NDArray[np.float32]
+) -> None:  # pragma: no cover
+    """``out[r, c] = band[index[r], index[c]]`` (4-byte floats), row by row on every core."""
+    for r in nb.prange(index.shape[0]):
+        row = band[index[r]]
+        for c in range(index.shape[0]):
+            out[r, c] = row[index[c]]
 
 
 class LearnedEta:
@@ -270,8 +304,8 @@ class LearnedEta:
         unique, inverse = np.unique(np.asarray(nodes, dtype=np.int64), return_inverse=True)
         n = unique.shape[0]
         starts = self.band_starts(start, end)
-        grid = np.ix_(inverse, inverse)
         if n <= EXACT_UP_TO:
+            grid = np.ix_(inverse, inverse)
             o, d = np.repeat(unique, n), np.tile(unique, n)
             bands, distance = self.leg_bands(road_map, o, d, band_starts=starts)
             bands = bands.reshape(len(starts), n, n)
@@ -282,8 +316,8 @@ class LearnedEta:
         if not np.isin(hub_nodes, unique).all():
             raise ValueError("every hub must be one of the nodes")
         hub = np.searchsorted(unique, hub_nodes)
-        anchored, distance = self._anchored_bands(road_map, unique, starts, hub, grid)
-        return starts, anchored, distance[grid]
+        anchored, distance = self._anchored_bands(road_map, unique, starts, hub, inverse)
+        return starts, anchored, distance[np.ix_(inverse, inverse)]
 
     def _anchored_bands(
         self,
@@ -291,12 +325,12 @@ class LearnedEta:
         unique: npt.NDArray[np.int64],
         starts: list[datetime],
         hubs: npt.NDArray[np.int64],
-        grid: tuple[npt.NDArray[np.intp], ...],
+        inverse: npt.NDArray[np.intp],
     ) -> tuple[BandArray, FloatArray]:
         """:meth:`travel_bands` of many places: near and anchor legs predicted, the rest
         scaled from them (log slowdowns add: origin-to-anchor plus anchor-to-destination
-        minus anchor-to-anchor). The bands come out indexed by ``grid`` (the places, from
-        the distinct nodes), one band at a time: a big day's bands are its biggest array,
+        minus anchor-to-anchor). The bands come out indexed by ``inverse`` (the places,
+        from the distinct nodes), one band at a time: a big day's bands are its biggest array,
         and a second copy of all of them doubled the day's peak memory. They are 4-byte
         floats (to a thousandth of a second at 5 hours; the planner rounds them to whole
         seconds)."""
@@ -306,8 +340,10 @@ class LearnedEta:
         )
         exact, _ = self.leg_bands(road_map, unique[o], unique[d], band_starts=starts)
         n = unique.shape[0]
-        bands = np.empty((len(starts), grid[0].size, grid[1].size), dtype=np.float32)
+        index = np.asarray(inverse, dtype=np.int64).ravel()
+        bands = np.empty((len(starts), index.size, index.size), dtype=np.float32)
         slow = np.zeros((n, n), dtype=np.float64)
+        band = np.empty((n, n), dtype=np.float64)
         ff = freeflow[o, d]
         inside = (label[o] == label[d]) & (o != d)
         count = np.bincount(label[o][inside], minlength=anchor.size)
@@ -323,16 +359,16 @@ class LearnedEta:
             slow[o, d] = known
             total = np.bincount(label[o][inside], weights=known[inside], minlength=anchor.size)
             within = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
-            to_anchor, from_anchor = slow[:, anchor], slow[anchor, :]
+            to_anchor = np.ascontiguousarray(slow[:, anchor])
+            from_anchor = slow[anchor, :]
             between = to_anchor[anchor]
             # two places of one anchor: the typical slowdown of legs between its places
             # (its leg to itself has none, and theirs would be counted twice)
             np.fill_diagonal(between, within)
-            log_slow = to_anchor[:, label] + from_anchor[label, :] - between[label][:, label]
-            band = freeflow * np.exp(log_slow)
+            _scaled(freeflow, to_anchor, from_anchor, between, label, band)
             band[o, d] = exact[b]
             np.fill_diagonal(band, 0.0)
-            bands[b] = band[grid]
+            _gathered(band, index, bands[b])
         return bands, distance
 
     def leg_bands(

@@ -568,7 +568,9 @@ class EtaModel:
                 "these travel features were built without the model's area slowness: "
                 "pass area_s=model.area_edges(road_map) (or areas=model.areas_)"
             )
-        columns = features[list(TRAVEL_FEATURES)]
+        # one C-ordered copy for every booster (no feature is categorical: the same numbers
+        # the frame gives each booster, without a copy per booster)
+        columns = np.ascontiguousarray(features[list(TRAVEL_FEATURES)].to_numpy(np.float64))
         log_ratio = sum(
             w * (self.travel_boosters_[q].predict(columns, num_threads=0)
                  + self._shift("travel", q, features))
