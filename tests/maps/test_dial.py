@@ -65,7 +65,7 @@ def test_legs_into_hubs_equal_the_legs_searched_from_their_origins(tiny_city, se
     """A band's legs: every place to a few others and to a handful of hubs (its anchors).
     The legs into the hubs are found from the hubs over the reversed roads; they are the
     legs each origin's own search finds: the same centiseconds, the same sums."""
-    from fleetroute.maps.roadmap import _into_hubs
+    from fleetroute.maps.roadmap import _found_backward
 
     rng = np.random.default_rng(seed)
     places = rng.choice(tiny_city.n_nodes, 60, replace=False)
@@ -75,7 +75,7 @@ def test_legs_into_hubs_equal_the_legs_searched_from_their_origins(tiny_city, se
     values = np.column_stack(
         [tiny_city.edge_length_m, np.ones(tiny_city.n_edges), rng.random(tiny_city.n_edges)]
     )
-    assert _into_hubs(o, d).sum() >= 200  # the legs into the hubs from the other places
+    assert _found_backward(o, d).sum() >= 200  # the legs into the hubs from the other places
     travel, sums = tiny_city.legs(o, d, values)
     for origin in np.unique(o):  # one origin at a time: its own search, nothing reversed
         mine = o == origin

@@ -357,15 +357,11 @@ class RoadMap:
         o = np.asarray(origins, dtype=np.int64)
         d = np.asarray(dests, dtype=np.int64)
         rank = self._search_rank
-        if np.unique(d).shape[0] < np.unique(o).shape[0]:
-            # fewer destinations than origins (legs into a new order, say): one search per
-            # destination on the reversed graph instead of one per origin
-            return _searched(self._reverse_csr, values, rank[d], rank[o])
-        back = _into_hubs(o, d)
+        back = _found_backward(o, d)
         if not back.any():
             return _searched(self._csr, values, rank[o], rank[d])
-        # legs into a hub from the other origins: one search from each hub on the reversed
-        # graph, so that each other origin's search ends at its own few destinations
+        if back.all():
+            return _searched(self._reverse_csr, values, rank[d], rank[o])
         travel_s = np.empty(o.shape[0], dtype=np.float64)
         sums = np.empty((o.shape[0], values.shape[1]), dtype=np.float64)
         into, rest = rank[d[back]], rank[o[back]]
@@ -445,15 +441,19 @@ def _searched(
     return travel_cs / 100.0, sums
 
 
-def _into_hubs(o: IntArray, d: IntArray) -> npt.NDArray[np.bool_]:
-    """The legs better found by a search from their destination over the reversed roads:
-    those into a hub (a destination at least half the distinct origins go to) from an
-    origin that goes to under half the distinct destinations. A search from an origin
-    runs until its farthest destination; a hub far away makes every origin's search
-    cover the city (a planning band's legs to its anchors: a minute of the 5,000-order
-    store day's bands, against a few seconds searched from the 100 anchors)."""
+def _found_backward(o: IntArray, d: IntArray) -> npt.NDArray[np.bool_]:
+    """The legs better found by a search from their destination over the reversed roads
+    than from their origin. Every leg when there are fewer distinct destinations than
+    origins (legs into a new order, say). Else the legs into a hub (a destination at
+    least half the distinct origins go to) from an origin that goes to under half the
+    distinct destinations: a search from an origin runs until its farthest destination,
+    and a hub far away makes every origin's search cover the city (a planning band's legs
+    to its anchors: a minute of the 5,000-order store day's bands, against a few seconds
+    searched from the 100 anchors)."""
     origins, o_at = np.unique(o, return_inverse=True)
     dests, d_at = np.unique(d, return_inverse=True)
+    if dests.shape[0] < origins.shape[0]:
+        return np.ones(o.shape[0], dtype=bool)
     hub = np.bincount(d_at, minlength=dests.shape[0]) * 2 >= origins.shape[0]
     spread = np.bincount(o_at, minlength=origins.shape[0]) * 2 >= dests.shape[0]
     back = hub[d_at] & ~spread[o_at]
