@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import EXAMPLE_DAY, EXAMPLES, PLAN_DATE, example_plan
-from fleetroute import check_routes, insert_order, slots
+from fleetroute import FreeFlow, check_routes, insert_order, slots
 from fleetroute.api import SLOT_COLUMNS
 from fleetroute.cli import cli
 
@@ -54,6 +54,35 @@ def test_every_offered_window_books_as_offered_and_keeps_the_other_promises(curr
         assert found[found["violation"] != "not_routed"].empty, found
 
 
+class _LongerLater(FreeFlow):
+    """Free-flow travel; every stop a minute longer per hour of the day: service times
+    that depend on when the stop happens, as a learned model's do."""
+
+    def service_s(self, road_map, *, is_shop, items, store_id, lat, lon, when):
+        plain = super().service_s(road_map, is_shop=is_shop, items=items, store_id=store_id,
+                                  lat=lat, lon=lon, when=when)  # fmt: skip
+        return plain + 60.0 * when.hour
+
+
+def test_an_offered_window_costs_what_it_was_offered_at_when_stop_times_depend_on_the_hour(
+    current, example_map
+):
+    """The offer times the new order's stops for its window (the drop-off in its middle), as
+    the booking does: an evening window's stops take longer than a morning one's, and each
+    books at the marginal cost it was offered at."""
+    eta = _LongerLater()
+    table = slots(current, NEW.iloc[[0]], road_map=example_map, eta=eta)
+    offered = table[table["feasible"]]
+    assert len(offered) >= 3
+    for row in offered.itertuples():
+        order = NEW.iloc[[0]].assign(window_start=row.window_start, window_end=row.window_end)
+        booked = insert_order(current, order, road_map=example_map, eta=eta)
+        i = booked.problem.n_orders - 1
+        assert booked.problem.vehicle_id[next(r.vehicle for r in booked.routes if i in r.orders)
+                                         ] == row.vehicle_id  # fmt: skip
+        assert booked.objective - current.objective == pytest.approx(row.marginal_cost, abs=0.01)
+
+
 def test_route_slots_writes_slots_csv(example_routes, tmp_path):
     new = tmp_path / "new.csv"
     NEW.to_csv(new, index=False)
@@ -97,13 +126,16 @@ def test_with_a_model_each_offered_window_says_how_sure_the_promise_is(tiny_city
     assert alone["p_on_time"].lt(0.99).any()
     both = together[together["order_id"] == "N1"].reset_index(drop=True)
     pd.testing.assert_series_equal(alone["p_on_time"], both["p_on_time"])
-    # booking an offered window with the model keeps it on the stated vehicle
-    row = offered.iloc[0]
-    order = new[new["order_id"] == row["order_id"]].assign(
-        window_start=row["window_start"][11:16], window_end=row["window_end"][11:16]
-    )
-    booked = insert_order(current, order, road_map=tiny_city, eta=eta)
-    table = booked.routes_table()
-    assert set(table.loc[table["order_id"] == row["order_id"], "vehicle_id"]) == {row["vehicle_id"]}
+    # booking an offered window with the model puts it on the stated vehicle at the stated
+    # cost (its stop times predicted for that window, as the offer's were)
+    for _, row in offered.iterrows():
+        order = new[new["order_id"] == row["order_id"]].assign(
+            window_start=row["window_start"][11:16], window_end=row["window_end"][11:16]
+        )
+        booked = insert_order(current, order, road_map=tiny_city, eta=eta)
+        table = booked.routes_table()
+        mine = table.loc[table["order_id"] == row["order_id"], "vehicle_id"]
+        assert set(mine) == {row["vehicle_id"]}
+        assert booked.objective - current.objective == pytest.approx(row["marginal_cost"], abs=0.01)
     without = slots(current, new, road_map=tiny_city, windows=[(8 * H, 20 * H)])
     assert without["p_on_time"].isna().all()  # free-flow times: no chance to give

@@ -152,29 +152,7 @@ def with_new_order(
     grown, (n_loc,), snap_m = _with_places(p, [lat], [lon], rmap, eta)
     items = int(o["items"].iloc[0])
     own = order_windows(o, int(p.shift_start_s.min()), int(p.shift_end_s.max()))
-    drop_at, shop_at = service_instants(
-        own["order_windows"], int(p.shift_start_s.min()), int(p.shift_end_s.max())
-    )
-    at_store = store >= 0
-    # the drop-off, the shop before its window, and the shop in each band (hour-dependent)
-    shop_at = np.concatenate(
-        [shop_at, band_middles(p.band_start_s) if p.shops_by_hour and at_store else []]
-    ).astype(np.int64)
-    rows = 1 + shop_at.shape[0]
-    shop_loc = p.store_loc[store] if at_store else None
-    service = service_at(
-        eta,
-        rmap,
-        is_shop=np.arange(rows) > 0,
-        items=np.full(rows, items),
-        store_id=np.full(rows, store_name, dtype=object),
-        lat=np.array([lat] + [lat if shop_loc is None else p.loc_lat[shop_loc]] * (rows - 1)),
-        lon=np.array([lon] + [lon if shop_loc is None else p.loc_lon[shop_loc]] * (rows - 1)),
-        origin=p.origin,
-        at=np.concatenate([drop_at, shop_at]),
-    )
-    shop_bands = np.rint(service[2:]).astype(np.int64) if rows > 2 else 0
-    given = float(o["service_s"].iloc[0])
+    (drop,), (shop,), shop_bands = _services(p, rmap, eta, o, store, own["order_windows"])
     k = max(own["order_windows"].shape[1], p.order_windows.shape[1])
     windows = np.concatenate([_padded(p.order_windows, k), _padded(own["order_windows"], k)])
     excluded = dict(p.excluded)
@@ -201,8 +179,8 @@ def with_new_order(
         order_windows=windows,
         late_cost_per_h=np.append(p.late_cost_per_h, own["late_cost_per_h"]),
         max_late_s=np.append(p.max_late_s, own["max_late_s"]),
-        dropoff_s=np.append(p.dropoff_s, round(service[0] if np.isnan(given) else given)),
-        shop_s=np.append(p.shop_s, round(service[1]) if store >= 0 else 0),
+        dropoff_s=np.append(p.dropoff_s, drop),
+        shop_s=np.append(p.shop_s, shop),
         shop_band_s=np.vstack(
             [p.shop_band_s, np.broadcast_to(shop_bands, (1, p.shop_band_s.shape[1]))]
         ),
@@ -218,6 +196,75 @@ def with_new_order(
         },
         excluded=excluded,
     )
+
+
+def services_by_window(
+    plan: Plan,
+    order: pd.DataFrame,
+    windows: Sequence[tuple[int, int]],
+    *,
+    road_map: RoadMap,
+    eta: EtaProvider | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The drop-off and shop seconds :func:`insert_order` books ``order`` (one row) with
+    when it asks for each of ``windows`` (start and end, seconds from the plan's origin):
+    they are predicted for when the stops happen, which the window decides."""
+    p = plan.problem
+    o = read_orders(order, origin=p.origin, name="order")
+    store_name = o["store_id"].iloc[0]
+    store = p.store_id.index(store_name) if store_name in p.store_id else -1
+    spans = np.array([[(start, end)] for start, end in windows], dtype=np.int64)
+    drop, shop, _ = _services(p, road_map, eta or FreeFlow(), o, store, spans)
+    return drop, shop
+
+
+def _services(
+    p: Problem,
+    rmap: RoadMap,
+    eta: EtaProvider,
+    o: pd.DataFrame,
+    store: int,
+    windows: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | int]:
+    """A new order's (one row of ``o``) drop-off and shop seconds for each of its possible
+    ``(w, k, 2)`` delivery ``windows``, as planning predicts them (the drop-off in the
+    middle of its windows, the shop before they open: :func:`service_instants`; its own
+    ``service_s`` for the drop-off when given; no shop without a ``store``); and, in a plan
+    whose shops are timed by the hour, its shop in each band (else 0)."""
+    drop_at, shop_at = service_instants(
+        windows, int(p.shift_start_s.min()), int(p.shift_end_s.max())
+    )
+    w, at_store = drop_at.shape[0], store >= 0
+    # the drop-offs, the shops before their windows, and the shop in each band
+    at = np.concatenate(
+        [drop_at]
+        + ([shop_at] if at_store else [])
+        + ([band_middles(p.band_start_s)] if p.shops_by_hour and at_store else [])
+    ).astype(np.int64)
+    is_shop = np.arange(at.shape[0]) >= w
+    lat, lon = float(o["lat"].iloc[0]), float(o["lon"].iloc[0])
+    if at_store:
+        shop_loc = p.store_loc[store]
+        lat_of = np.where(is_shop, p.loc_lat[shop_loc], lat)
+        lon_of = np.where(is_shop, p.loc_lon[shop_loc], lon)
+    else:
+        lat_of, lon_of = np.full(at.shape[0], lat), np.full(at.shape[0], lon)
+    service = service_at(
+        eta,
+        rmap,
+        is_shop=is_shop,
+        items=np.full(at.shape[0], int(o["items"].iloc[0])),
+        store_id=np.full(at.shape[0], o["store_id"].iloc[0], dtype=object),
+        lat=lat_of,
+        lon=lon_of,
+        origin=p.origin,
+        at=at,
+    )
+    given = float(o["service_s"].iloc[0])
+    drop = np.rint(service[:w] if np.isnan(given) else np.full(w, given)).astype(np.int64)
+    shop = np.rint(service[w : 2 * w]).astype(np.int64) if at_store else np.zeros(w, np.int64)
+    bands = np.rint(service[2 * w :]).astype(np.int64)
+    return drop, shop, bands if bands.size else 0
 
 
 def booked(plan: Plan, bigger: Problem) -> Plan:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from fleetroute.api._common import road_map_of
-from fleetroute.api.dispatch import with_new_order
+from fleetroute.api.dispatch import services_by_window, with_new_order
 from fleetroute.api.planning import service_at, service_instants
 from fleetroute.errors import InputError
 from fleetroute.eta_model.baseline import EtaProvider
@@ -93,9 +93,11 @@ def slots(
         # the order's legs and service times once; each window is then only a new window
         bigger = with_new_order(plan, order, road_map=rmap, eta=eta)
         i = bigger.n_orders - 1
+        # its stops' seconds as a booking of each window predicts them
+        drops, shops = services_by_window(plan, order, candidates, road_map=rmap, eta=eta)
         placed: list[tuple[int, RouteSchedule, int]] = []  # (row, schedule, window end)
-        for start, end in candidates:
-            trial = bigger.with_window(i, start, end)
+        for (start, end), drop, shop in zip(candidates, drops, shops, strict=True):
+            trial = bigger.with_window(i, start, end, dropoff_s=int(drop), shop_s=int(shop))
             found, reason = _placed(trial, plan, i, known)
             if found is not None:
                 placed.append((len(rows), schedule(trial, found.route), end))

@@ -689,11 +689,20 @@ class Problem:
             order_margin_s=np.zeros(0, dtype=np.int64),
         )
 
-    def with_window(self, order: int, start: int, end: int) -> Problem:
+    def with_window(
+        self,
+        order: int,
+        start: int,
+        end: int,
+        *,
+        dropoff_s: int | None = None,
+        shop_s: int | None = None,
+    ) -> Problem:
         """A new problem with ``order``'s windows replaced by the one window ``start`` to
         ``end`` (seconds from the origin), as orders.csv's window_start and window_end give
-        it. Only the windows are checked again: this is the problem a booking tries once
-        per candidate window."""
+        it, and, where given, its drop-off and shop seconds (predicted for that window).
+        Only the windows are checked again: this is the problem a booking tries once per
+        candidate window."""
         if not 0 <= order < self.n_orders:
             raise ValueError("order refers to an order that does not exist")
         windows, first, last = (
@@ -702,13 +711,16 @@ class Problem:
             self.window_end_s.copy(),
         )
         windows[order], first[order], last[order] = (start, end), start, end
+        changed = {"order_windows": windows, "window_start_s": first, "window_end_s": last}
+        for name, seconds in (("dropoff_s", dropoff_s), ("shop_s", shop_s)):
+            if seconds is not None:
+                if seconds < 0:
+                    raise ValueError(f"{name} must be at least 0")
+                changed[name] = getattr(self, name).copy()
+                changed[name][order] = seconds
         new = object.__new__(Problem)
         new.__dict__.update(self.__dict__)
-        for name, value in (
-            ("order_windows", windows),
-            ("window_start_s", first),
-            ("window_end_s", last),
-        ):
+        for name, value in changed.items():
             value.setflags(write=False)
             object.__setattr__(new, name, value)
         new._validate_windows()
