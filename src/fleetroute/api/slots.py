@@ -90,10 +90,9 @@ def slots(
         order["window_start"], order["window_end"] = "", ""
         if "windows" in order.columns:
             order["windows"] = ""
-        # the order's legs and service times once; each window is then only a new window
+        # the order's legs once; each window is then a new window and its stops' seconds
         bigger = with_new_order(plan, order, road_map=rmap, eta=eta)
         i = bigger.n_orders - 1
-        # its stops' seconds as a booking of each window predicts them
         drops, shops = services_by_window(plan, order, candidates, road_map=rmap, eta=eta)
         placed: list[tuple[int, RouteSchedule, int]] = []  # (row, schedule, window end)
         for (start, end), drop, shop in zip(candidates, drops, shops, strict=True):
