@@ -155,3 +155,30 @@ def test_a_learned_store_day_plans_each_shop_at_the_hour_it_is_shopped(tiny_city
     again = orders.iloc[[i]].assign(order_id="booked")
     bigger = with_new_order(made, again, road_map=tiny_city, eta=eta)
     assert bigger.shop_band_s[-1].tolist() == p.shop_band_s[i].tolist()
+
+
+def test_stops_at_many_instants_predicted_at_once_as_one_at_a_time(tiny_city, tiny_model):
+    """Planning and the slots ask for the service seconds of stops each at its own instant
+    in one prediction (``service_s_each``); each stop gets what a prediction at its own
+    instant alone gives, shops and drop-offs, at any hour of three days."""
+    eta = LearnedEta(tiny_model)
+    rng = np.random.default_rng(2)
+    n = 24
+    nodes = rng.choice(tiny_city.n_nodes, n, replace=False)
+    stops = dict(
+        is_shop=np.arange(n) % 3 == 0,
+        items=rng.integers(1, 30, n),
+        store_id=np.array(
+            [tiny_model.stores_[0] if i % 3 == 0 else "" for i in range(n)], dtype=object
+        ),  # fmt: skip
+        lat=tiny_city.lat[nodes],
+        lon=tiny_city.lon[nodes],
+    )
+    when = [START + timedelta(minutes=int(m)) for m in rng.integers(0, 3 * 24 * 60, n)]
+    together = eta.service_s_each(tiny_city, **stops, when=when)
+    for i in range(n):
+        alone = eta.service_s(
+            tiny_city, **{k: v[i : i + 1] for k, v in stops.items()}, when=when[i]
+        )
+        assert together[i] == alone[0]
+    assert np.unique(np.round(together)).size > 1

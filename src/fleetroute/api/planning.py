@@ -467,8 +467,23 @@ def service_at(
     at: np.ndarray,
 ) -> np.ndarray:
     """The ETA provider's service seconds of each stop at its own instant ``at`` (seconds
-    from ``origin``; one prediction per distinct instant; -1: no stop, 0 seconds)."""
+    from ``origin``; -1: no stop, 0 seconds): one prediction of every stop by a provider
+    with ``service_s_each`` (:class:`~fleetroute.eta_model.learned.LearnedEta`), else one
+    per distinct instant."""
     out = np.zeros(at.shape[0], dtype=np.float64)
+    each = getattr(eta, "service_s_each", None)
+    if each is not None:
+        rows = np.flatnonzero(at >= 0)
+        out[rows] = each(
+            rmap,
+            is_shop=is_shop[rows],
+            items=items[rows],
+            store_id=store_id[rows],
+            lat=lat[rows],
+            lon=lon[rows],
+            when=[origin + timedelta(seconds=int(t)) for t in at[rows].tolist()],
+        )
+        return out
     for t in np.unique(at[at >= 0]).tolist():
         rows = np.flatnonzero(at == t)
         out[rows] = eta.service_s(

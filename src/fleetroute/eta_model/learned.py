@@ -431,6 +431,30 @@ class LearnedEta:
         when: datetime,
     ) -> FloatArray:
         """Predicted shop or drop-off seconds of each stop."""
+        return self.service_s_each(
+            road_map,
+            is_shop=is_shop,
+            items=items,
+            store_id=store_id,
+            lat=lat,
+            lon=lon,
+            when=[when],
+        )
+
+    def service_s_each(
+        self,
+        road_map: RoadMap,
+        *,
+        is_shop: npt.ArrayLike,
+        items: npt.ArrayLike,
+        store_id: npt.ArrayLike,
+        lat: npt.ArrayLike,
+        lon: npt.ArrayLike,
+        when: list[datetime],
+    ) -> FloatArray:
+        """:meth:`service_s` of stops each at its own instant (``when``: one per stop, or
+        one for all), in one prediction: what planning and the slots ask of many
+        instants at once."""
         code = {s: i for i, s in enumerate(self.model.stores_)}
         stores = np.asarray(store_id, dtype=object)
         features = service_features(
@@ -440,7 +464,7 @@ class LearnedEta:
             store_code=[code.get(s, -1) for s in stores],
             lat=lat,
             lon=lon,
-            hour=when.hour + when.minute / 60.0,
-            weekday=when.weekday(),
+            hour=np.array([t.hour + t.minute / 60.0 for t in when], dtype=np.float64),
+            weekday=np.array([t.weekday() for t in when], dtype=np.int64),
         )
         return self.model.predict_service(features, self.quantile)
