@@ -36,7 +36,12 @@ BandArray = npt.NDArray[np.floating[Any]]
 
 
 class EtaProvider(Protocol):
-    """What the planner asks of an ETA source (free-flow baseline or learned model)."""
+    """What the planner asks of an ETA source (free-flow baseline or learned model).
+
+    A provider may also have ``service_s_each`` (:meth:`service_s`'s arguments with
+    ``when`` one instant per stop): the planner then predicts stops at many instants in
+    one call (:class:`~fleetroute.eta_model.learned.LearnedEta` has it), else one call
+    per instant."""
 
     name: str
 
