@@ -471,30 +471,17 @@ def service_at(
     with ``service_s_each`` (:class:`~fleetroute.eta_model.learned.LearnedEta`), else one
     per distinct instant."""
     out = np.zeros(at.shape[0], dtype=np.float64)
+    stops = {"is_shop": is_shop, "items": items, "store_id": store_id, "lat": lat, "lon": lon}
     each = getattr(eta, "service_s_each", None)
     if each is not None:
         rows = np.flatnonzero(at >= 0)
-        out[rows] = each(
-            rmap,
-            is_shop=is_shop[rows],
-            items=items[rows],
-            store_id=store_id[rows],
-            lat=lat[rows],
-            lon=lon[rows],
-            when=[origin + timedelta(seconds=int(t)) for t in at[rows].tolist()],
-        )
+        when = [origin + timedelta(seconds=int(t)) for t in at[rows].tolist()]
+        out[rows] = each(rmap, **{k: v[rows] for k, v in stops.items()}, when=when)
         return out
     for t in np.unique(at[at >= 0]).tolist():
         rows = np.flatnonzero(at == t)
-        out[rows] = eta.service_s(
-            rmap,
-            is_shop=is_shop[rows],
-            items=items[rows],
-            store_id=store_id[rows],
-            lat=lat[rows],
-            lon=lon[rows],
-            when=origin + timedelta(seconds=int(t)),
-        )
+        at_t = origin + timedelta(seconds=int(t))
+        out[rows] = eta.service_s(rmap, **{k: v[rows] for k, v in stops.items()}, when=at_t)
     return out
 
 
