@@ -274,3 +274,20 @@ def test_fleet_minimisation_hands_on_a_complete_feasible_plan_of_its_smallest_fl
     assert plan.is_feasible() and plan.is_complete()
     assert plan.num_clients() == data.num_clients
     assert plan.num_routes() <= fleet.num_available
+
+
+def test_ortools_alone_on_two_cores_searches_from_two_first_plans_and_keeps_the_cheaper():
+    """``--backend ortools`` with two workers: OR-Tools from parallel cheapest insertion
+    and from the cheapest arcs side by side, the cheaper plan kept and both in plan.json;
+    with one worker, one search."""
+    p = _banded(40, 3, vehicles=6)
+    two = solve(p, SolveOptions(time_limit_s=20, solution_limit=30, workers=2, backend="ortools"))
+    assert_plan_valid(two)
+    contest = two.inputs["search"]["portfolio"]
+    assert set(contest) == {"ortools", "ortools, 2nd start"}
+    assert two.inputs["backend"] == "ortools"
+    assert two.summary()["assigned"] == 40
+    assert two.objective == pytest.approx(min(c["cost"] for c in contest.values()), abs=0.01)
+    one = solve(p, SolveOptions(time_limit_s=20, solution_limit=30, workers=1, backend="ortools"))
+    assert "portfolio" not in one.inputs["search"]
+    assert one.objective == pytest.approx(contest["ortools"]["cost"], abs=0.01)

@@ -48,7 +48,9 @@ class SolveOptions:
     workers
         Independent PyVRP searches run side by side (different seeds; every other one
         minimises the fleet first), the cheapest plan kept; or the portfolio's two
-        searches. ``None``: one per core, at most two. OR-Tools alone runs one search.
+        searches. ``None``: one per core, at most two. OR-Tools alone with two workers
+        searches from two first plans (``first_solution`` and path cheapest arc), the
+        cheaper plan kept; with one, from ``first_solution``.
     first_solution
         OR-Tools ``FirstSolutionStrategy`` name. Parallel cheapest insertion finds plans on
         tight-window days where path-cheapest-arc with mandatory visits does not.

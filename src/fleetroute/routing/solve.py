@@ -27,7 +27,7 @@ from fleetroute.routing.options import (
 )
 from fleetroute.routing.ortools_solver import solve_ortools
 from fleetroute.routing.plan import Plan
-from fleetroute.routing.portfolio import portfolio
+from fleetroute.routing.portfolio import STARTS, portfolio
 from fleetroute.routing.problem import Problem
 from fleetroute.routing.punctual import risk_margins
 from fleetroute.routing.pyvrp_solver import solve_pyvrp, supports, zones_to_build, zones_why
@@ -390,6 +390,10 @@ def _search(
         if routes is not None or opts.backend == "pyvrp":
             return routes, "pyvrp", timings
         note["fallback"] = "PyVRP found no feasible plan in time; OR-Tools searched again as long"
+    if opts.backend == "ortools" and workers > 1:
+        routes, _, timings, how = portfolio(p, orders, opts, workers, STARTS)
+        note.update(how)
+        return routes, "ortools", timings
     # a fallback's first plan is cut off at the limit too: the day has had its time
     routes, more = solve_ortools(p, orders, opts, bounded=bool(timings))
     # after a PyVRP search that found no plan, both searches count
