@@ -157,6 +157,17 @@ def _gathered(
             out[r, c] = row[index[c]]
 
 
+def compile_kernels() -> None:
+    """Run the band kernels once on arrays of the types planning passes them, so a fresh
+    checkout's one-off compilation (cached on disk after) is not timed as a band's
+    prediction (the suite's first learned day)."""
+    slow, label = np.zeros((2, 2)), np.zeros(2, dtype=np.int64)
+    to_anchor = np.ascontiguousarray(slow[:, label[:1]])
+    band = np.empty((2, 2))
+    _scaled(np.ones((2, 2)), to_anchor, slow[label[:1], :], to_anchor[label[:1]], label, band)
+    _gathered(band, np.arange(2, dtype=np.int64), np.empty((1, 2, 2), dtype=np.float32)[0])
+
+
 class LearnedEta:
     """Plan with an :class:`EtaModel`: one travel matrix per band, predicted service times.
 
