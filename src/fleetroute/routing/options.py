@@ -52,8 +52,9 @@ class SolveOptions:
         searches from two first plans (``first_solution`` and path cheapest arc), the
         cheaper plan kept; with one, from ``first_solution``.
     first_solution
-        OR-Tools ``FirstSolutionStrategy`` name. Parallel cheapest insertion finds plans on
-        tight-window days where path-cheapest-arc with mandatory visits does not.
+        OR-Tools ``FirstSolutionStrategy`` name: its one search's first plan, or the first
+        of its two searches' (the other starts from path cheapest arc; from parallel
+        cheapest insertion when this is path cheapest arc).
     metaheuristic
         OR-Tools ``LocalSearchMetaheuristic`` name.
     zone_orders

@@ -12,9 +12,10 @@ Days PyVRP cannot express whole (locked sequences, breaks, stop limits on store 
 OR-Tools alone (``--backend ortools``, :data:`STARTS`): its search from two first plans,
 ``SolveOptions.first_solution`` (parallel cheapest insertion unless set otherwise) and
 routes grown arc by arc from each vehicle's start (path cheapest arc). Neither start wins
-everywhere (OR-Tools alone at 60 s on the 400-order store day, free-flow: 3,694 from the
-insertion, 3,328 from the arcs; at 10 s on Solomon's 29 instances: +3.31% and +3.65% mean
-gap, +2.26% for the better of the two per instance).
+everywhere: OR-Tools alone at 60 s, free-flow, on the store-day benchmark's 400 orders
+3,569-3,712 from the insertion and 3,324-3,413 from the arcs, on the suite's 400-order
+store day 3,738 and 4,018; at 10 s on Solomon's 29 instances +3.31% and +3.65% mean gap,
++2.26% for the better of the two per instance.
 
 With two workers both run at once on the whole time limit; with one they share it. The
 plan that leaves out fewer orders (weighted by ``1 + priority``) wins, then the cheaper.
