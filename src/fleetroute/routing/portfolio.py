@@ -98,9 +98,10 @@ SECOND_START = "PATH_CHEAPEST_ARC"
 
 
 def _second_start(p: Problem, orders: np.ndarray, opts: SolveOptions, seconds: float) -> _Outcome:
-    """OR-Tools alone from its other first plan (:data:`SECOND_START`, or parallel cheapest
-    insertion when the options already start there)."""
-    first = "PARALLEL_CHEAPEST_INSERTION" if opts.first_solution == SECOND_START else SECOND_START
+    """OR-Tools alone from its other first plan (:data:`SECOND_START`, or the options'
+    default when they already start there)."""
+    default = SolveOptions.first_solution
+    first = default if opts.first_solution == SECOND_START else SECOND_START
     return _scratch(p, orders, dataclasses.replace(opts, first_solution=first), seconds)
 
 
