@@ -231,3 +231,58 @@ def test_the_bounds_never_rule_out_the_cheapest_insertion(seed, n, bands):
         if full is not None and fast is not None:
             assert fast.added_cost == pytest.approx(full.added_cost)
             assert fast.route == full.route
+
+
+@given(
+    seed=st.integers(min_value=0, max_value=100_000),
+    n=st.integers(min_value=4, max_value=30),
+    bands=st.booleans(),
+)
+@settings(max_examples=60, deadline=None)
+def test_the_explanation_tries_every_position_when_there_are_few(seed, n, bands):
+    # an order no route can take is explained from the candidates whose drop-off looks
+    # least late; below the cap those are all of them: the same least-broken place
+    from fleetroute.routing.insert import _explained
+
+    p = _random_day(seed, n, bands)
+    routes: list = []
+    for order in range(n - 1):
+        found, _ = _tried(p, routes, order, -1, {}, bounded=False)
+        if found is not None:
+            routes = [r for r in routes if r.vehicle != found.route.vehicle] + [found.route]
+    last = n - 1  # its window closed before any van can reach it
+    p = p.replace(
+        window_start_s=np.where(np.arange(n) == last, 0, p.window_start_s),
+        window_end_s=np.where(np.arange(n) == last, 60, p.window_end_s),
+    )
+    full, closest = _tried(p, routes, last, -1, {}, bounded=False)
+    few, near = _explained(p, routes, last, -1, {}, 10**6)
+    assert full is None and few is None
+    assert closest is not None and near is not None
+    assert near[0].size == closest[0].size
+
+
+def test_an_order_that_fits_nowhere_is_explained_from_a_few_candidates(monkeypatch):
+    """Naming what keeps an order out schedules at most ``_EXPLAIN_TRIES`` candidates (a
+    5,000-order day's every position was 7 s per order), and still names its lateness."""
+    from fleetroute.routing import insert
+    from fleetroute.routing.schedule import schedule
+
+    p = _random_day(7, 30, bands=True)
+    routes: list = []
+    for order in range(29):
+        found, _ = _tried(p, routes, order, -1, {}, bounded=True)
+        if found is not None:
+            routes = [r for r in routes if r.vehicle != found.route.vehicle] + [found.route]
+    p = p.replace(
+        window_start_s=np.where(np.arange(30) == 29, 0, p.window_start_s),
+        window_end_s=np.where(np.arange(30) == 29, 60, p.window_end_s),
+    )
+    known = {r: schedule(p, r) for r in routes}
+    calls = []
+    monkeypatch.setattr(insert, "_EXPLAIN_TRIES", 5)
+    monkeypatch.setattr(insert, "schedule", lambda *a: calls.append(1) or schedule(*a))
+    found, reason = insert.place_or_explain(p, routes, 29, known)
+    assert found is None and "make it" in reason and "late" in reason
+    # the idle vans' empty routes are scheduled once per pass, and five candidates
+    assert len(calls) <= 5 + 2 * p.n_vehicles

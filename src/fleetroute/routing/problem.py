@@ -89,6 +89,10 @@ def _floats(values: Any) -> FloatArray:
     return np.ascontiguousarray(np.asarray(values, dtype=np.float64))
 
 
+#: The fields whose every entry :meth:`Problem.replace` checks again only when they change.
+_MATRICES = frozenset({"travel_s", "distance_m", "band_travel_s"})
+
+
 @dataclass(frozen=True, eq=False)
 class Problem:
     """Everything the solver and the schedule need, validated once when built.
@@ -266,40 +270,44 @@ class Problem:
         return np.full(shape, fill, dtype=np.int64)
 
     def __post_init__(self) -> None:
-        conv = {f.name: f.type for f in dataclasses.fields(self)}
-        for name, kind in conv.items():
-            value = getattr(self, name)
-            if kind == "IntArray":
-                value = _ints(value)
-                one_window = name == "order_windows" and (value.ndim < 2 or value.shape[1] <= 1)
-                empty = self._default(name) if value.size == 0 or one_window else None
-                if empty is not None and (value.shape != empty.shape or one_window):
-                    value = empty
-            elif kind == "FloatArray":
-                value = _floats(value)
-                if name == "late_cost_per_h" and value.size == 0:
-                    value = np.zeros(len(self.order_id))
-            elif kind == "tuple[str, ...]":
-                value = tuple(str(v) for v in value)
-            elif name == "excluded":
-                value = MappingProxyType(dict(value))
-            elif name == "band_travel_s" and value is not None:
-                value = np.ascontiguousarray(np.asarray(value, dtype=np.int32))
-            else:
-                continue
-            if isinstance(value, np.ndarray):
-                value.setflags(write=False)
-            object.__setattr__(self, name, value)
+        for f in dataclasses.fields(self):
+            self._set(f.name, f.type, getattr(self, f.name))
         self._validate()
+
+    def _set(self, name: str, kind: Any, value: Any) -> None:
+        """Set field ``name`` (of type ``kind``) to ``value`` in the form the problem keeps
+        it: read-only arrays of its dtype, an empty array of a defaulted field filled in."""
+        if kind == "IntArray":
+            value = _ints(value)
+            one_window = name == "order_windows" and (value.ndim < 2 or value.shape[1] <= 1)
+            empty = self._default(name) if value.size == 0 or one_window else None
+            if empty is not None and (value.shape != empty.shape or one_window):
+                value = empty
+        elif kind == "FloatArray":
+            value = _floats(value)
+            if name == "late_cost_per_h" and value.size == 0:
+                value = np.zeros(len(self.order_id))
+        elif kind == "tuple[str, ...]":
+            value = tuple(str(v) for v in value)
+        elif name == "excluded":
+            value = MappingProxyType(dict(value))
+        elif name == "band_travel_s" and value is not None:
+            value = np.ascontiguousarray(np.asarray(value, dtype=np.int32))
+        else:
+            object.__setattr__(self, name, value)
+            return
+        if isinstance(value, np.ndarray):
+            value.setflags(write=False)
+        object.__setattr__(self, name, value)
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         return reduce_frozen(self)
 
-    def _validate(self) -> None:
+    def _validate(self, *, matrices: bool = True) -> None:
         n_loc = self.loc_lat.shape[0]
         if self.travel_s.shape != (n_loc, n_loc) or self.distance_m.shape != (n_loc, n_loc):
             raise ValueError("travel_s and distance_m must be (locations x locations)")
-        if (self.travel_s < 0).any() or (self.distance_m < 0).any():
+        if matrices and ((self.travel_s < 0).any() or (self.distance_m < 0).any()):
             raise ValueError("travel times and distances must not be negative")
         n, m, v = self.n_orders, self.n_stores, self.n_vehicles
         for name, size in (
@@ -388,7 +396,7 @@ class Problem:
                 raise ValueError("band_travel_s must be (bands x locations x locations)")
             if (np.diff(self.band_start_s) <= 0).any():
                 raise ValueError("band_start_s must increase")
-            if (self.band_travel_s < 0).any():
+            if matrices and (self.band_travel_s < 0).any():
                 raise ValueError("travel times must not be negative")
         shop_bands = self.shop_band_s
         if shop_bands.shape[1:] != (0,) and (
@@ -727,5 +735,17 @@ class Problem:
         return new
 
     def replace(self, **changes: Any) -> Problem:
-        """Return a new problem with some fields changed (and validated again)."""
-        return dataclasses.replace(self, **changes)
+        """Return a new problem with some fields changed (and validated again: the travel
+        matrices only if they changed, as checking a big day's took 0.13 s a time)."""
+        if _MATRICES & changes.keys():
+            return dataclasses.replace(self, **changes)
+        fields = dataclasses.fields(self)
+        unknown = changes.keys() - {f.name for f in fields}
+        if unknown:
+            raise TypeError(f"Problem has no field {min(unknown)!r}")
+        new = object.__new__(Problem)
+        new.__dict__.update(self.__dict__, **changes)
+        for f in fields:  # as __init__ does (an empty field filled in at its new size)
+            new._set(f.name, f.type, getattr(new, f.name))
+        new._validate(matrices=False)
+        return new

@@ -31,7 +31,7 @@ from fleetroute.routing.portfolio import STARTS, portfolio
 from fleetroute.routing.problem import Problem
 from fleetroute.routing.punctual import risk_margins
 from fleetroute.routing.pyvrp_solver import solve_pyvrp, supports, zones_to_build, zones_why
-from fleetroute.routing.schedule import PICKUP, Route, schedule
+from fleetroute.routing.schedule import PICKUP, Route, RouteSchedule, schedule
 from fleetroute.routing.screen import screen
 from fleetroute.routing.zones import n_zones, solve_in_zones
 
@@ -425,9 +425,10 @@ _AFTER_SHARE = 0.05
 #: shop re-timed at its hour) was left out for want of time though it fitted: three on
 #: the 400-order store day, q0.7, OR-Tools at 60 s (placed in 0.05 s all three; its two
 #: searches ended 1.1 s past the limit in a run that allowed 0.5 s, and one order stayed
-#: out). At 1.04 a 5,000-order learned day with 122 left out ended at 126 s of 120, at 1.0
-#: at 120.3 s; on a slower machine (2026-12-07) 125.8 s at 2%, 124.6 s with 0.5 s past
-#: and 130.4 s with none: what follows its searches takes seconds whatever this allows.
+#: out). On the suite's 5,000-order learned day (120 s) the orders left out ended the solve
+#: at 124.6-130.4 s whatever this allowed, while naming why an order fitted nowhere
+#: scheduled every position of every route (7 s an order) and each re-timing of the shops
+#: checked the travel matrices again (0.13 s a time); with neither, 123.3 s.
 _PLACE_PAST_SHARE = 0.02
 _NO_TIME_TO_EXPLAIN = (
     "no route of the plan had room for it (not searched in detail: the time limit was "
@@ -452,8 +453,9 @@ def _placed_or_explained(
     An order can fit the real schedule where the solver saw no room: with hour bands the
     solver plans on each place's slowest band, the schedule drives each leg in its own
     (on a learned 2,000-order day, 5 of 11 left-out orders fitted this way). Each order
-    costs a search of every route (1.5 s on that day): past ``deadline`` the rest get a
-    shared reason, so that the time limit holds.
+    costs a search of every route (0.07 s to place one, 0.2 s to explain one on a
+    5,000-order day, each route scheduled once): past ``deadline`` the rest get a shared
+    reason, so that the time limit holds.
     """
     demand = int(p.demand[orders].sum())
     # a vehicle that reloads carries any total, one trip at a time
@@ -474,11 +476,13 @@ def _placed_or_explained(
         return routes, dict.fromkeys(dropped, shared)
     placed = list(routes)
     reasons = {}
+    known: dict[Route, RouteSchedule] = {}  # the routes' schedules, each computed once
     for i in sorted(dropped, key=lambda i: -float(p.priority[i])):
         if deadline is not None and time.perf_counter() > deadline:
             reasons[i] = _NO_TIME_TO_EXPLAIN
             continue
-        found, reason = place_or_explain(p, placed, i)
+        known.update((r, schedule(p, r)) for r in placed if r not in known)
+        found, reason = place_or_explain(p, placed, i, known)
         if found is None:
             reasons[i] = reason
         else:
