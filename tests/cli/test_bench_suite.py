@@ -56,6 +56,9 @@ def test_suite_runs_each_scenario_and_writes_the_report(tmp_path):
     assert 0 <= model["on_time_model"] <= 1
     assert model["price_of_punctuality"] == model["true_cost_model"] / model["true_cost_free_flow"]
     assert model["eta_travel_mae_s"] > 0 and model["free_flow_travel_mae_s"] > 0
+    # the learned plan's own search time and served orders (the time limit is a promise)
+    assert 0 < model["solve_s_model"] < model["wall_s"]
+    assert model["assigned_model"] == 12
     doc = json.loads((out / "results.json").read_text())
     assert {"commit", "machine", "command", "rows"} <= set(doc)
     assert doc["rows"][0]["version"] == 7

@@ -190,13 +190,19 @@ def run_scenario(sc: dict[str, Any], cache: Path) -> dict[str, Any]:
         row["eta_predict_s"] = with_model.timings.get("matrix", 0.0)
         row["objective_model"] = with_model.summary()["objective"]
         row["assigned_model"] = with_model.summary()["assigned"]
+        row["solve_s_model"] = with_model.summary()["solve_time_s"]
         row["backend_model"] = with_model.inputs["backend"]
         row["on_time_model"], row["true_cost_model"] = replayed(road_map, with_model)
         # what planning on learned times costs in the true world over the free-flow plan
         row["price_of_punctuality"] = row["true_cost_model"] / row["true_cost_free_flow"]
         if best.get("model") and recorded_on(best, "model", learned_times(eta)):
-            # plans made on the same model's times only
+            # plans made on the same model's times only; the best-known serves the most
+            # orders any run served, then costs the least (a day the fleet cannot fully
+            # serve: a plan that serves more costs more)
             row["gap_model"] = row["objective_model"] / best["model"] - 1.0
+            runs = best.get("model_runs", {}).values()
+            if runs:
+                row["best_assigned_model"] = max(int(r["assigned"]) for r in runs)
     row["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     return row
 
