@@ -209,6 +209,17 @@ def _random_day(seed: int, n: int, bands: bool) -> Problem:
     )
 
 
+def _built(p: Problem, n: int, *, bounded: bool = False) -> list:
+    """Routes of the first ``n`` orders of ``p``, built one order at a time at its
+    cheapest feasible place (every position tried, or only the bounds' ones)."""
+    routes: list = []
+    for order in range(n):
+        found, _ = _tried(p, routes, order, -1, {}, bounded=bounded)
+        if found is not None:
+            routes = [r for r in routes if r.vehicle != found.route.vehicle] + [found.route]
+    return routes
+
+
 @given(
     seed=st.integers(min_value=0, max_value=100_000),
     n=st.integers(min_value=4, max_value=30),
@@ -219,11 +230,7 @@ def test_the_bounds_never_rule_out_the_cheapest_insertion(seed, n, bands):
     # a booking (insert_order, route slots) schedules only the positions that the bounds
     # leave a chance: it must find the same cheapest insertion as scheduling every one
     p = _random_day(seed, n, bands)
-    routes: list = []
-    for order in range(n - 4):  # routes built one order at a time, every position tried
-        found, _ = _tried(p, routes, order, -1, {}, bounded=False)
-        if found is not None:
-            routes = [r for r in routes if r.vehicle != found.route.vehicle] + [found.route]
+    routes = _built(p, n - 4)
     for order in range(n - 4, n):
         fast, _ = _tried(p, routes, order, -1, {}, bounded=True)
         full, _ = _tried(p, routes, order, -1, {}, bounded=False)
@@ -245,11 +252,7 @@ def test_the_explanation_tries_every_position_when_there_are_few(seed, n, bands)
     from fleetroute.routing.insert import _explained
 
     p = _random_day(seed, n, bands)
-    routes: list = []
-    for order in range(n - 1):
-        found, _ = _tried(p, routes, order, -1, {}, bounded=False)
-        if found is not None:
-            routes = [r for r in routes if r.vehicle != found.route.vehicle] + [found.route]
+    routes = _built(p, n - 1)
     last = n - 1  # its window closed before any van can reach it
     p = p.replace(
         window_start_s=np.where(np.arange(n) == last, 0, p.window_start_s),
@@ -269,11 +272,7 @@ def test_an_order_that_fits_nowhere_is_explained_from_a_few_candidates(monkeypat
     from fleetroute.routing.schedule import schedule
 
     p = _random_day(7, 30, bands=True)
-    routes: list = []
-    for order in range(29):
-        found, _ = _tried(p, routes, order, -1, {}, bounded=True)
-        if found is not None:
-            routes = [r for r in routes if r.vehicle != found.route.vehicle] + [found.route]
+    routes = _built(p, 29, bounded=True)
     p = p.replace(
         window_start_s=np.where(np.arange(30) == 29, 0, p.window_start_s),
         window_end_s=np.where(np.arange(30) == 29, 60, p.window_end_s),
