@@ -285,3 +285,23 @@ def test_an_order_that_fits_nowhere_is_explained_from_a_few_candidates(monkeypat
     assert found is None and "make it" in reason and "late" in reason
     # the idle vans' empty routes are scheduled once per pass, and five candidates
     assert len(calls) <= 5 + 2 * p.n_vehicles
+
+
+@given(seed=st.integers(min_value=0, max_value=100_000), bands=st.booleans())
+@settings(max_examples=30, deadline=None)
+def test_what_is_learnt_of_the_routes_carries_over_to_the_next_order(seed, bands):
+    # solve places its left-out orders one after another, keeping what each search
+    # learnt of the routes it did not change: the same places and reasons as afresh
+    from fleetroute.routing.insert import place_or_explain
+
+    p = _random_day(seed, 30, bands)
+    kept, fresh = _built(p, 20), _built(p, 20)
+    facts: dict = {}
+    for order in range(20, 30):
+        a = place_or_explain(p, kept, order, facts=facts)
+        b = place_or_explain(p, fresh, order)
+        assert (a[0] is None) == (b[0] is None) and a[1] == b[1]
+        if a[0] is not None and b[0] is not None:
+            assert a[0].route == b[0].route
+            kept = [r for r in kept if r.vehicle != a[0].route.vehicle] + [a[0].route]
+            fresh = [r for r in fresh if r.vehicle != b[0].route.vehicle] + [b[0].route]
