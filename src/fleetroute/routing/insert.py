@@ -18,13 +18,14 @@ as scheduling every one. Both are worked out for every route at once first (nump
 routes' gaps end to end), so that a route none of whose positions has a chance, or whose
 cheapest bound is above the cheapest insertion found, is never opened; what each route
 contributes to them is kept (``facts``) for the next order placed in the same routes.
-Placing the 90 orders a 5,000-order day's searches left out (350 routes): 12.3 s -> 9.7-11.0 s,
-the same places and reasons, most of what is left naming why 47 of them fit nowhere.
-When no position is feasible, the constraint closest to being
-kept is named from the positions where the order's drop-off looks least late (at most
-``_EXPLAIN_TRIES`` of them: on a 5,000-order day every position was 17,000 schedules, 7 s
-an order; of its first 47 such orders, 45 got the same lateness from 400 as from all of
-them, two 2 and 5 minutes more).
+Placing the 90 orders a 5,000-order day's searches left out (350 routes): 12.3 s ->
+9.7-11.0 s, the same places and reasons; most of what is left names why 47 of them fit
+nowhere.
+
+When no position is feasible, the constraint closest to being kept is named from the
+positions where the order's drop-off looks least late (at most ``_EXPLAIN_TRIES`` of them:
+on that day every position was 17,000 schedules, 7 s an order; of its first 47 such
+orders, 45 got the same lateness from 400 as from all of them, two 2 and 5 minutes more).
 """
 
 from __future__ import annotations
