@@ -209,12 +209,19 @@ def _gap_chances(
     return drop, open_in_time & onward, pair
 
 
-def _bounds_of_times(p: Problem, sched: RouteSchedule) -> tuple[np.ndarray, np.ndarray]:
+def _time_bounds(p: Problem, sched: RouteSchedule) -> tuple[np.ndarray, np.ndarray]:
     """By gap of the route of ``sched``: the earliest departure from the stop before it
-    (:func:`_earliest`) and the latest start at the stop after it (backward from the
-    shift end within each stop's window and a soft window's allowance)."""
+    (from the shift start, every leg in its fastest band, every stop as early as its
+    window allows) and the latest start at the stop after it (backward from the shift end
+    within each stop's window and a soft window's allowance)."""
     n = len(sched.route.orders)
     leg = p.travel_s[sched.loc[:-1], sched.loc[1:]]
+    early = np.empty(n + 2, dtype=np.int64)  # earliest departure from each row
+    t = int(sched.window_start_s[0])
+    early[0] = t
+    for j in range(1, n + 2):
+        t = max(t + int(leg[j - 1]), int(sched.window_start_s[j])) + int(sched.service_s[j])
+        early[j] = t
     hi = sched.window_end_s + sched.late_allowed_s
     late = np.empty(n + 2, dtype=np.int64)  # latest start at each row
     t = int(hi[-1])
@@ -222,20 +229,7 @@ def _bounds_of_times(p: Problem, sched: RouteSchedule) -> tuple[np.ndarray, np.n
     for j in range(n, -1, -1):
         t = min(int(hi[j]), t - int(leg[j]) - int(sched.service_s[j]))
         late[j] = t
-    return _earliest(p, sched)[:-1], late[1:]
-
-
-def _earliest(p: Problem, sched: RouteSchedule) -> np.ndarray:
-    """The earliest departure from each row of ``sched``'s route: from the shift start,
-    every leg in its fastest band, every stop as early as its window allows."""
-    leg = p.travel_s[sched.loc[:-1], sched.loc[1:]]
-    early = np.empty(len(sched.route.orders) + 2, dtype=np.int64)
-    t = int(sched.window_start_s[0])
-    early[0] = t
-    for j in range(1, early.shape[0]):
-        t = max(t + int(leg[j - 1]), int(sched.window_start_s[j])) + int(sched.service_s[j])
-        early[j] = t
-    return early
+    return early[:-1], late[1:]
 
 
 @dataclass(frozen=True)
@@ -413,7 +407,7 @@ class _Facts:
     legs_m: int
     own_s: int
     #: by gap, the earliest departure before it and the latest start after it
-    #: (:func:`_bounds_of_times`); None for a route that breaks something already or a
+    #: (:func:`_time_bounds`); None for a route that breaks something already or a
     #: problem with breaks (no such bounds)
     early: np.ndarray | None = None
     late: np.ndarray | None = None
@@ -437,7 +431,7 @@ def _facts(p: Problem, route: Route, known: Mapping[Route, RouteSchedule]) -> _F
         elif kind == RELOAD:
             own += max(0, int(p.reload_s[v]))
     base = _check(p, sched) if used else _FINE
-    early, late = (None, None) if p.has_breaks or base != _FINE else _bounds_of_times(p, sched)
+    early, late = (None, None) if p.has_breaks or base != _FINE else _time_bounds(p, sched)
     return _Facts(
         sched,
         route_cost(p, sched) if used else 0.0,
