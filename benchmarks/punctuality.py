@@ -5,6 +5,7 @@ simulator's true world.
     python benchmarks/punctuality.py                                   # 400 and 2,000 orders
     python benchmarks/punctuality.py --scenarios store-10k-400 --seeds 1 --plans ff world0.65
     python benchmarks/punctuality.py --json benchmarks/results/punctuality.json
+    python benchmarks/punctuality.py --scenarios store-50k-2000 --plans learned --anchors 50
 
 Issue 14's price of punctuality is a learned plan's true cost over the free-flow plan's
 (the suite's ``price_of_punctuality``). The free-flow plan's true cost counts the hours its
@@ -31,6 +32,7 @@ import pandas as pd
 
 import fleetroute
 from fleetroute.errors import ModelBundleError
+from fleetroute.eta_model import learned
 from fleetroute.eta_model.learned import LearnedEta
 from fleetroute.eta_model.model import EtaModel
 from fleetroute.simulator.oracle import WorldEta
@@ -81,7 +83,15 @@ def main() -> None:
     ap.add_argument("--draws", type=int, default=3)
     ap.add_argument("--time-limit", type=float, help="seconds (default: the scenario's)")
     ap.add_argument("--json", type=Path)
+    ap.add_argument(
+        "--anchors",
+        type=int,
+        help="anchor places of the learned bands of a day of many places "
+        f"(default: {learned.ANCHORS}; see fleetroute.eta_model.learned.ANCHORS)",
+    )
     args = ap.parse_args()
+    if args.anchors is not None:
+        learned.ANCHORS = args.anchors
     CACHE.mkdir(exist_ok=True)
     rows = []
     for sc in load_scenarios(SCENARIOS, "", args.scenarios):
