@@ -50,9 +50,9 @@ EXACT_UP_TO = 800
 NEAR = 100
 #: ... and to and from this many anchor places spread over the plan's area. With 100, a
 #: 2,000 x 2,000 band predicted 592,000 legs (2.7-3.6 s on 2 cores, LightGBM's two boosters
-#: most of it); with 64, 462,000 (1.9-2.2 s), the scaled legs 1.12% from their own
-#: prediction on average instead of 0.91% (those of each place's 100th-400th nearest 1.69%
-#: instead of 1.35%, bias +0.15%), and the 2,000-order store day's plans (3 seeds, 60 s,
+#: most of it); with 64, 462,000 (1.9-2.3 s), its legs 1.12% from their own prediction
+#: on average instead of 0.91% (those to each place's 100th-400th nearest 1.69% instead of
+#: 1.35%, bias +0.15%), and the 2,000-order store day's plans (3 seeds, 60 s,
 #: replayed 3 times) cost 28,681 when driven and kept 99.2% of their promises, against
 #: 28,718 and 99.5% with 100 (50 anchors: 28,809 and 99.4%).
 ANCHORS = 64
