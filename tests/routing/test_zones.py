@@ -22,7 +22,10 @@ from fleetroute.routing.pyvrp_solver import (
 from fleetroute.routing.schedule import AT_DEPOT, DROPOFF, PICKUP, RELOAD, Route, plan_cost
 from fleetroute.routing.solve import _search
 from fleetroute.routing.zones import (
+    POLISH_LEAVES,
+    POLISH_LEAVES_AT_LEAST,
     POLISHED_SECTOR_SHARE,
+    _leaves_s,
     _lift,
     _lower,
     polish_in_zones,
@@ -199,3 +202,29 @@ def test_a_pyvrp_day_in_zones_is_polished_in_the_time_the_sectors_leave(tiny_cit
     short = dataclasses.replace(opts, time_limit_s=4)
     routes, _, timings = solve_in_zones(p, orders, short, 1, _search, 2, polish=True)
     assert routes is not None and "polish" not in timings
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    n_orders=st.integers(1, 400),
+    n_routes=st.integers(1, 60),
+    routed=st.floats(0.0, 1.0),
+    limit=st.floats(1.0, 600.0),
+)
+def test_a_polish_leaves_more_time_the_more_orders_are_left_out(n_orders, n_routes, routed, limit):
+    """What a polish leaves for the orders still left out grows with them, from 1% of the
+    limit (nothing left out) to at most 5%; an order's pickup and drop-off count once."""
+    orders = np.arange(n_orders)
+    cut = int(routed * n_orders)
+
+    def leaves(inside, stops=(PICKUP, DROPOFF)):
+        routes = [
+            Route(v, stops * len(part), tuple(np.repeat(part, len(stops)).tolist()))
+            for v, part in enumerate(np.array_split(inside, n_routes))
+        ]
+        return _leaves_s(orders, routes, limit)
+
+    fewer_out, more_out = leaves(orders[:cut]), leaves(orders[: cut // 2])
+    assert limit * POLISH_LEAVES_AT_LEAST <= fewer_out <= more_out <= limit * POLISH_LEAVES
+    assert leaves(orders) == pytest.approx(limit * POLISH_LEAVES_AT_LEAST)
+    assert leaves(orders[:cut], stops=(DROPOFF,)) == fewer_out
