@@ -65,7 +65,7 @@ POLISH_LEAVES_AT_LEAST = 0.01
 #: 0.11 s an order among the 5,000-order learned store day's 340 routes (0.05 s placed,
 #: 0.19 s explained). With it a day that leaves few out searches to nearer its limit: the
 #: 2,000-order store day's polish ended at 56 s of 60 and placed its few in 0.03 s.
-PLACING_S = 3.3e-4
+PLACING_S_PER_ROUTE = 3.3e-4
 #: The polish's passes: each cuts the routes into groups this share of a group from
 #: the sectors' cut.
 POLISH_SHIFTS = (0.5, 0.0)
@@ -232,8 +232,7 @@ def solve_in_zones(
             timings[key] = timings.get(key, 0.0) + value
         routes += _lift(zone_routes or [], f, z)
 
-    routed = {o for r in routes for o in r.orders}
-    left = np.array([o for o in orders.tolist() if o not in routed], dtype=np.int64)
+    left = _left_out(orders, routes)
     idle = np.setdiff1d(np.arange(p.n_vehicles), [r.vehicle for r in routes])
     if left.size and idle.size and not polish:  # (a polish places them)
         rest = _zone_options(
@@ -259,12 +258,17 @@ def solve_in_zones(
     return sorted(routes, key=lambda r: r.vehicle), "+".join(sorted(backends)), timings
 
 
+def _left_out(orders: np.ndarray, routes: list[Route]) -> np.ndarray:
+    """The orders of ``orders`` that no route of ``routes`` serves."""
+    routed = {o for r in routes for o in r.orders}
+    return np.array([o for o in orders.tolist() if o not in routed], dtype=np.int64)
+
+
 def _leaves_s(orders: np.ndarray, routes: list[Route], time_limit_s: float) -> float:
     """Seconds a polish leaves at the end of the time limit: for each order of ``orders``
-    not in ``routes``, :data:`PLACING_S` per route; from :data:`POLISH_LEAVES_AT_LEAST` to
-    :data:`POLISH_LEAVES` of the limit."""
-    routed = {o for r in routes for o in r.orders}
-    need = PLACING_S * sum(o not in routed for o in orders.tolist()) * len(routes)
+    not in ``routes``, :data:`PLACING_S_PER_ROUTE` per route; from
+    :data:`POLISH_LEAVES_AT_LEAST` to :data:`POLISH_LEAVES` of the limit."""
+    need = PLACING_S_PER_ROUTE * _left_out(orders, routes).size * len(routes)
     return time_limit_s * min(POLISH_LEAVES, max(POLISH_LEAVES_AT_LEAST, need / time_limit_s))
 
 
