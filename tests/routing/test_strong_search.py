@@ -16,7 +16,16 @@ from pyvrp.search import compute_neighbours
 
 from conftest import VRP_DIR
 from days import day_orders, day_problem, day_stores, day_vehicles
-from fleetroute.routing import DROPOFF, PICKUP, Problem, Route, SolveOptions, schedule, solve
+from fleetroute.routing import (
+    DROPOFF,
+    PICKUP,
+    Problem,
+    Route,
+    SolveOptions,
+    pyvrp_solver,
+    schedule,
+    solve,
+)
 from fleetroute.routing.instances import _read_solomon
 from fleetroute.routing.pyvrp_solver import _ForIterations, _minimise_fleet, _model, solve_pyvrp
 from fleetroute.routing.repair import repair
@@ -276,6 +285,38 @@ def test_fleet_minimisation_hands_on_a_complete_feasible_plan_of_its_smallest_fl
     assert plan.is_feasible() and plan.is_complete()
     assert plan.num_clients() == data.num_clients
     assert plan.num_routes() <= fleet.num_available
+
+
+@pytest.mark.parametrize(("per_visit", "places", "history"), [(10, 5, 300), (60, 25, 150)])
+def test_a_short_search_on_the_smallest_fleet_perturbs_fewer_places_at_a_longer_history(
+    monkeypatch, per_visit, places, history
+):
+    """On exactly the smallest fleet of short routes, a search of few iterations a visit
+    (Homberger's 200 customers at 10 s) perturbs at most 5 places at PyVRP's history of
+    300; a longer one (Solomon's 100) perturbs as PyVRP does at the fleet's 150."""
+    problem = _read_solomon(VRP_DIR / "solomon" / "C101.txt").problem
+    data = _model(problem, np.arange(problem.n_orders), with_required=True).required
+    assert data is not None
+    built: dict[str, int] = {}
+
+    class Perturbs(pyvrp_solver.PerturbationManager):
+        def __init__(self, params):
+            built["places"] = params.max_perturbations
+            super().__init__(params)
+
+    class Searches(pyvrp_solver.pyvrp.IteratedLocalSearch):
+        def __init__(self, data, penalties, ls, start, params):
+            built["history"] = params.history_length
+            super().__init__(data, penalties, ls, start, params)
+
+    monkeypatch.setattr(pyvrp_solver, "PerturbationManager", Perturbs)
+    monkeypatch.setattr(pyvrp_solver.pyvrp, "IteratedLocalSearch", Searches)
+    stop = _ForIterations(per_visit * data.num_clients)
+    result, _ = pyvrp_solver._run(
+        data, stop, 0, compute_neighbours(data), rule=pyvrp_solver._FLEET_SHORT
+    )
+    assert result.is_feasible()
+    assert built == {"places": places, "history": history}
 
 
 def test_ortools_alone_on_two_cores_searches_from_two_first_plans_and_keeps_the_cheaper():

@@ -555,9 +555,41 @@ _SHORT_PERTURB = pyvrp.search.PerturbationParams(1, 5)
 #: 60 s 197.8 against 199.9; its store day (31-41 a route) 30.27 / 30.43 against 30.44 /
 #: 30.42.
 _SHORT_ROUTE_VISITS = 25
-#: Share of a timed search spent at the shortest history measuring how many iterations
-#: the day runs a second.
+#: Share of a timed search spent measuring how many iterations the day runs a second.
 _PROBE_SHARE = 0.05
+
+
+@dataclass(frozen=True)
+class _Short:
+    """When a search perturbs less (:data:`_SHORT_PERTURB`): below ``per_visit``
+    iterations a visit ahead and where its routes are short (:data:`_SHORT_ROUTE_VISITS`).
+    A timed search measures its pace with a probe, itself perturbing less
+    (``probe_less``) or as PyVRP does, at ``probe_history``. The search then runs with
+    ``short_history`` or ``long_history`` (``None``: fitted to its pace, measured again
+    when the probe perturbed otherwise)."""
+
+    per_visit: int
+    probe_less: bool
+    probe_history: int
+    short_history: int | None = None
+    long_history: int | None = None
+
+
+#: Every search whose history is not given but the one below.
+_SHORT = _Short(_SHORT_PER_VISIT, True, _HISTORY_AT_LEAST)
+#: The search on exactly the smallest fleet, where its routes are short (from the plan it
+#: was found with, :func:`_minimise_fleet`), perturbs less below 35 iterations a visit
+#: ahead at PyVRP's perturbations. Homberger's r1_2_1 and rc1_2_1 at 10 s run 15-20 a
+#: visit ahead so (130-165 perturbing less); Solomon's 100-customer instances 50-70 (R107,
+#: R111, RC103; 340-510). Homberger's two, seeds 0-5, distance over the best-known at the
+#: best-known fleet: with PyVRP's perturbations and a history of 150, as before, +3.86% (5
+#: seeds; one kept 21 vehicles) and +7.32%; perturbing less at a history of 300 (which
+#: PyVRP's own 10-s searches from random plans at that fleet, seeds 0-1, also liked:
+#: r1_2_1 +1.0% and +2.0%, against +3.2% at 150 and +6.0-8.1% with PyVRP's
+#: perturbations), its pace probed at 300: **+2.10%** and **+6.65%**; probed at 10, as
+#: other searches are, +3.42% and +7.65%. Solomon perturbing less searched worse: R107,
+#: R111, RC103 at +2.7%, +5.1%, +4.3% against +0.0%, +0.0%, +0.2% before.
+_FLEET_SHORT = _Short(35, False, _FLEET_HISTORY, _HISTORY_AT_MOST, _FLEET_HISTORY)
 
 
 def _plan_routes_long(visits: int, plan: pyvrp.Solution) -> bool:
@@ -654,13 +686,14 @@ def _run(
     neighbours: Any,
     initial: pyvrp.Solution | None = None,
     history: int | None = None,
+    rule: _Short = _SHORT,
 ) -> tuple[pyvrp.Result, float]:
     """PyVRP's iterated local search as :func:`pyvrp.solve` runs it, on neighbours
     computed once for every run of a search (PyVRP computes them again each call), with
     ``history`` or a late-acceptance history fitted to its length (:func:`_history`):
     from the iterations it is given, or, timed, from the pace of a short probe, the search
     going on from the probe's plan. A short search on short routes perturbs less
-    (:data:`_SHORT_PER_VISIT`, :data:`_SHORT_ROUTE_VISITS`).
+    (``rule``, :class:`_Short`).
     The result and the seconds the initial plan took to build (0 when ``initial`` is
     given)."""
     rng = pyvrp.RandomNumberGenerator(seed=seed)
@@ -676,10 +709,13 @@ def _run(
     # a fixed effort knows its length now (and its routes' once its first plan is built);
     # a timed search starts short and its probe decides (below); a search on a given
     # history keeps PyVRP's perturbations
+    fixed = isinstance(stop, _ForIterations)
     short = history is None and (
-        not isinstance(stop, _ForIterations) or stop.iterations < _SHORT_PER_VISIT * visits
+        not isinstance(stop, _ForIterations) or stop.iterations < rule.per_visit * visits
     )
-    ls = local_search(_SHORT_PERTURB if short else _PARAMS.perturbation)
+    ls = local_search(
+        _SHORT_PERTURB if short and (fixed or rule.probe_less) else _PARAMS.perturbation
+    )
     penalties = pyvrp.PenaltyManager(_PARAMS.penalty.midpoint_penalties(data), _PARAMS.penalty)
     t0 = time.perf_counter()
     if initial is None:  # as pyvrp.solve: a random plan, improved once
@@ -688,6 +724,7 @@ def _run(
     built = time.perf_counter() - t0
     if short and isinstance(stop, _ForIterations) and _plan_routes_long(visits, initial):
         ls = local_search(_PARAMS.perturbation)
+        short = False
 
     def search(start: pyvrp.Solution, history: int, until: Any) -> pyvrp.Result:
         params = dataclasses.replace(_PARAMS.ils, history_length=history)
@@ -695,25 +732,29 @@ def _run(
         return ils.run(until, collect_stats=False)
 
     def probed(start: pyvrp.Solution, end: float) -> tuple[pyvrp.Result, float]:
-        """A short search at the shortest history from ``start``, and how many iterations
-        the rest of the time (to ``end``) would run at its pace."""
+        """A short search from ``start`` (at ``rule``'s probe history), and how many
+        iterations the rest of the time (to ``end``) would run at its pace."""
         began = time.perf_counter()
         probe = _Until(began + _PROBE_SHARE * max(0.0, end - began))
-        result = search(start, _HISTORY_AT_LEAST, probe)
+        result = search(start, rule.probe_history, probe)
         now = time.perf_counter()
         return result, probe.calls / max(now - began, 1e-6) * max(0.0, end - now)
 
     if history is not None:
         return search(initial, history, stop), built
     if isinstance(stop, _ForIterations):
-        return search(initial, _history(stop.iterations, visits), stop), built
+        given = rule.short_history if short else rule.long_history
+        return search(initial, given or _history(stop.iterations, visits), stop), built
     assert isinstance(stop, _Until), "a search to its first feasible plan has its history"
     first, ahead = probed(initial, stop.at)
-    if ahead >= _SHORT_PER_VISIT * visits or _plan_routes_long(visits, first.best):
-        # a long search or long routes: PyVRP's perturbations, and the pace with them
-        ls = local_search(_PARAMS.perturbation)
-        first, ahead = probed(first.best, stop.at)
-    return search(first.best, _history(ahead, visits), stop), built
+    short = ahead < rule.per_visit * visits and not _plan_routes_long(visits, first.best)
+    given = rule.short_history if short else rule.long_history
+    if short != rule.probe_less:
+        # the probe perturbed otherwise than the search will: the pace with its own
+        ls = local_search(_SHORT_PERTURB if short else _PARAMS.perturbation)
+        if given is None:
+            first, ahead = probed(first.best, stop.at)
+    return search(first.best, given or _history(ahead, visits), stop), built
 
 
 class _FirstFeasibleOr:
@@ -942,9 +983,13 @@ def _search(
             # for short routes, which go on from the plan their fleet was found with
             keep = _fleet_history(data) if minimised else None
             first = None
-            if minimised and smallest is not None and _fleet_routes_short(data):
-                first = _solution(data, _as_start(smallest.routes()))
-            result, _ = _run(data, stop(share, 1.0), seed, neighbours, first, history=keep)
+            if minimised and _fleet_routes_short(data):
+                # ... and perturb less while the search is short (:data:`_FLEET_SHORT`)
+                keep = None
+                if smallest is not None:
+                    first = _solution(data, _as_start(smallest.routes()))
+            rule = _FLEET_SHORT if minimised else _SHORT
+            result, _ = _run(data, stop(share, 1.0), seed, neighbours, first, keep, rule)
     routes = _as_start(result.best.routes())
     cost = float(result.cost()) + dropped_fixed * len(routes)
     return SearchResult(bool(result.is_feasible()), cost, routes, seed, minimised)
