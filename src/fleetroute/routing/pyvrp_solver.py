@@ -436,6 +436,8 @@ _FLEET_TRIES = 8
 #: rc1_2_1 (11 a route) +14.14%, +11.04%, +5.87%. Longer routes lost with either:
 #: r2_2_1 (50) +0.50% with 300 and +1.09% with 150 (from the kept plan); Solomon's R207
 #: and RC203 (25-50) +0.47% and +0.83% as before, +2.20% and +2.37% from the kept plan.
+#: (The search on that fleet keeps this history only while it is long; a short one
+#: perturbs less at PyVRP's 300: :data:`_FLEET_SHORT`.)
 _FLEET_HISTORY = 150
 _FLEET_SHORT_ROUTE = 20
 
@@ -578,17 +580,19 @@ class _Short:
 #: Every search whose history is not given but the one below.
 _SHORT = _Short(_SHORT_PER_VISIT, True, _HISTORY_AT_LEAST)
 #: The search on exactly the smallest fleet, where its routes are short (from the plan it
-#: was found with, :func:`_minimise_fleet`), perturbs less below 35 iterations a visit
-#: ahead at PyVRP's perturbations. Homberger's r1_2_1 and rc1_2_1 at 10 s run 15-20 a
-#: visit ahead so (130-165 perturbing less); Solomon's 100-customer instances 50-70 (R107,
-#: R111, RC103; 340-510). Homberger's two, seeds 0-5, distance over the best-known at the
-#: best-known fleet: with PyVRP's perturbations and a history of 150, as before, +3.86% (5
-#: seeds; one kept 21 vehicles) and +7.32%; perturbing less at a history of 300 (which
-#: PyVRP's own 10-s searches from random plans at that fleet, seeds 0-1, also liked:
-#: r1_2_1 +1.0% and +2.0%, against +3.2% at 150 and +6.0-8.1% with PyVRP's
-#: perturbations), its pace probed at 300: **+2.10%** and **+6.65%**; probed at 10, as
-#: other searches are, +3.42% and +7.65%. Solomon perturbing less searched worse: R107,
-#: R111, RC103 at +2.7%, +5.1%, +4.3% against +0.0%, +0.0%, +0.2% before.
+#: was found with, :func:`_minimise_fleet`), perturbs less, at PyVRP's history of 300,
+#: below 35 iterations a visit ahead at PyVRP's perturbations, probed at the fleet's 150.
+#: Homberger's r1_2_1 and rc1_2_1 at 10 s run 15-20 a visit ahead so (130-165 perturbing
+#: less); Solomon's 100-customer instances 50-70 (R107, R111, RC103; 340-510). Homberger's
+#: two, seeds 0-5, distance over the best-known at the best-known fleet: with PyVRP's
+#: perturbations at 150, as before, +3.86% (5 seeds; one kept 21 vehicles) and +7.32%;
+#: so, **+1.99%** and **+6.85%**. PyVRP's own searches from random plans at that fleet
+#: (r1_2_1, 7 s, seeds 0-1) liked the same: perturbing less at 300 +1.0% and +2.0%, at
+#: 150 +3.2%, with PyVRP's perturbations +6.0-8.1%. Measured on the way: probing
+#: perturbing less at a history of 10, as other searches do, from the fleet's plan lost
+#: most of the gain (+3.42%, +7.65%); the threshold at 200 a visit perturbing less put
+#: Solomon's RC103 at +3.7% and +3.8% in two runs of the family (+4.3% perturbing less at
+#: any pace) against +0.2% before (``benchmarks/results/vrplib.md``).
 _FLEET_SHORT = _Short(35, False, _FLEET_HISTORY, _HISTORY_AT_MOST, _FLEET_HISTORY)
 
 
