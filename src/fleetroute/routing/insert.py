@@ -467,7 +467,7 @@ def _tried(
     scheduled only while no route left can be cheaper: on a 5,000-order day most of its
     350 routes are never opened."""
     tried = _routes_to_try(p, routes)
-    opened = _open_routes(p, tried, order, vehicle, known, facts if facts is not None else {})
+    opened = _open_routes(p, tried, order, vehicle, known, facts)
     found = _Found(p, tried, order)
     if not bounded:
         for r, f in opened:
@@ -509,7 +509,7 @@ def _explained(
     out where no candidate could be feasible, without scheduling every one."""
     tried = _routes_to_try(p, routes)
     rows, keys, picks, drops = [], [], [], []
-    for r, f in _open_routes(p, tried, order, vehicle, known, facts if facts is not None else {}):
+    for r, f in _open_routes(p, tried, order, vehicle, known, facts):
         key, pick, drop = _guesses(p, f.sched, order)
         rows += [(r, f)] * key.size
         keys.append(key)
@@ -538,11 +538,13 @@ def _open_routes(
     order: int,
     vehicle: int,
     known: Mapping[Route, RouteSchedule],
-    facts: dict[Route, _Facts],
+    facts: dict[Route, _Facts] | None,
 ) -> list[tuple[int, _Facts]]:
     """Each route of ``tried`` that may take ``order`` (its locked vehicle, or
     ``vehicle`` if given; one with its skills): its index and :class:`_Facts` (from
-    ``facts``, or learnt and put there)."""
+    ``facts``, or learnt and put there; ``None``: learnt for this call only)."""
+    if facts is None:
+        facts = {}
     only = vehicle if vehicle >= 0 else int(p.order_vehicle[order])
     skilled = p.skilled(np.array([order]))[0]
     out = []
