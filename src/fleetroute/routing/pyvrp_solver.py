@@ -726,7 +726,7 @@ def _run(
         random = pyvrp.Solution.make_random(data, rng)
         initial = ls(random, penalties.max_cost_evaluator(), exhaustive=True)
     built = time.perf_counter() - t0
-    if short and isinstance(stop, _ForIterations) and _plan_routes_long(visits, initial):
+    if short and fixed and _plan_routes_long(visits, initial):
         ls = local_search(_PARAMS.perturbation)
         short = False
 
