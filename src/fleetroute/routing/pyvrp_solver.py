@@ -562,10 +562,10 @@ _PROBE_SHARE = 0.05
 
 
 @dataclass(frozen=True)
-class _Short:
-    """When a search perturbs less (:data:`_SHORT_PERTURB`): below ``per_visit``
-    iterations a visit ahead and where its routes are short (:data:`_SHORT_ROUTE_VISITS`).
-    A timed search measures its pace with a probe, itself perturbing less
+class _Perturbing:
+    """How many places a search perturbs an iteration, and at what history. It perturbs
+    less (:data:`_SHORT_PERTURB`) below ``per_visit`` iterations a visit ahead and where
+    its routes are short (:data:`_SHORT_ROUTE_VISITS`). A timed search measures its pace with a probe, itself perturbing less
     (``probe_less``) or as PyVRP does, at ``probe_history``. The search then runs with
     ``short_history`` or ``long_history`` (``None``: fitted to its pace, measured again
     when the probe perturbed otherwise)."""
@@ -581,7 +581,7 @@ class _Short:
 #: on from a plan too, and there the probe at 10 did not cost: on the 2,000-order store
 #: day (free-flow, 60 s, three runs each) +0.63% to +1.33% over the best-known plan with it,
 #: +1.64% to +1.87% with the polish probed at 100.
-_SHORT = _Short(_SHORT_PER_VISIT, True, _HISTORY_AT_LEAST)
+_PERTURBING = _Perturbing(_SHORT_PER_VISIT, True, _HISTORY_AT_LEAST)
 #: The search on exactly the smallest fleet, where its routes are short (from the plan it
 #: was found with, :func:`_minimise_fleet`), perturbs less, at PyVRP's history of 300,
 #: below 35 iterations a visit ahead at PyVRP's perturbations, probed at the fleet's 150.
@@ -596,7 +596,7 @@ _SHORT = _Short(_SHORT_PER_VISIT, True, _HISTORY_AT_LEAST)
 #: most of the gain (+3.42%, +7.65%); the threshold at 200 a visit perturbing less put
 #: Solomon's RC103 at +3.7% and +3.8% in two runs of the family (+4.3% perturbing less at
 #: any pace) against +0.2% before (``benchmarks/results/vrplib.md``).
-_FLEET_SHORT = _Short(35, False, _FLEET_HISTORY, _HISTORY_AT_MOST, _FLEET_HISTORY)
+_FLEET_SHORT = _Perturbing(35, False, _FLEET_HISTORY, _HISTORY_AT_MOST, _FLEET_HISTORY)
 
 
 def _plan_routes_long(visits: int, plan: pyvrp.Solution) -> bool:
@@ -693,14 +693,14 @@ def _run(
     neighbours: Any,
     initial: pyvrp.Solution | None = None,
     history: int | None = None,
-    rule: _Short = _SHORT,
+    rule: _Perturbing = _PERTURBING,
 ) -> tuple[pyvrp.Result, float]:
     """PyVRP's iterated local search as :func:`pyvrp.solve` runs it, on neighbours
     computed once for every run of a search (PyVRP computes them again each call), with
     ``history`` or a late-acceptance history fitted to its length (:func:`_history`):
     from the iterations it is given, or, timed, from the pace of a short probe, the search
     going on from the probe's plan. A short search on short routes perturbs less
-    (``rule``, :class:`_Short`).
+    (``rule``, :class:`_Perturbing`).
     The result and the seconds the initial plan took to build (0 when ``initial`` is
     given)."""
     rng = pyvrp.RandomNumberGenerator(seed=seed)
@@ -986,16 +986,14 @@ def _search(
             share = 1.0 - _FLEET_SHARE if minimised else 1.0
             # on exactly the smallest fleet PyVRP's history, not the fitted one (Solomon's
             # R instances at 10 s, 8 of them, two runs: +0.72% and +0.90% over the
-            # best-known distances with it, +2.10% and +2.35% fitted), or a shorter one
-            # for short routes, which go on from the plan their fleet was found with
-            keep = _fleet_history(data) if minimised else None
+            # best-known distances with it, +2.10% and +2.35% fitted); short routes go on
+            # from the plan their fleet was found with, by their own rule (:data:`_FLEET_SHORT`)
+            short_fleet = minimised and _fleet_routes_short(data)
+            keep = _HISTORY_AT_MOST if minimised and not short_fleet else None
             first = None
-            if minimised and _fleet_routes_short(data):
-                # ... and perturb less while the search is short (:data:`_FLEET_SHORT`)
-                keep = None
-                if smallest is not None:
-                    first = _solution(data, _as_start(smallest.routes()))
-            rule = _FLEET_SHORT if minimised else _SHORT
+            if short_fleet and smallest is not None:
+                first = _solution(data, _as_start(smallest.routes()))
+            rule = _FLEET_SHORT if short_fleet else _PERTURBING
             result, _ = _run(data, stop(share, 1.0), seed, neighbours, first, keep, rule)
     routes = _as_start(result.best.routes())
     cost = float(result.cost()) + dropped_fixed * len(routes)
