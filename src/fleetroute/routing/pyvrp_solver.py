@@ -565,10 +565,10 @@ _PROBE_SHARE = 0.05
 class _Perturbing:
     """How many places a search perturbs an iteration, and at what history. It perturbs
     less (:data:`_SHORT_PERTURB`) below ``per_visit`` iterations a visit ahead and where
-    its routes are short (:data:`_SHORT_ROUTE_VISITS`). A timed search measures its pace with a probe, itself perturbing less
-    (``probe_less``) or as PyVRP does, at ``probe_history``. The search then runs with
-    ``short_history`` or ``long_history`` (``None``: fitted to its pace, measured again
-    when the probe perturbed otherwise)."""
+    its routes are short (:data:`_SHORT_ROUTE_VISITS`). A timed search measures its pace
+    with a probe, itself perturbing less (``probe_less``) or as PyVRP does, at
+    ``probe_history``. The search then runs with ``short_history`` or ``long_history``
+    (``None``: fitted to its pace, measured again when the probe perturbed otherwise)."""
 
     per_visit: int
     probe_less: bool
