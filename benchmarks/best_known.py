@@ -3,6 +3,7 @@
     python benchmarks/best_known.py store-10k-400 --seconds 300
     python benchmarks/best_known.py store-10k-400 store-50k-2000 --seconds 300 --skip-model
     python benchmarks/best_known.py store-10k-400 --seconds 180 --skip-free-flow
+    python benchmarks/best_known.py store-10k-400 store-50k-2000 store-200k-5000 --replay 3
 
 For each scenario of benchmarks/scenarios.toml named, the same day the suite plans (same
 city, orders, vans; the model trained the same way), planned on free-flow times and on the
@@ -24,6 +25,12 @@ run replaces the one recorded before for the same times only when it is better. 
 ``benchmarks/results/best_known.json`` (merged with what is there) and each plan's
 routes.csv under
 ``benchmarks/results/best_known/<scenario>/<eta>-<search>.csv``.
+
+``--replay DRAWS`` searches nothing: it drives the recorded plans in the simulator's true
+world ``DRAWS`` times each and prints their true cost and on-time rate, and the price of
+punctuality of the best-known plans (the learned one's true cost over the free-flow one's):
+what being on time costs when neither plan is held back by its search's time. Writes
+``benchmarks/results/best_known_replayed.json``.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 import fleetroute
 from fleetroute.eta_model.learned import LearnedEta
@@ -48,6 +56,7 @@ from fleetroute.suite import (
     learned_times,
     load_scenarios,
     recorded_on,
+    replayed,
     scenario_day,
     scenario_model,
 )
@@ -177,6 +186,63 @@ def runs(p: Problem, seconds: float, searches: list[str]) -> dict[str, Plan]:
     return out
 
 
+def recorded_plan(p: Problem, path: Path) -> Plan:
+    """The plan of ``p`` a routes.csv this script wrote describes."""
+    vehicle = {v: k for k, v in enumerate(p.vehicle_id)}
+    order = {o: i for i, o in enumerate(p.order_id)}
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    routes = []
+    for vid, rows in table.groupby("vehicle_id", sort=False):
+        stops = rows[rows["kind"].isin(["pickup", "dropoff"])]
+        kinds = tuple(PICKUP if k == "pickup" else DROPOFF for k in stops["kind"])
+        if kinds:
+            routes.append(Route(vehicle[vid], kinds, tuple(order[o] for o in stops["order_id"])))
+    served = {o for r in routes for o in r.orders}
+    left = {i: "not in the recorded plan" for i in p.plannable.tolist() if i not in served}
+    return Plan(p, tuple(routes), left, 0.0, {"backend": path.stem})
+
+
+def replay_recorded(
+    sc: dict[str, Any], entry: dict[str, Any], road_map: Any, etas: dict[str, Any], draws: int
+) -> dict[str, Any]:
+    """Every recorded plan of the scenario (``entry`` of best_known.json) made on ``etas``
+    driven ``draws`` times in the true world, and the best-known plans' price of
+    punctuality."""
+    orders, vehicles, stores = scenario_day(sc, road_map)
+    out: dict[str, Any] = {}
+    for name, eta in etas.items():
+        if eta is not None and not recorded_on(entry, name, learned_times(eta)):
+            print(sc["name"], name, "recorded on other times: not replayed", flush=True)
+            continue
+        problem, _ = fleetroute.build_problem(
+            orders, vehicles, road_map=road_map, stores=stores, eta=eta, plan_date=PLAN_DATE
+        )
+        for search in entry.get(f"{name}_runs", {}):
+            path = RESULTS / "best_known" / sc["name"] / f"{name}-{search}.csv"
+            plan = recorded_plan(problem, path)
+            on_time, true_cost = replayed(road_map, plan, draws=draws)
+            s = plan.summary()
+            run = {
+                "assigned": s["assigned"],
+                "vehicles": s["vehicles_used"],
+                "objective": round(s["objective"], 2),
+                "true_cost": round(true_cost, 1),
+                "on_time": round(on_time, 4),
+            }
+            print(sc["name"], name, search, run, flush=True)
+            out.setdefault(name, {})[search] = run
+    best = {  # the best-known plan: the cheapest of those that serve the most
+        name: min(runs.values(), key=lambda r: (-r["assigned"], r["objective"]))
+        for name, runs in out.items()
+    }
+    if {"free_flow", "model"} <= best.keys():
+        out["price_of_punctuality"] = round(
+            best["model"]["true_cost"] / best["free_flow"]["true_cost"], 4
+        )
+        print(sc["name"], "best-known plans' price", out["price_of_punctuality"], flush=True)
+    return out
+
+
 def _rank(run: dict[str, Any]) -> tuple[int, float]:
     """A run's place among runs of one day: more orders served first, then cheaper."""
     return -int(run["assigned"]), float(run["objective"])
@@ -196,9 +262,18 @@ def main() -> None:
     )
     ap.add_argument("--searches", nargs="+", choices=SEARCHES, default=list(SEARCHES))
     ap.add_argument("--cache", type=Path, default=HERE / ".cache" / "suite")
+    ap.add_argument(
+        "--replay",
+        type=int,
+        metavar="DRAWS",
+        help="search nothing: drive the recorded plans in the true world DRAWS times each",
+    )
     args = ap.parse_args()
     path = RESULTS / "best_known.json"
     known: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+    if args.replay:
+        replay_all(args, known)
+        return
     for sc in load_scenarios(HERE / "scenarios.toml", "full", args.scenarios):
         args.cache.mkdir(parents=True, exist_ok=True)
         road_map = fleetroute.maps.load(city_file(sc, args.cache))
@@ -254,6 +329,24 @@ def main() -> None:
                 entry[key] = f"{before}; then {this}{flag}" if kept else this + flag
         known[sc["name"]] = entry
         path.write_text(json.dumps(known, indent=1) + "\n")
+
+
+def replay_all(args: argparse.Namespace, known: dict[str, Any]) -> None:
+    """``--replay``: the recorded plans of ``args.scenarios`` driven in the true world."""
+    out_path = RESULTS / "best_known_replayed.json"
+    out: dict[str, Any] = json.loads(out_path.read_text()) if out_path.exists() else {}
+    for sc in load_scenarios(HERE / "scenarios.toml", "full", args.scenarios):
+        args.cache.mkdir(parents=True, exist_ok=True)
+        road_map = fleetroute.maps.load(city_file(sc, args.cache))
+        etas: dict[str, Any] = {"free_flow": None}
+        if sc["model_days"]:  # trained as the suite trains it (its digest is checked)
+            stores = scenario_day(sc, road_map)[2]
+            etas["model"] = LearnedEta(scenario_model(sc, road_map, stores)[0])
+        out[sc["name"]] = {
+            "command": f"python benchmarks/best_known.py {sc['name']} --replay {args.replay}",
+            **replay_recorded(sc, known.get(sc["name"], {}), road_map, etas, args.replay),
+        }
+        out_path.write_text(json.dumps(out, indent=1) + "\n")
 
 
 if __name__ == "__main__":
