@@ -27,9 +27,10 @@ routes.csv under
 ``benchmarks/results/best_known/<scenario>/<eta>-<search>.csv``.
 
 ``--replay DRAWS`` searches nothing: it drives the recorded plans in the simulator's true
-world ``DRAWS`` times each and prints their true cost and on-time rate, and the price of
-punctuality of the best-known plans (the learned one's true cost over the free-flow one's):
-what being on time costs when neither plan is held back by its search's time. Writes
+world ``DRAWS`` times each and prints their true cost, on-time rate and the hours their
+vans waited for windows to open, and the price of punctuality of the best-known plans (the
+learned one's true cost over the free-flow one's): what being on time costs when neither
+plan is held back by its search's time. Writes
 ``benchmarks/results/best_known_replayed.json``.
 """
 
@@ -53,10 +54,10 @@ from fleetroute.routing.schedule import DROPOFF, PICKUP, Route
 from fleetroute.suite import (
     PLAN_DATE,
     city_file,
+    driven,
     learned_times,
     load_scenarios,
     recorded_on,
-    replayed,
     scenario_day,
     scenario_model,
 )
@@ -220,14 +221,16 @@ def replay_recorded(
         for search in entry.get(f"{name}_runs", {}):
             path = RESULTS / "best_known" / sc["name"] / f"{name}-{search}.csv"
             plan = recorded_plan(problem, path)
-            on_time, true_cost = replayed(road_map, plan, draws=draws)
+            figures = driven(road_map, plan, draws=draws)
             s = plan.summary()
             run = {
                 "assigned": s["assigned"],
                 "vehicles": s["vehicles_used"],
+                "km": round(s["total_distance_m"] / 1000.0, 1),
                 "objective": round(s["objective"], 2),
-                "true_cost": round(true_cost, 1),
-                "on_time": round(on_time, 4),
+                "true_cost": round(figures["true_cost"], 1),
+                "on_time": round(figures["on_time"], 4),
+                "wait_h": round(figures["wait_h"], 1),
             }
             print(sc["name"], name, search, run, flush=True)
             out.setdefault(name, {})[search] = run

@@ -14,7 +14,9 @@ vans and hours. Planned on the world's own times (``worldQ``: each time's median
 world times its noise's ``Q`` quantile, :class:`fleetroute.simulator.oracle.WorldEta`), a
 plan shows what punctuality costs whatever the model: the price no ETA model can beat at
 that on-time rate. A plan: ``ff`` (free-flow), ``learned`` (the suite's model at its
-planning quantile, the default), ``learnedQ`` (another quantile), ``worldQ``. Each plan is
+planning quantile, the default), ``learnedQ`` (another quantile), ``chanceP`` (the model's
+median with each drop-off's risk margin for a late chance ``P``: ``--eta-late-chance``),
+``worldQ``. Each plan is
 made at every seed and replayed ``--draws`` times; prices are paired (each seed's plan over
 the free-flow plan of the same seed).
 """
@@ -70,7 +72,9 @@ def eta_of(plan: str, model: EtaModel) -> Any:
         return LearnedEta(model, quantile=float(plan.removeprefix("learned")))
     if plan.startswith("world"):
         return WorldEta(quantile=float(plan.removeprefix("world")))
-    raise SystemExit(f"unknown plan {plan!r}: ff, learned, learnedQ or worldQ")
+    if plan.startswith("chance"):
+        return LearnedEta(model, late_chance=float(plan.removeprefix("chance")))
+    raise SystemExit(f"unknown plan {plan!r}: ff, learned, learnedQ, chanceP or worldQ")
 
 
 def main() -> None:
@@ -131,6 +135,7 @@ def main() -> None:
         vans=("vans", "mean"),
         true_cost=("true_cost", "mean"),
         on_time=("true_on_time", "mean"),
+        wait_h=("true_wait_h", "mean"),
         price=("price", "mean"),
     )
     print(summary.round(3).to_string())

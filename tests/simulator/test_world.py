@@ -100,3 +100,10 @@ def test_replay_drives_every_route_once_per_stop(tiny_city):
     assert sorted(drops["order_id"]) == sorted(orders["order_id"])
     assert (a["order_id"] == "").sum() == len(plan.routes)
     assert (drops["late_s"] >= 0).all()
+    # a route's end counts its waiting (here, with no stores or breaks: its drop-offs'),
+    # which is part of the time it took
+    ends = a[a["order_id"] == ""].set_index("vehicle_id")
+    at_drops = drops.groupby("vehicle_id")["wait_s"].sum()
+    assert (drops["wait_s"] >= 0).all()
+    assert (ends.loc[at_drops.index, "wait_s"] == at_drops).all()
+    assert (ends["wait_s"] <= ends["late_s"]).all()

@@ -466,10 +466,12 @@ def replay(
     """Drive a plan's routes in the true world: each vehicle leaves its start when the plan
     says, drives and serves with the world's (noisy) times, and waits for windows.
 
-    Returns one row per drop-off: ``vehicle_id, order_id, window_end, arrival, late_s``
-    (seconds since the plan origin; ``late_s`` > 0 when service starts after the window),
-    and one row per route's end (``order_id`` empty, ``arrival`` when it got back; its
-    ``late_s`` is how long the route took in the true world).
+    Returns one row per drop-off: ``vehicle_id, order_id, window_end, arrival, late_s,
+    wait_s`` (seconds since the plan origin; ``late_s`` > 0 when service starts after the
+    window; ``wait_s`` how long the van waited there for the window to open), and one row
+    per route's end (``order_id`` empty, ``arrival`` when it got back; its ``late_s`` is how
+    long the route took in the true world, its ``wait_s`` how much of that the van waited,
+    at every stop of the route).
     """
     w = world or TrueWorld()
     rng = np.random.default_rng(seed)
@@ -486,6 +488,7 @@ def replay(
     for sched in plan.schedules:
         route = sched.route
         t = int(sched.departure_s[0])
+        waited = 0
         for k in range(1, len(sched.kind)):
             a, b = int(sched.loc[k - 1]), int(sched.loc[k])
             when = pd.DatetimeIndex([p.origin + timedelta(seconds=t)])
@@ -504,11 +507,13 @@ def replay(
                         "window_end": int(p.shift_end_s[route.vehicle]),
                         "arrival": t,
                         "late_s": t - int(sched.departure_s[0]),
+                        "wait_s": waited,
                     }
                 )
                 break
             order = route.orders[k - 1]
             begin = max(t, int(sched.window_start_s[k]))
+            waited += begin - t
             if order < 0:  # a break or a reload: as long as planned
                 t = begin + int(sched.service_s[k])
                 continue
@@ -531,7 +536,10 @@ def replay(
                         "window_end": int(sched.window_end_s[k]),
                         "arrival": t,
                         "late_s": max(0, begin - int(sched.window_end_s[k])),
+                        "wait_s": begin - t,
                     }
                 )
             t = begin + int(round(service * np.exp(rng.normal(0.0, w.service_noise))))
-    return pd.DataFrame(rows, columns=["vehicle_id", "order_id", "window_end", "arrival", "late_s"])
+    return pd.DataFrame(
+        rows, columns=["vehicle_id", "order_id", "window_end", "arrival", "late_s", "wait_s"]
+    )

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from fleetroute.suite.report import HEADLINE, compare, read_results, write_report
 from fleetroute.suite.run import (
+    driven,
     learned_times,
     recorded_on,
     replayed,
@@ -45,6 +46,7 @@ __all__ = [
     "PLAN_DATE",
     "city_file",
     "compare",
+    "driven",
     "learned_times",
     "load_scenarios",
     "read_results",

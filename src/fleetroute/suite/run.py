@@ -61,24 +61,37 @@ print(time.perf_counter() - t0)
 def replayed(road_map: Any, plan: Any, *, draws: int = 1) -> tuple[float, float]:
     """The plan driven in the simulator's true world: its on-time rate, and its true cost
     (each used vehicle's fixed cost, per-km cost and per-hour cost of the hours its route
-    really took), averaged over ``draws`` noise draws."""
+    really took), averaged over ``draws`` noise draws (:func:`driven`)."""
+    figures = driven(road_map, plan, draws=draws)
+    return figures["on_time"], figures["true_cost"]
+
+
+def driven(road_map: Any, plan: Any, *, draws: int = 1) -> dict[str, float]:
+    """:func:`replayed`'s on-time rate and true cost (``on_time``, ``true_cost``), and the
+    hours the vans waited for windows to open (``wait_h``), each averaged over ``draws``."""
     from fleetroute.routing.schedule import route_cost
     from fleetroute.simulator.world import replay
 
     p = plan.problem
-    on_time, cost = [], []
+    on_time, cost, wait = [], [], []
     for k in range(draws):
         drove = replay(road_map, plan, seed=3 + k)
         drops = drove[drove["order_id"] != ""]
         on_time.append(float((drops["late_s"] <= 0).mean()) if len(drops) else 1.0)
-        ends = drove[drove["order_id"] == ""].set_index("vehicle_id")["late_s"]
+        ends = drove[drove["order_id"] == ""].set_index("vehicle_id")
+        took = ends["late_s"]
         cost.append(
             sum(
-                route_cost(p, sched, duration_s=float(ends[p.vehicle_id[sched.route.vehicle]]))
+                route_cost(p, sched, duration_s=float(took[p.vehicle_id[sched.route.vehicle]]))
                 for sched in plan.schedules
             )
         )
-    return float(np.mean(on_time)), float(np.mean(cost))
+        wait.append(float(ends["wait_s"].sum()) / 3600.0)
+    return {
+        "on_time": float(np.mean(on_time)),
+        "true_cost": float(np.mean(cost)),
+        "wait_h": float(np.mean(wait)),
+    }
 
 
 def learned_times(eta: Any) -> dict[str, Any]:
