@@ -54,13 +54,13 @@ from fleetroute.routing.schedule import DROPOFF, PICKUP, Route
 from fleetroute.suite import (
     PLAN_DATE,
     city_file,
-    driven,
     learned_times,
     load_scenarios,
     recorded_on,
     scenario_day,
     scenario_model,
 )
+from store_day import judged
 
 HERE = Path(__file__).parent
 RESULTS = HERE / "results"
@@ -187,6 +187,10 @@ def runs(p: Problem, seconds: float, searches: list[str]) -> dict[str, Plan]:
     return out
 
 
+#: What ``--replay`` keeps of each plan's :func:`store_day.judged` figures.
+_DRIVEN = ("assigned", "vans", "km", "objective", "true_cost", "true_on_time", "true_wait_h")
+
+
 def recorded_plan(p: Problem, path: Path) -> Plan:
     """The plan of ``p`` a routes.csv this script wrote describes."""
     vehicle = {v: k for k, v in enumerate(p.vehicle_id)}
@@ -204,12 +208,14 @@ def recorded_plan(p: Problem, path: Path) -> Plan:
 
 
 def replay_recorded(
-    sc: dict[str, Any], entry: dict[str, Any], road_map: Any, etas: dict[str, Any], draws: int
+    sc: dict[str, Any], entry: dict[str, Any], road_map: Any, draws: int
 ) -> dict[str, Any]:
-    """Every recorded plan of the scenario (``entry`` of best_known.json) made on ``etas``
-    driven ``draws`` times in the true world, and the best-known plans' price of
-    punctuality."""
+    """Every recorded plan of the scenario (``entry`` of best_known.json) driven ``draws``
+    times in the true world, and the best-known plans' price of punctuality."""
     orders, vehicles, stores = scenario_day(sc, road_map)
+    etas: dict[str, Any] = {"free_flow": None}
+    if sc["model_days"]:  # trained as the suite trains it (its digest is checked)
+        etas["model"] = LearnedEta(scenario_model(sc, road_map, stores)[0])
     out: dict[str, Any] = {}
     for name, eta in etas.items():
         if eta is not None and not recorded_on(entry, name, learned_times(eta)):
@@ -221,17 +227,7 @@ def replay_recorded(
         for search in entry.get(f"{name}_runs", {}):
             path = RESULTS / "best_known" / sc["name"] / f"{name}-{search}.csv"
             plan = recorded_plan(problem, path)
-            figures = driven(road_map, plan, draws=draws)
-            s = plan.summary()
-            run = {
-                "assigned": s["assigned"],
-                "vehicles": s["vehicles_used"],
-                "km": round(s["total_distance_m"] / 1000.0, 1),
-                "objective": round(s["objective"], 2),
-                "true_cost": round(figures["true_cost"], 1),
-                "on_time": round(figures["on_time"], 4),
-                "wait_h": round(figures["wait_h"], 1),
-            }
+            run = {k: v for k, v in judged(road_map, plan, draws).items() if k in _DRIVEN}
             print(sc["name"], name, search, run, flush=True)
             out.setdefault(name, {})[search] = run
     best = {  # the best-known plan: the cheapest of those that serve the most
@@ -341,13 +337,10 @@ def replay_all(args: argparse.Namespace, known: dict[str, Any]) -> None:
     for sc in load_scenarios(HERE / "scenarios.toml", "full", args.scenarios):
         args.cache.mkdir(parents=True, exist_ok=True)
         road_map = fleetroute.maps.load(city_file(sc, args.cache))
-        etas: dict[str, Any] = {"free_flow": None}
-        if sc["model_days"]:  # trained as the suite trains it (its digest is checked)
-            stores = scenario_day(sc, road_map)[2]
-            etas["model"] = LearnedEta(scenario_model(sc, road_map, stores)[0])
+        entry = known.get(sc["name"], {})
         out[sc["name"]] = {
             "command": f"python benchmarks/best_known.py {sc['name']} --replay {args.replay}",
-            **replay_recorded(sc, known.get(sc["name"], {}), road_map, etas, args.replay),
+            **replay_recorded(sc, entry, road_map, args.replay),
         }
         out_path.write_text(json.dumps(out, indent=1) + "\n")
 
