@@ -55,6 +55,8 @@ def test_suite_runs_each_scenario_and_writes_the_report(tmp_path):
     model = rows.set_index("scenario").loc["organic-tiny-model"]
     assert 0 <= model["on_time_model"] <= 1
     assert model["price_of_punctuality"] == model["true_cost_model"] / model["true_cost_free_flow"]
+    # the learned plan's waiting for windows is part of its true cost (25 an hour here)
+    assert 0 <= model["wait_h_model"] * 25 <= model["true_cost_model"]
     assert model["eta_travel_mae_s"] > 0 and model["free_flow_travel_mae_s"] > 0
     # the learned plan's own search time and served orders (the time limit is a promise)
     assert 0 < model["solve_s_model"] < model["wall_s"]
