@@ -192,7 +192,8 @@ _DRIVEN = ("assigned", "vans", "km", "objective", "true_cost", "true_on_time", "
 
 
 def recorded_plan(p: Problem, path: Path) -> Plan:
-    """The plan of ``p`` a routes.csv this script wrote describes."""
+    """The plan of ``p`` a routes.csv this script wrote describes (its pickups and
+    drop-offs: the store days have no breaks or reloads)."""
     vehicle = {v: k for k, v in enumerate(p.vehicle_id)}
     order = {o: i for i, o in enumerate(p.order_id)}
     table = pd.read_csv(path, dtype=str, keep_default_na=False)

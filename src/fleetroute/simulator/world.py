@@ -513,7 +513,8 @@ def replay(
                 break
             order = route.orders[k - 1]
             begin = max(t, int(sched.window_start_s[k]))
-            waited += begin - t
+            wait = begin - t
+            waited += wait
             if order < 0:  # a break or a reload: as long as planned
                 t = begin + int(sched.service_s[k])
                 continue
@@ -536,7 +537,7 @@ def replay(
                         "window_end": int(sched.window_end_s[k]),
                         "arrival": t,
                         "late_s": max(0, begin - int(sched.window_end_s[k])),
-                        "wait_s": begin - t,
+                        "wait_s": wait,
                     }
                 )
             t = begin + int(round(service * np.exp(rng.normal(0.0, w.service_noise))))
